@@ -1,0 +1,83 @@
+"""Topic creation and consumer-group lag, the two admin operations Zygarde needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+
+from zygarde import topics
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    partition: int
+    end_offset: int
+    committed: int | None
+
+    @property
+    def lag(self) -> int:
+        """End minus committed; a partition with no committed offset counts its whole backlog."""
+        return max(0, self.end_offset - (self.committed or 0))
+
+
+class BusAdmin:
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self._admin = AdminClient({"bootstrap.servers": bootstrap})
+        self._prefix = prefix
+
+    def ping(self, timeout: float = 5.0) -> int:
+        """Number of brokers in the cluster metadata; raises when the broker does not answer."""
+        md = self._admin.list_topics(timeout=timeout)
+        return len(md.brokers)
+
+    def ensure_topics(self, specs: Iterable[topics.TopicSpec] = topics.ALL, timeout: float = 30.0) -> list[str]:
+        """Create missing topics with their declared partitions; returns the names created."""
+        existing = set(self._admin.list_topics(timeout=timeout).topics)
+        new = [
+            NewTopic(s.physical(self._prefix), num_partitions=s.partitions, replication_factor=1)
+            for s in specs
+            if s.physical(self._prefix) not in existing
+        ]
+        created: list[str] = []
+        if not new:
+            return created
+        for name, fut in self._admin.create_topics(new, operation_timeout=timeout).items():
+            try:
+                fut.result()
+                created.append(name)
+            except KafkaException as exc:
+                if exc.args[0].code() != 36:  # TOPIC_ALREADY_EXISTS: another process won the race
+                    raise
+        return created
+
+    def lag(self, group: str, spec: topics.TopicSpec, timeout: float = 10.0) -> list[PartitionLag]:
+        """Per-partition lag of ``group`` on ``spec``."""
+        name = spec.physical(self._prefix)
+        md = self._admin.list_topics(name, timeout=timeout)
+        parts = sorted(md.topics[name].partitions) if name in md.topics else []
+        if not parts:
+            return []
+        ends = self._admin.list_offsets(
+            {TopicPartition(name, p): OffsetSpec.latest() for p in parts}, request_timeout=timeout
+        )
+        end_by_part = {tp.partition: fut.result().offset for tp, fut in ends.items()}
+        req = [ConsumerGroupTopicPartitions(group, [TopicPartition(name, p) for p in parts])]
+        committed: dict[int, int | None] = {p: None for p in parts}
+        try:
+            res = self._admin.list_consumer_group_offsets(req, request_timeout=timeout)
+            for fut in res.values():
+                for tp in fut.result().topic_partitions:
+                    committed[tp.partition] = tp.offset if tp.offset >= 0 else None
+        except KafkaException:
+            pass  # an unknown group has committed nothing
+        return [PartitionLag(p, end_by_part[p], committed[p]) for p in parts]
+
+    def delete_prefix(self, timeout: float = 30.0) -> None:
+        """Delete every topic under this admin's prefix (test clean-up)."""
+        names = [t for t in self._admin.list_topics(timeout=timeout).topics if t.startswith(self._prefix)]
+        if names:
+            for fut in self._admin.delete_topics(names, operation_timeout=timeout).values():
+                fut.result()

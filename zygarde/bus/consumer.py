@@ -1,0 +1,168 @@
+"""A consumer that stores an offset only after its handler succeeded, and stops cleanly.
+
+Offsets are stored per message after the handler returned (``enable.auto.offset.store=false``)
+and committed by the client in the background and on close: a crash re-delivers at most the
+messages handled since the last commit (at-least-once), never skips one. An undecodable message
+is dead-lettered with its source topic, partition, offset and error, and the consumer carries on.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+from zygarde import topics
+from zygarde.bus.producer import EventProducer
+from zygarde.errors import DecodeError
+from zygarde.events import Event, MessageDeadLettered, decode
+from zygarde.observability import BUS_CONSUMED, BUS_DEAD_LETTERED
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MessageMeta:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+
+
+Handler = Callable[[Event, MessageMeta], None]
+
+
+class EventConsumer:
+    """Subscribes a consumer group to logical topics and feeds decoded events to a handler."""
+
+    def __init__(self, bootstrap: str, prefix: str, group: str, subscribe: Iterable[topics.TopicSpec], *,
+                 dlq: EventProducer, service: str = "zygarde", max_poll_interval_ms: int = 300_000,
+                 extra: dict[str, Any] | None = None) -> None:
+        conf: dict[str, Any] = {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
+            "auto.commit.interval.ms": 500,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 1000,
+            "max.poll.interval.ms": max_poll_interval_ms,
+            "fetch.wait.max.ms": 10,
+            "partition.assignment.strategy": "cooperative-sticky",
+            "client.id": f"zygarde-{service}",
+        }
+        conf.update(extra or {})
+        self._specs = {t.physical(prefix): t for t in subscribe}
+        self._consumer = Consumer(conf)
+        self._dlq = dlq
+        self._service = service
+        self.stop_event = threading.Event()
+        self._consumer.subscribe(list(self._specs))
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT ask the loop to stop after the current message."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop_event.set())
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self, handler: Handler, *, idle: Callable[[], None] | None = None, poll_s: float = 0.2) -> None:
+        """Loop until ``stop()``: decode, handle, store the offset. ``idle`` runs between polls."""
+        try:
+            while not self.stop_event.is_set():
+                msg = self._consumer.poll(poll_s)
+                if msg is None:
+                    if idle is not None:
+                        idle()
+                    continue
+                self.handle_one(msg, handler)
+        finally:
+            self.close()
+
+    def handle_one(self, msg: Message, handler: Handler) -> None:
+        err = msg.error()
+        if err is not None:
+            if err.code() == KafkaError._PARTITION_EOF:
+                return
+            if err.fatal():
+                raise RuntimeError(f"fatal Kafka error: {err}")
+            log.warning("kafka error: %s", err)
+            return
+        topic_name = msg.topic() or ""
+        spec = self._specs.get(topic_name)
+        meta = MessageMeta(topic_name, msg.partition() or 0, msg.offset() or 0, _key(msg))
+        try:
+            event = decode(msg.value() or b"")
+            if spec is not None and not spec.accepts(event):
+                raise DecodeError(f"{event.type} does not belong on topic {spec.name}")
+        except DecodeError as exc:
+            self._dead_letter(msg, meta, str(exc))
+        else:
+            handler(event, meta)
+            if spec is not None:
+                BUS_CONSUMED.labels(topic=spec.name, service=self._service).inc()
+        self._consumer.store_offsets(message=msg)
+
+    def _dead_letter(self, msg: Message, meta: MessageMeta, error: str) -> None:
+        log.warning("dead-lettering %s[%d]@%d: %s", meta.topic, meta.partition, meta.offset, error)
+        raw = msg.value() or b""
+        self._dlq.publish(
+            MessageDeadLettered(
+                job_id=_job_id_guess(raw),
+                source_topic=meta.topic,
+                partition=meta.partition,
+                offset=meta.offset,
+                error=error[:2000],
+                raw_b64=base64.b64encode(raw[:1_000_000]).decode(),
+                key=meta.key,
+            )
+        )
+        # The dead letter must be durable before the poison message's offset is stored.
+        self._dlq.flush()
+        spec = self._specs.get(meta.topic)
+        BUS_DEAD_LETTERED.labels(topic=spec.name if spec else meta.topic, service=self._service).inc()
+
+    def commit(self) -> None:
+        """Synchronously commit the offsets stored so far."""
+        try:
+            self._consumer.commit(asynchronous=False)
+        except Exception as exc:  # noqa: BLE001 - nothing stored yet is not an error
+            if "NO_OFFSET" not in str(exc):
+                raise
+
+    def assignment(self) -> list[TopicPartition]:
+        return list(self._consumer.assignment())
+
+    def close(self) -> None:
+        try:
+            self.commit()
+        finally:
+            self._consumer.close()
+
+
+def _key(msg: Message) -> str | None:
+    key = msg.key()
+    if key is None:
+        return None
+    return key.decode(errors="replace") if isinstance(key, bytes) else str(key)
+
+
+def _job_id_guess(raw: bytes) -> str:
+    """The job id of a poison message when one can be read, so the DLQ can be filtered by job."""
+    import json
+
+    try:
+        doc = json.loads(raw)
+        if isinstance(doc, dict) and isinstance(doc.get("job_id"), str):
+            return str(doc["job_id"])[:200]
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return "unknown"

@@ -1,0 +1,10 @@
+"""The ``zygarde`` command line (typer + rich)."""
+
+from zygarde.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,3 @@
+from zygarde.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Job commands: submit, jobs, leaderboard, model, cancel, demo."""

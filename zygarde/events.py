@@ -1,0 +1,335 @@
+"""Every message Zygarde puts on Kafka: frozen pydantic models sharing one envelope.
+
+Rules (CONTRACT.md): JSON, UTF-8; envelope ``type``, ``schema_version``, ``event_id``,
+``occurred_at``, ``job_id`` on every message; readers ignore unknown fields; fields are only ever
+added, with defaults. ``zygarde schemas`` writes one JSON Schema per message type.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from zygarde.errors import DecodeError
+
+SCHEMA_VERSION = 1
+
+Task = Literal["auto", "binary", "multiclass", "regression"]
+ResolvedTask = Literal["binary", "multiclass", "regression"]
+Strategy = Literal["grid", "random", "tpe", "asha"]
+CvStrategy = Literal["auto", "stratified", "kfold", "timeseries", "group", "repeated_stratified", "repeated_kfold"]
+ImbalanceStrategy = Literal["none", "class_weight", "undersample", "oversample", "smote"]
+JobStatus = Literal["queued", "running", "completed", "failed", "cancelled", "rejected"]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# --------------------------------------------------------------------------- the job spec
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatasetSpec(_Spec):
+    uri: str = Field(description="file:///abs/path.csv|.parquet inside the data roots, or builtin:NAME")
+    target: str = Field(min_length=1, description="the column to predict")
+    drop: list[str] = Field(default_factory=list, description="columns never used as features")
+    holdout: float = Field(0.2, gt=0.0, le=0.5, description="fraction kept aside to score the winner")
+
+
+class AlgorithmChoice(_Spec):
+    name: str
+    space: dict[str, Any] | None = Field(None, description="overrides the algorithm's default space")
+
+
+class SearchSpec(_Spec):
+    strategy: Strategy = "random"
+    max_trials: int = Field(20, ge=1, le=10_000)
+    max_parallel: int = Field(4, ge=1, le=1_000)
+    time_budget_s: float | None = Field(None, gt=0, le=7 * 24 * 3600)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    patience: int | None = Field(None, ge=1)
+
+
+class CvSpec(_Spec):
+    folds: int = Field(5, ge=2, le=20)
+    strategy: CvStrategy = "auto"
+    repeats: int = Field(1, ge=1, le=10)
+    column: str | None = Field(None, description="order column (timeseries) or group column (group)")
+
+
+class ImbalanceSpec(_Spec):
+    strategy: ImbalanceStrategy = "none"
+
+
+class JobSpec(_Spec):
+    """The body of ``POST /jobs`` and the ``spec`` inside ``JobSubmitted``."""
+
+    name: str = Field("job", min_length=1, max_length=128)
+    dataset: DatasetSpec
+    task: Task = "auto"
+    metric: str
+    algorithms: list[str | AlgorithmChoice] | None = Field(
+        None, description="default: every algorithm of the catalog that fits the task"
+    )
+    search: SearchSpec = Field(default_factory=SearchSpec)
+    cv: CvSpec = Field(default_factory=CvSpec)
+    imbalance: ImbalanceSpec = Field(default_factory=ImbalanceSpec)
+    priority: int = Field(0, ge=-10, le=10)
+
+    def algorithm_names(self) -> list[str]:
+        return [a if isinstance(a, str) else a.name for a in self.algorithms or []]
+
+
+def spec_errors(exc: ValidationError) -> list[str]:
+    """Readable reasons from a pydantic error: ``search.max_trials: Input should be ...``."""
+    reasons = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        reasons.append(f"{loc or 'spec'}: {err['msg']}")
+    return reasons
+
+
+# --------------------------------------------------------------------------- the envelope
+
+
+class Event(BaseModel):
+    """Envelope of every message. Subclasses set ``type`` to their own class name."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: str
+    schema_version: int = SCHEMA_VERSION
+    event_id: str = Field(default_factory=new_id)
+    occurred_at: datetime = Field(default_factory=now)
+    job_id: str
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+# --- jobs
+
+
+class JobSubmitted(Event):
+    type: Literal["JobSubmitted"] = "JobSubmitted"
+    spec: dict[str, Any] = Field(description="the raw job spec; validated by the planner")
+    submitted_via: str = "kafka"
+
+
+class JobCancelRequested(Event):
+    type: Literal["JobCancelRequested"] = "JobCancelRequested"
+    reason: str = "requested by user"
+
+
+# --- job-events
+
+
+class JobAccepted(Event):
+    type: Literal["JobAccepted"] = "JobAccepted"
+    spec: JobSpec
+    task: ResolvedTask
+    planned_trials: int
+
+
+class JobRejected(Event):
+    type: Literal["JobRejected"] = "JobRejected"
+    reasons: list[str]
+
+
+class JobSearchFinished(Event):
+    """The planner will request no more trials; ``trials_total`` results close the job."""
+
+    type: Literal["JobSearchFinished"] = "JobSearchFinished"
+    trials_total: int
+    ended_reason: str
+
+
+class JobCompleted(Event):
+    type: Literal["JobCompleted"] = "JobCompleted"
+    best_trial_id: str | None
+    best_score: float | None
+    trials_completed: int
+    trials_failed: int
+    ended_reason: str
+
+
+class JobFailed(Event):
+    type: Literal["JobFailed"] = "JobFailed"
+    reason: str
+
+
+class JobCancelled(Event):
+    type: Literal["JobCancelled"] = "JobCancelled"
+    reason: str
+
+
+# --- trials
+
+
+class TrialRequested(Event):
+    type: Literal["TrialRequested"] = "TrialRequested"
+    trial_id: str
+    attempt: int = 1
+    index: int
+    algorithm: str
+    params: dict[str, Any]
+    spec: JobSpec
+    task: ResolvedTask
+    seed: int
+
+
+# --- results
+
+
+class _TrialEvent(Event):
+    trial_id: str
+    attempt: int = 1
+    worker: str = ""
+
+
+class TrialStarted(_TrialEvent):
+    type: Literal["TrialStarted"] = "TrialStarted"
+    algorithm: str = ""
+
+
+class TrialProgressed(_TrialEvent):
+    type: Literal["TrialProgressed"] = "TrialProgressed"
+    fold: int
+    folds: int
+    score_so_far: float
+
+
+class TrialCompleted(_TrialEvent):
+    type: Literal["TrialCompleted"] = "TrialCompleted"
+    algorithm: str
+    params: dict[str, Any]
+    metric: str
+    fold_scores: list[float]
+    cv_mean: float
+    cv_std: float
+    fit_seconds: float
+    versions: dict[str, str] = Field(default_factory=dict)
+
+
+class TrialFailed(_TrialEvent):
+    type: Literal["TrialFailed"] = "TrialFailed"
+    algorithm: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    reason: str
+    error: str = ""
+
+
+# --- models, scaling, dlq
+
+
+class ModelSelected(Event):
+    type: Literal["ModelSelected"] = "ModelSelected"
+    trial_id: str
+    algorithm: str
+    params: dict[str, Any]
+    metric: str
+    cv_mean: float
+    holdout_score: float | None = None
+    artifact_uri: str | None = None
+    sha256: str | None = None
+    final: bool = True
+
+
+class ScalingDecided(Event):
+    type: Literal["ScalingDecided"] = "ScalingDecided"
+    pool: str = "trainers"
+    from_replicas: int
+    to_replicas: int
+    reason: str
+    lag: int
+
+
+class MessageDeadLettered(Event):
+    type: Literal["MessageDeadLettered"] = "MessageDeadLettered"
+    source_topic: str
+    partition: int
+    offset: int
+    error: str
+    raw_b64: str
+    key: str | None = None
+
+
+AnyEvent = Annotated[
+    JobSubmitted
+    | JobCancelRequested
+    | JobAccepted
+    | JobRejected
+    | JobSearchFinished
+    | JobCompleted
+    | JobFailed
+    | JobCancelled
+    | TrialRequested
+    | TrialStarted
+    | TrialProgressed
+    | TrialCompleted
+    | TrialFailed
+    | ModelSelected
+    | ScalingDecided
+    | MessageDeadLettered,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        JobSubmitted,
+        JobCancelRequested,
+        JobAccepted,
+        JobRejected,
+        JobSearchFinished,
+        JobCompleted,
+        JobFailed,
+        JobCancelled,
+        TrialRequested,
+        TrialStarted,
+        TrialProgressed,
+        TrialCompleted,
+        TrialFailed,
+        ModelSelected,
+        ScalingDecided,
+        MessageDeadLettered,
+    )
+}
+
+_adapter: TypeAdapter[Any] = TypeAdapter(AnyEvent)
+
+
+def decode(raw: bytes | str) -> Event:
+    """Bytes from Kafka to an event; anything else raises ``DecodeError`` with the reason."""
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DecodeError(f"not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise DecodeError("not a JSON object")
+    if doc.get("type") not in EVENT_TYPES:
+        raise DecodeError(f"unknown message type {doc.get('type')!r}")
+    try:
+        event: Event = _adapter.validate_python(doc)
+    except ValidationError as exc:
+        raise DecodeError(f"invalid {doc['type']}: " + "; ".join(spec_errors(exc))) from exc
+    return event
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """One JSON Schema per message type, plus the job spec."""
+    schemas = {name: cls.model_json_schema() for name, cls in EVENT_TYPES.items()}
+    schemas["JobSpec"] = JobSpec.model_json_schema()
+    return schemas

@@ -1,0 +1,67 @@
+"""The planner's ``trials`` collection: each requested trial's lifecycle, ``_id`` = trial id.
+
+Status only moves forward: requested → running → completed | failed. The unique
+``(job_id, index)`` index makes a re-requested trial impossible to duplicate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from zygarde.events import now
+
+OPEN = ("requested", "running")
+DONE = ("completed", "failed")
+
+
+class TrialRepository:
+    def __init__(self, db: Database[dict]) -> None:
+        self._c = db.trials
+
+    def add(self, trial_id: str, job_id: str, index: int, algorithm: str, params: dict[str, Any]) -> bool:
+        try:
+            self._c.insert_one({
+                "_id": trial_id, "job_id": job_id, "index": index, "algorithm": algorithm,
+                "params": params, "status": "requested", "attempt": 1, "requested_at": now(),
+            })
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def mark_running(self, trial_id: str, attempt: int, worker: str) -> None:
+        self._c.update_one(
+            {"_id": trial_id, "status": "requested"},
+            {"$set": {"status": "running", "started_at": now(), "worker": worker, "attempt": attempt}},
+        )
+        self._c.update_one({"_id": trial_id, "status": "running"}, {"$set": {"heartbeat_at": now()}})
+
+    def finish(self, trial_id: str, status: str, **fields: Any) -> dict[str, Any] | None:
+        """Close an open trial; returns it when this call closed it, None if it was already closed."""
+        return self._c.find_one_and_update(
+            {"_id": trial_id, "status": {"$in": list(OPEN)}},
+            {"$set": {"status": status, "finished_at": now(), **fields}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def for_job(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self._c.find({"job_id": job_id}).sort("index", ASCENDING))
+
+    def counts(self, job_id: str) -> dict[str, int]:
+        counts = {"requested": 0, "running": 0, "completed": 0, "failed": 0}
+        for doc in self._c.find({"job_id": job_id}, {"status": 1}):
+            counts[doc["status"]] = counts.get(doc["status"], 0) + 1
+        return counts
+
+    def open_count(self, job_id: str) -> int:
+        return self._c.count_documents({"job_id": job_id, "status": {"$in": list(OPEN)}})
+
+    def cancel_open(self, job_id: str) -> int:
+        res = self._c.update_many(
+            {"job_id": job_id, "status": {"$in": list(OPEN)}},
+            {"$set": {"status": "failed", "reason": "cancelled", "finished_at": now()}},
+        )
+        return int(res.modified_count)
