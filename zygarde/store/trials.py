@@ -27,6 +27,7 @@ class TrialRepository:
             self._c.insert_one({
                 "_id": trial_id, "job_id": job_id, "index": index, "algorithm": algorithm,
                 "params": params, "status": "requested", "attempt": 1, "requested_at": now(),
+                "published": False,
             })
             return True
         except DuplicateKeyError:
@@ -46,6 +47,12 @@ class TrialRepository:
             {"$set": {"status": status, "finished_at": now(), **fields}},
             return_document=ReturnDocument.AFTER,
         )
+
+    def mark_published(self, trial_id: str) -> None:
+        self._c.update_one({"_id": trial_id}, {"$set": {"published": True}})
+
+    def unpublished(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self._c.find({"job_id": job_id, "published": False, "status": "requested"}))
 
     def for_job(self, job_id: str) -> list[dict[str, Any]]:
         return list(self._c.find({"job_id": job_id}).sort("index", ASCENDING))

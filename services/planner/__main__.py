@@ -1,0 +1,70 @@
+"""Composition root of the planner: settings, bus, store, handlers, HTTP API."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from urllib.parse import urlparse
+
+import uvicorn
+
+from zygarde import settings as settings_mod
+from zygarde import topics
+from zygarde.bus import BusAdmin, EventConsumer, EventProducer
+from zygarde.observability import setup_logging
+from zygarde.store import JobRepository, TrialRepository, connect, ensure_indexes
+
+from services.planner.api import ApiContext, create_app
+from services.planner.planning import Planner
+
+log = logging.getLogger("zygarde.planner")
+GROUP = "zygarde-planner"
+
+
+def main() -> None:
+    s = settings_mod.load()
+    setup_logging("planner", s.log_level, s.log_json)
+    db = connect(s.mongo_uri)
+    ensure_indexes(db)
+    admin = BusAdmin(s.kafka_bootstrap, s.topic_prefix)
+    admin.ensure_topics()
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="planner")
+    planner = Planner(s, JobRepository(db), TrialRepository(db), producer)
+    consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, GROUP, [topics.JOBS, topics.RESULTS],
+                             dlq=producer, service="planner")
+
+    last_tick = [0.0]
+
+    def idle() -> None:
+        if time.monotonic() - last_tick[0] >= 1.0:
+            last_tick[0] = time.monotonic()
+            planner.tick()
+
+    def consume() -> None:
+        try:
+            planner.resume_all()
+            consumer.run(planner.handle, idle=idle)
+        except Exception:
+            log.exception("planner consumer crashed; exiting so the process is restarted")
+            server.should_exit = True
+            raise
+
+    url = urlparse(s.planner_url)
+    app = create_app(ApiContext(s, db, producer, admin, s.token()))
+    config = uvicorn.Config(app, host=url.hostname or "127.0.0.1", port=url.port or 8080, log_level="warning",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=consume, name="planner-consumer", daemon=True)
+    thread.start()
+    log.info("planner serving on %s", s.planner_url)
+    try:
+        server.run()
+    finally:
+        consumer.stop()
+        thread.join(timeout=15)
+        producer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The planner's admin HTTP API (CONTRACT.md). ``POST /jobs`` validates, then goes through the
+``jobs`` topic like any Kafka client, so both ways in behave the same."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from pymongo.database import Database
+
+from zygarde import events as ev
+from zygarde.bus import BusAdmin, EventProducer
+from zygarde.errors import SpecError
+from zygarde.ml.validation import check_job
+from zygarde.settings import Settings
+from zygarde.store import JobRepository, ResultRepository, TrialRepository, ping
+
+MAX_BODY_BYTES = 1_000_000
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    db: Database[dict]
+    producer: EventProducer
+    admin: BusAdmin
+    token: str
+
+    @property
+    def jobs(self) -> JobRepository:
+        return JobRepository(self.db)
+
+    @property
+    def trials(self) -> TrialRepository:
+        return TrialRepository(self.db)
+
+    @property
+    def results(self) -> ResultRepository:
+        return ResultRepository(self.db)
+
+
+class Accepted(BaseModel):
+    job_id: str
+    status: str
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
+    best = ctx.results.best(job["_id"])
+    counts = ctx.trials.counts(job["_id"])
+    return {
+        "job_id": job["_id"], "name": job.get("name"), "status": job.get("status"), "spec": job.get("spec"),
+        "task": job.get("task"), "metric": job.get("metric"), "strategy": job.get("strategy"),
+        "trials": {k: counts.get(k, 0) for k in ("requested", "running", "completed", "failed")},
+        "best": None if best is None else {
+            "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"],
+            "score": best["cv_mean"]},
+        "budget": {"max_trials": (job.get("spec") or {}).get("search", {}).get("max_trials"),
+                   "trials_used": sum(counts.values())},
+        "reasons": job.get("reasons", []),
+        "created_at": _iso(job.get("created_at")), "finished_at": _iso(job.get("finished_at")),
+        "ended_reason": job.get("ended_reason"), "submitted_via": job.get("submitted_via"),
+    }
+
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(title="Zygarde planner", version="1", description="Admin API of the Zygarde planner.")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": [f"request body over {MAX_BODY_BYTES} bytes"]}, status_code=413)
+        response: Response = await call_next(request)
+        return response
+
+    def require_token(authorization: str | None = Header(None)) -> None:
+        expected = f"Bearer {ctx.token}"
+        if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
+            raise HTTPException(401, detail=["missing or wrong bearer token"],
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    def get_job(job_id: str) -> dict[str, Any]:
+        job = ctx.jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, detail=[f"unknown job {job_id}"])
+        return job
+
+    @app.post("/jobs", status_code=202, response_model=Accepted, dependencies=[Depends(require_token)],
+              responses={401: {"description": "no or wrong token"}, 413: {"description": "body too large"},
+                         422: {"description": "every reason the spec is invalid"}})
+    async def submit(request: Request) -> Accepted:
+        try:
+            raw = await request.json()
+        except ValueError as exc:
+            raise HTTPException(422, detail=[f"body is not JSON: {exc}"]) from exc
+        if not isinstance(raw, dict):
+            raise HTTPException(422, detail=["the job spec must be a JSON object"])
+        try:
+            check_job(raw, ctx.settings.data_root_paths, ctx.settings.dataset_cache)
+        except SpecError as exc:
+            raise HTTPException(422, detail=exc.reasons) from exc
+        job_id = ev.new_id()
+        ctx.jobs.create(job_id, {"status": "queued", "spec": raw, "name": raw.get("name", "job"),
+                                 "submitted_via": "http"})
+        ctx.producer.publish(ev.JobSubmitted(job_id=job_id, spec=raw, submitted_via="http"))
+        ctx.producer.flush()
+        return Accepted(job_id=job_id, status="queued")
+
+    @app.get("/jobs")
+    def list_jobs(status: str | None = Query(None)) -> list[dict[str, Any]]:
+        return [job_view(ctx, j) for j in ctx.jobs.list(status)]
+
+    @app.get("/jobs/{job_id}")
+    def show_job(job_id: str) -> dict[str, Any]:
+        return job_view(ctx, get_job(job_id))
+
+    @app.get("/jobs/{job_id}/leaderboard")
+    def leaderboard(job_id: str) -> dict[str, Any]:
+        job = get_job(job_id)
+        items = [
+            {"rank": i + 1, "trial_id": r["_id"], "algorithm": r["algorithm"], "params": r["params"],
+             "cv_mean": r["cv_mean"], "cv_std": r["cv_std"], "fit_seconds": r["fit_seconds"],
+             "fold_scores": r.get("fold_scores", []), "attempt": r.get("attempt", 1)}
+            for i, r in enumerate(ctx.results.leaderboard(job_id))
+        ]
+        return {"job_id": job_id, "metric": job.get("metric"), "greater_is_better": job.get("greater_is_better"),
+                "items": items}
+
+    @app.get("/jobs/{job_id}/model")
+    def model(job_id: str) -> dict[str, Any]:
+        get_job(job_id)
+        doc = ctx.db.models.find_one({"_id": job_id})
+        if doc is None:
+            raise HTTPException(404, detail=[f"no model chosen yet for job {job_id}"])
+        doc = {k: _iso(v) for k, v in doc.items()}
+        doc["job_id"] = doc.pop("_id")
+        return doc
+
+    @app.post("/jobs/{job_id}/cancel", status_code=202, dependencies=[Depends(require_token)])
+    def cancel(job_id: str) -> dict[str, str]:
+        get_job(job_id)
+        ctx.producer.publish(ev.JobCancelRequested(job_id=job_id, reason="requested over HTTP"))
+        ctx.producer.flush()
+        return {"job_id": job_id, "status": "cancel_requested"}
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        down = []
+        try:
+            ctx.admin.ping(timeout=2)
+        except Exception as exc:  # noqa: BLE001
+            down.append(f"kafka: {exc}")
+        try:
+            ping(ctx.db)
+        except Exception as exc:  # noqa: BLE001
+            down.append(f"mongodb: {type(exc).__name__}")
+        if down:
+            return JSONResponse({"status": "down", "down": down}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,246 @@
+"""The planner's message handlers: accept or reject jobs, keep each job's trials flowing.
+
+State lives in MongoDB (``jobs``, ``trials``); a strategy's memory is rebuilt from the stored
+trials when a planner starts, so a killed planner resumes without duplicating a trial id or going
+past ``max_trials``. Every publish is flushed before the offset of the message that caused it is
+stored (the bus stores it after the handler returns).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from zygarde import events as ev
+from zygarde.bus import EventProducer, MessageMeta
+from zygarde.errors import SpecError
+from zygarde.ml import algorithms, metrics
+from zygarde.ml.validation import check_job
+from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER_TRIALS_REQUESTED
+from zygarde.settings import Settings
+from zygarde.store import JobRepository, TrialRepository
+from zygarde.store.jobs import ACTIVE
+
+from services.planner.strategies import make_strategy
+from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
+
+log = logging.getLogger(__name__)
+
+
+def stable_event_id(*parts: str) -> str:
+    """Deterministic event id: a re-run of the same step publishes the same id (idempotency key)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "zygarde:" + ":".join(parts)).hex
+
+
+def trial_id(job_id: str, index: int) -> str:
+    return f"{job_id}-{index:05d}"
+
+
+def trial_seed(job_seed: int, index: int) -> int:
+    digest = hashlib.sha256(f"{job_seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+class Planner:
+    def __init__(self, settings: Settings, jobs: JobRepository, trials: TrialRepository,
+                 producer: EventProducer, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.trials = trials
+        self.producer = producer
+        self.clock = clock
+        self._strategies: dict[str, BaseStrategy] = {}
+
+    # ------------------------------------------------------------------ dispatch
+
+    def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
+        if isinstance(event, ev.JobSubmitted):
+            self.on_submitted(event)
+        elif isinstance(event, ev.JobCancelRequested):
+            self.on_cancel(event)
+        elif isinstance(event, ev.TrialStarted):
+            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+        elif isinstance(event, ev.TrialProgressed):
+            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+        elif isinstance(event, ev.TrialCompleted | ev.TrialFailed):
+            self.on_result(event)
+        self.producer.flush()
+
+    # ------------------------------------------------------------------ jobs
+
+    def on_submitted(self, event: ev.JobSubmitted) -> None:
+        existing = self.jobs.get(event.job_id)
+        if existing is not None and existing.get("status") != "queued":
+            # A re-delivered submission: finish whatever the previous run left undone.
+            if existing.get("status") in ACTIVE:
+                self._publish_accepted(existing)
+                self.fill(event.job_id)
+            return
+        try:
+            spec, task = check_job(event.spec, self.settings.data_root_paths, self.settings.dataset_cache)
+        except SpecError as exc:
+            self._reject(event, exc.reasons, existing is None)
+            return
+        names = spec.algorithm_names() or algorithms.default_algorithms(task)
+        doc = {
+            "name": spec.name, "spec": spec.model_dump(mode="json"), "task": task, "status": "running",
+            "metric": spec.metric, "greater_is_better": metrics.get(spec.metric).greater_is_better,
+            "algorithms": names, "strategy": spec.search.strategy, "started_at": ev.now(),
+            "deadline": (self.clock() + spec.search.time_budget_s) if spec.search.time_budget_s else None,
+            "submitted_via": event.submitted_via, "planned_trials": spec.search.max_trials,
+        }
+        if existing is None:
+            self.jobs.create(event.job_id, doc)
+        else:
+            self.jobs.transition(event.job_id, "running", ("queued",), **doc)
+        job = self.jobs.get(event.job_id)
+        assert job is not None
+        self._publish_accepted(job)
+        self.fill(event.job_id)
+        self._refresh_gauges()
+
+    def _reject(self, event: ev.JobSubmitted, reasons: list[str], new: bool) -> None:
+        fields = {"status": "rejected", "reasons": reasons, "finished_at": ev.now(),
+                  "ended_reason": "rejected", "spec": event.spec, "submitted_via": event.submitted_via}
+        if new:
+            self.jobs.create(event.job_id, fields)
+        else:
+            self.jobs.transition(event.job_id, "rejected", ("queued",), **{k: v for k, v in fields.items()
+                                                                           if k != "status"})
+        self.producer.publish(ev.JobRejected(job_id=event.job_id, reasons=reasons,
+                                             event_id=stable_event_id(event.job_id, "rejected")))
+        log.info("job rejected: %s", "; ".join(reasons), extra={"job_id": event.job_id})
+        self._refresh_gauges()
+
+    def _publish_accepted(self, job: dict[str, Any]) -> None:
+        if job.get("accepted_published"):
+            return
+        spec = ev.JobSpec.model_validate(job["spec"])
+        self.producer.publish(ev.JobAccepted(job_id=job["_id"], spec=spec, task=job["task"],
+                                             planned_trials=spec.search.max_trials,
+                                             event_id=stable_event_id(job["_id"], "accepted")))
+        self.producer.flush()
+        self.jobs.update(job["_id"], accepted_published=True)
+
+    def on_cancel(self, event: ev.JobCancelRequested) -> None:
+        if not self.jobs.transition(event.job_id, "cancelled", ACTIVE, finished_at=ev.now(),
+                                    ended_reason=f"cancelled: {event.reason}"):
+            return
+        self.trials.cancel_open(event.job_id)
+        self._strategies.pop(event.job_id, None)
+        self.producer.publish(ev.JobCancelled(job_id=event.job_id, reason=event.reason,
+                                              event_id=stable_event_id(event.job_id, "cancelled")))
+        self._refresh_gauges()
+
+    # ------------------------------------------------------------------ trials
+
+    def on_result(self, event: ev.TrialCompleted | ev.TrialFailed) -> None:
+        completed = isinstance(event, ev.TrialCompleted)
+        fields: dict[str, Any] = {"worker": event.worker, "attempt": event.attempt}
+        if isinstance(event, ev.TrialCompleted):
+            fields["score"] = event.cv_mean
+        else:
+            fields["reason"] = event.reason
+        closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
+        if closed is None:
+            return  # a duplicate or a late attempt: already counted
+        PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
+        strategy = self._strategies.get(event.job_id)
+        if strategy is not None:
+            strategy.tell(int(closed["index"]), TrialResult(fields.get("score")))
+        self.fill(event.job_id)
+
+    def strategy(self, job: dict[str, Any]) -> BaseStrategy:
+        """The job's strategy, rebuilt from the stored trials the first time it is needed."""
+        job_id = job["_id"]
+        if job_id not in self._strategies:
+            spec = ev.JobSpec.model_validate(job["spec"])
+            overrides = {a.name: a.space for a in spec.algorithms or [] if isinstance(a, ev.AlgorithmChoice)}
+            spaces = {name: algorithms.space_for(name, overrides.get(name)) for name in job["algorithms"]}
+            strategy = make_strategy(spec.search.strategy, spaces, seed=spec.search.seed,
+                                     max_trials=spec.search.max_trials,
+                                     greater_is_better=bool(job["greater_is_better"]), folds=spec.cv.folds)
+            stored = self.trials.for_job(job_id)
+            asked = [TrialSpec(d["index"], d["algorithm"], d["params"]) for d in stored]
+            told = {d["index"]: TrialResult(d.get("score")) for d in stored if d["status"] in ("completed", "failed")}
+            strategy.rebuild(asked, told, {})
+            self._strategies[job_id] = strategy
+        return self._strategies[job_id]
+
+    def fill(self, job_id: str) -> None:
+        """Request trials until ``max_parallel`` are in flight or the search is over."""
+        job = self.jobs.get(job_id)
+        if job is None or job.get("status") not in ACTIVE:
+            return
+        spec = ev.JobSpec.model_validate(job["spec"])
+        self._republish_unpublished(job, spec)
+        stored = self.trials.for_job(job_id)
+        open_count = sum(1 for d in stored if d["status"] in ("requested", "running"))
+        deadline = job.get("deadline")
+        out_of_time = deadline is not None and self.clock() >= deadline
+        strategy = self.strategy(job)
+        room = min(spec.search.max_parallel - open_count, spec.search.max_trials - len(stored))
+        if room > 0 and not out_of_time:
+            for trial in strategy.ask(room):
+                self._request(job, spec, trial)
+            stored = self.trials.for_job(job_id)
+            open_count = sum(1 for d in stored if d["status"] in ("requested", "running"))
+        exhausted = len(stored) >= spec.search.max_trials or strategy.exhausted or out_of_time
+        if exhausted and open_count == 0:
+            reason = "time_budget" if out_of_time else ("max_trials" if len(stored) >= spec.search.max_trials
+                                                        else "search_space_exhausted")
+            self._finish_search(job, len(stored), reason)
+
+    def _request(self, job: dict[str, Any], spec: ev.JobSpec, trial: TrialSpec) -> None:
+        tid = trial_id(job["_id"], trial.index)
+        self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params)
+        self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params)
+
+    def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
+                       params: dict[str, Any]) -> None:
+        self.producer.publish(ev.TrialRequested(
+            job_id=job["_id"], trial_id=tid, index=index, algorithm=algorithm, params=params, spec=spec,
+            task=job["task"], seed=trial_seed(spec.search.seed, index),
+            event_id=stable_event_id(tid, "requested", "1"),
+        ))
+        self.producer.flush()
+        self.trials.mark_published(tid)
+        PLANNER_TRIALS_REQUESTED.inc()
+
+    def _republish_unpublished(self, job: dict[str, Any], spec: ev.JobSpec) -> None:
+        """A trial stored but never acknowledged by Kafka (the planner died between): send it now."""
+        for doc in self.trials.unpublished(job["_id"]):
+            self._publish_trial(job, spec, doc["_id"], doc["index"], doc["algorithm"], doc["params"])
+
+    def _finish_search(self, job: dict[str, Any], total: int, reason: str) -> None:
+        if job.get("search_finished"):
+            return
+        self.producer.publish(ev.JobSearchFinished(job_id=job["_id"], trials_total=total, ended_reason=reason,
+                                                   event_id=stable_event_id(job["_id"], "search-finished")))
+        self.producer.flush()
+        self.jobs.update(job["_id"], search_finished=True, trials_total=total, search_ended_reason=reason)
+
+    # ------------------------------------------------------------------ periodic
+
+    def tick(self) -> None:
+        """Between messages: jobs past their deadline finish their search."""
+        for job in self.jobs.active():
+            if job.get("status") == "running" and job.get("deadline") and self.clock() >= job["deadline"]:
+                self.fill(job["_id"])
+
+    def resume_all(self) -> None:
+        """At start-up: continue every active job from what MongoDB holds."""
+        for job in self.jobs.active():
+            if job.get("status") == "running":
+                self._publish_accepted(job)
+                self.fill(job["_id"])
+        self._refresh_gauges()
+
+    def _refresh_gauges(self) -> None:
+        counts = self.jobs.count_by_status()
+        for status in ("queued", "running", "completed", "failed", "cancelled", "rejected"):
+            PLANNER_JOBS.labels(status=status).set(counts.get(status, 0))

@@ -1,0 +1,130 @@
+"""The selector's handlers: store every result once, keep the leaderboard, announce the winner once.
+
+A job is complete when the planner said how many trials it ran (``JobSearchFinished``) and that
+many distinct trial ids have a result. Then the best pipeline is refitted on the training split,
+scored on the holdout, stored with its sha256, and ``ModelSelected(final)`` + ``JobCompleted`` are
+published with deterministic event ids, exactly once per job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from zygarde import events as ev
+from zygarde.bus import EventProducer, MessageMeta
+from zygarde.ml import cv, datasets, metrics
+from zygarde.observability import SELECTOR_MODELS, SELECTOR_RESULTS
+from zygarde.settings import Settings
+from zygarde.store import JobRepository, ResultRepository
+from zygarde.store.jobs import ACTIVE
+
+from services.planner.planning import stable_event_id
+from services.selector import artifacts
+
+log = logging.getLogger(__name__)
+
+
+class Selector:
+    def __init__(self, settings: Settings, db: Database[dict], producer: EventProducer) -> None:
+        self.settings = settings
+        self.db = db
+        self.jobs = JobRepository(db)
+        self.results = ResultRepository(db)
+        self.producer = producer
+
+    def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
+        if isinstance(event, ev.TrialCompleted | ev.TrialFailed):
+            self.on_result(event)
+            self.maybe_finalize(event.job_id)
+        elif isinstance(event, ev.JobSearchFinished):
+            self.jobs.update(event.job_id, trials_total=event.trials_total, search_ended_reason=event.ended_reason)
+            self.maybe_finalize(event.job_id)
+
+    def on_result(self, event: ev.TrialCompleted | ev.TrialFailed) -> None:
+        doc: dict[str, Any] = {
+            "job_id": event.job_id, "algorithm": event.algorithm, "params": event.params,
+            "attempt": event.attempt, "worker": event.worker, "event_id": event.event_id,
+            "stored_at": ev.now(),
+        }
+        if isinstance(event, ev.TrialCompleted):
+            greater = metrics.get(event.metric).greater_is_better
+            doc.update(status="completed", metric=event.metric, cv_mean=event.cv_mean, cv_std=event.cv_std,
+                       fold_scores=event.fold_scores, fit_seconds=event.fit_seconds, versions=event.versions,
+                       sort_key=event.cv_mean if greater else -event.cv_mean)
+        else:
+            doc.update(status="failed", reason=event.reason, error=event.error)
+        stored = self.results.add(event.trial_id, doc)
+        SELECTOR_RESULTS.labels(outcome=doc["status"] if stored else "duplicate").inc()
+
+    def maybe_finalize(self, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        if job is None or job.get("status") not in ACTIVE or job.get("trials_total") is None:
+            return
+        counts = self.results.counts(job_id)
+        if counts["completed"] + counts["failed"] < int(job["trials_total"]):
+            return
+        self.finalize(job, counts)
+
+    def finalize(self, job: dict[str, Any], counts: dict[str, int]) -> None:
+        job_id = job["_id"]
+        reason = job.get("search_ended_reason", "max_trials")
+        best = self.results.best(job_id)
+        if best is None:
+            self.producer.publish(ev.JobFailed(job_id=job_id, reason="every trial failed",
+                                               event_id=stable_event_id(job_id, "failed")))
+            self.producer.flush()
+            self.jobs.mark_finished(job_id, "failed", "every trial failed")
+            return
+        model = self.db.models.find_one({"_id": job_id}) or self._build_model(job, best)
+        if not model.get("published"):
+            self.producer.publish(ev.ModelSelected(
+                job_id=job_id, trial_id=model["trial_id"], algorithm=model["algorithm"], params=model["params"],
+                metric=model["metric"], cv_mean=model["cv_mean"], holdout_score=model["holdout_score"],
+                artifact_uri=model["artifact_uri"], sha256=model["sha256"], final=True,
+                event_id=stable_event_id(job_id, "model", "final")))
+            self.producer.publish(ev.JobCompleted(
+                job_id=job_id, best_trial_id=model["trial_id"], best_score=model["cv_mean"],
+                trials_completed=counts["completed"], trials_failed=counts["failed"], ended_reason=reason,
+                event_id=stable_event_id(job_id, "completed")))
+            self.producer.flush()
+            self.db.models.update_one({"_id": job_id}, {"$set": {"published": True}})
+            SELECTOR_MODELS.inc()
+        self.jobs.mark_finished(job_id, "completed", reason)
+        self.jobs.update(job_id, best={"trial_id": model["trial_id"], "score": model["cv_mean"]})
+        log.info("job completed, winner %s", model["trial_id"], extra={"job_id": job_id})
+
+    def _build_model(self, job: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+        spec = ev.JobSpec.model_validate(job["spec"])
+        task = job["task"]
+        frame = datasets.load_frame(spec.dataset.uri, self.settings.data_root_paths, self.settings.dataset_cache)
+        train, holdout = cv.split_holdout(frame, spec.dataset, task, spec.search.seed)
+        started = time.monotonic()
+        pipeline = cv.fit_final(spec, task, best["algorithm"], best["params"], train, spec.search.seed)
+        refit_seconds = time.monotonic() - started
+        features = holdout.drop(columns=[spec.dataset.target, *spec.dataset.drop], errors="ignore")
+        holdout_score = metrics.score(metrics.get(spec.metric), pipeline, features, holdout[spec.dataset.target])
+        uri, sha = artifacts.store(self.settings.artifact_root, job["_id"], pipeline)
+        doc = {
+            "_id": job["_id"], "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"],
+            "metric": spec.metric, "cv_mean": best["cv_mean"], "cv_std": best.get("cv_std"),
+            "holdout_score": float(holdout_score), "artifact_uri": uri, "sha256": sha, "name": spec.name,
+            "refit_seconds": refit_seconds, "created_at": ev.now(), "published": False,
+            "versions": cv.library_versions(), "dataset_uri": spec.dataset.uri,
+        }
+        try:
+            self.db.models.insert_one(doc)
+        except DuplicateKeyError:
+            existing = self.db.models.find_one({"_id": job["_id"]})
+            assert existing is not None
+            return existing
+        return doc
+
+    def resume_all(self) -> None:
+        """At start-up: finish any job whose results all arrived while no selector ran."""
+        for job in self.jobs.active():
+            self.maybe_finalize(job["_id"])

@@ -1,0 +1,56 @@
+"""Composition root of a trainer: a stateless consumer of ``trials`` in one consumer group."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from pydantic_settings import SettingsConfigDict
+
+from zygarde import events as ev
+from zygarde import topics
+from zygarde.bus import EventConsumer, EventProducer
+from zygarde.observability import serve_metrics, setup_logging
+from zygarde.settings import Settings
+from zygarde.store import JobRepository, connect
+
+from services.trainer.train import Trainer
+
+GROUP = "zygarde-trainers"
+
+
+class TrainerSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="ZYGARDE_TRAINER_", extra="ignore")
+
+    metrics_port: int = 9101
+    worker_id: str = ""
+    max_poll_interval_s: int = 1800
+
+
+def main() -> None:
+    shared = Settings()
+    own = TrainerSettings()
+    setup_logging("trainer", shared.log_level, shared.log_json)
+    worker = own.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+    if own.metrics_port:
+        serve_metrics(own.metrics_port)
+    jobs = JobRepository(connect(shared.mongo_uri))
+
+    def should_stop(trial: ev.TrialRequested) -> str | None:
+        job = jobs.get(trial.job_id)
+        if job is not None and job.get("status") == "cancelled":
+            return "cancelled"
+        return None
+
+    producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
+    trainer = Trainer(shared, producer, worker, should_stop)
+    consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, GROUP, [topics.TRIALS], dlq=producer,
+                             service="trainer", max_poll_interval_ms=own.max_poll_interval_s * 1000,
+                             extra={"max.poll.interval.ms": own.max_poll_interval_s * 1000})
+    consumer.install_signal_handlers()
+    consumer.run(trainer.handle)
+    producer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""One trial: load the dataset (cached), cross-validate the pipeline, report each step.
+
+A fit that raises is data (``TrialFailed`` with the reason), never a crash. The result is
+flushed to Kafka before the handler returns, so the ``trials`` offset is stored only after the
+result is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from zygarde import events as ev
+from zygarde.bus import EventProducer, MessageMeta
+from zygarde.errors import DatasetError, TrialStopped
+from zygarde.ml import cv, datasets
+from zygarde.observability import TRAINER_BUSY, TRAINER_TRIAL_DURATION, TRAINER_TRIALS
+from zygarde.settings import Settings
+
+log = logging.getLogger(__name__)
+
+StopCheck = Callable[[ev.TrialRequested], str | None]
+
+
+@dataclass
+class Trainer:
+    settings: Settings
+    producer: EventProducer
+    worker: str
+    should_stop: StopCheck = lambda trial: None  # noqa: E731 - a reason to stop, or None
+
+    def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
+        if isinstance(event, ev.TrialRequested):
+            self.run_trial(event)
+
+    def run_trial(self, trial: ev.TrialRequested) -> None:
+        extra = {"job_id": trial.job_id, "trial_id": trial.trial_id}
+        base = {"job_id": trial.job_id, "trial_id": trial.trial_id, "attempt": trial.attempt, "worker": self.worker}
+        reason = self.should_stop(trial)
+        if reason is not None:
+            self._fail(trial, base, reason, "", 0.0)
+            return
+        self.producer.publish(ev.TrialStarted(algorithm=trial.algorithm, **base))
+        self.producer.flush()
+        started = time.monotonic()
+        TRAINER_BUSY.set(1)
+        try:
+            frame = datasets.load_frame(trial.spec.dataset.uri, self.settings.data_root_paths,
+                                        self.settings.dataset_cache)
+            train, _ = cv.split_holdout(frame, trial.spec.dataset, trial.task, trial.spec.search.seed)
+
+            def on_fold(fold: int, folds: int, score: float) -> None:
+                self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
+                stop = self.should_stop(trial)
+                if stop is not None:
+                    raise TrialStopped(stop)
+
+            result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed, on_fold)
+        except TrialStopped as exc:
+            self._fail(trial, base, exc.reason, "", time.monotonic() - started)
+        except DatasetError as exc:
+            self._fail(trial, base, "dataset", str(exc), time.monotonic() - started)
+        except Exception as exc:  # noqa: BLE001 - a failed fit is data, not a crash
+            log.warning("trial failed: %s", exc, extra=extra)
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self._fail(trial, base, "error", detail[:4000], time.monotonic() - started)
+        else:
+            elapsed = time.monotonic() - started
+            self.producer.publish(ev.TrialCompleted(
+                algorithm=trial.algorithm, params=trial.params, metric=trial.spec.metric,
+                fold_scores=result.fold_scores, cv_mean=result.mean, cv_std=result.std,
+                fit_seconds=result.fit_seconds, versions=cv.library_versions(), **base))
+            TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome="completed").inc()
+            TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
+        finally:
+            TRAINER_BUSY.set(0)
+        self.producer.flush()
+
+    def _fail(self, trial: ev.TrialRequested, base: dict, reason: str, error: str, elapsed: float) -> None:
+        self.producer.publish(ev.TrialFailed(algorithm=trial.algorithm, params=trial.params, reason=reason,
+                                             error=error, **base))
+        TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome=reason if reason in (
+            "timeout", "cancelled", "pruned", "lost") else "failed").inc()
+        TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
+        self.producer.flush()

@@ -1,0 +1,148 @@
+"""A job from the first message to the announced winner, on the real broker and Mongo-wire server."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from confluent_kafka import Consumer
+
+from services.selector import artifacts
+from zygarde import events as ev
+from zygarde import topics
+from zygarde.bus import EventProducer
+from zygarde.ml import cv, datasets, metrics
+
+from .conftest import Services
+
+pytestmark = pytest.mark.e2e
+
+AUTH = {"Authorization": "Bearer test-token"}
+
+
+def small_spec(**search: Any) -> dict[str, Any]:
+    return {
+        "name": "e2e",
+        "dataset": {"uri": "builtin:breast_cancer", "target": "target"},
+        "metric": "roc_auc",
+        "algorithms": ["logistic_regression", "random_forest", "hist_gradient_boosting"],
+        "search": {"strategy": "random", "max_trials": 6, "max_parallel": 3, "seed": 7, **search},
+        "cv": {"folds": 3},
+    }
+
+
+def wait_status(svc: Services, job_id: str, final: set[str], timeout: float = 240) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        resp = httpx.get(f"{svc.url}/jobs/{job_id}", timeout=10)
+        if resp.status_code == 200:
+            job = resp.json()
+            if job["status"] in final:
+                return job
+        assert all(svc.alive().values()), f"a service died: {svc.alive()} (logs {svc.logs})"
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {job.get('status')} after {timeout}s; logs in {svc.logs}")
+
+
+def read_topic(svc: Services, spec: topics.TopicSpec, until: int = 0, timeout: float = 5) -> list[ev.Event]:
+    consumer = Consumer({"bootstrap.servers": svc.settings.kafka_bootstrap, "group.id": f"reader-{time.time()}",
+                         "auto.offset.reset": "earliest", "enable.partition.eof": False})
+    consumer.subscribe([spec.physical(svc.settings.topic_prefix)])
+    out: list[ev.Event] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (until == 0 or len(out) < until):
+        msg = consumer.poll(0.3)
+        if msg is not None and not msg.error():
+            out.append(ev.decode(msg.value()))
+    consumer.close()
+    return out
+
+
+def check_completed_job(svc: Services, job_id: str, max_trials: int) -> None:
+    job = wait_status(svc, job_id, {"completed", "failed", "cancelled", "rejected"})
+    assert job["status"] == "completed", job
+    board = httpx.get(f"{svc.url}/jobs/{job_id}/leaderboard").json()
+    completed = job["trials"]["completed"]
+    assert completed + job["trials"]["failed"] == max_trials
+    assert len(board["items"]) == completed and completed > 0
+    assert len({i["trial_id"] for i in board["items"]}) == completed
+    scores = [i["cv_mean"] for i in board["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+    model = httpx.get(f"{svc.url}/jobs/{job_id}/model").json()
+    assert model["trial_id"] == board["items"][0]["trial_id"]
+    assert model["cv_mean"] == pytest.approx(board["items"][0]["cv_mean"])
+    selected = [e for e in read_topic(svc, topics.MODELS) if e.job_id == job_id]
+    assert len(selected) == 1 and isinstance(selected[0], ev.ModelSelected) and selected[0].final
+
+    pipeline = artifacts.load(svc.settings.artifact_root, model["artifact_uri"], model["sha256"])
+    spec = ev.JobSpec.model_validate(job["spec"])
+    frame = datasets.load_frame(spec.dataset.uri, svc.settings.data_root_paths, svc.settings.dataset_cache)
+    _, holdout = cv.split_holdout(frame, spec.dataset, "binary", spec.search.seed)
+    features = holdout.drop(columns=[spec.dataset.target])
+    assert len(pipeline.predict(features)) == len(holdout)
+    score = metrics.score(metrics.get("roc_auc"), pipeline, features, holdout[spec.dataset.target])
+    assert score == pytest.approx(model["holdout_score"])
+
+
+def test_jobs_by_kafka_and_by_http_both_complete(services: Services) -> None:
+    s = services.settings
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    by_kafka = ev.JobSubmitted(job_id=ev.new_id(), spec=small_spec())
+    producer.publish(by_kafka)
+    producer.flush()
+    resp = httpx.post(f"{services.url}/jobs", json=small_spec(max_trials=5, seed=3), headers=AUTH)
+    assert resp.status_code == 202, resp.text
+    by_http = resp.json()["job_id"]
+
+    check_completed_job(services, by_kafka.job_id, 6)
+    check_completed_job(services, by_http, 5)
+
+
+def test_bad_spec_rejected_the_same_way_by_http_and_kafka(services: Services) -> None:
+    bad = {"dataset": {"uri": "file:///etc/passwd", "target": ""}, "metric": "rmse",
+           "algorithms": ["no_such_algorithm"], "search": {"max_trials": 0}}
+    resp = httpx.post(f"{services.url}/jobs", json=bad, headers=AUTH)
+    assert resp.status_code == 422
+    reasons = resp.json()["detail"]
+    assert len(reasons) >= 4, reasons
+    assert httpx.post(f"{services.url}/jobs", json=small_spec()).status_code == 401
+
+    s = services.settings
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    submitted = ev.JobSubmitted(job_id=ev.new_id(), spec=bad)
+    producer.publish(submitted)
+    producer.flush()
+    job = wait_status(services, submitted.job_id, {"rejected"}, timeout=60)
+    assert job["reasons"] == reasons
+    rejected = [e for e in read_topic(services, topics.JOB_EVENTS) if e.job_id == submitted.job_id]
+    assert [type(e) for e in rejected] == [ev.JobRejected]
+    assert rejected[0].reasons == reasons  # type: ignore[attr-defined]
+
+    good = httpx.post(f"{services.url}/jobs", json=small_spec(max_trials=3), headers=AUTH).json()["job_id"]
+    check_completed_job(services, good, 3)
+    assert all(services.alive().values())
+
+
+def test_replayed_results_change_nothing(services: Services) -> None:
+    job_id = httpx.post(f"{services.url}/jobs", json=small_spec(max_trials=4), headers=AUTH).json()["job_id"]
+    wait_status(services, job_id, {"completed"})
+    board = httpx.get(f"{services.url}/jobs/{job_id}/leaderboard").json()
+    model = httpx.get(f"{services.url}/jobs/{job_id}/model").json()
+
+    s = services.settings
+    results = [e for e in read_topic(services, topics.RESULTS) if e.job_id == job_id]
+    replay = [e for e in results if isinstance(e, ev.TrialCompleted)]
+    assert replay
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    for event in replay:
+        producer.publish(event)
+        producer.publish(event.model_copy(update={"event_id": ev.new_id(), "cv_mean": 0.0}))
+    producer.flush()
+    time.sleep(3)
+    assert httpx.get(f"{services.url}/jobs/{job_id}/leaderboard").json() == board
+    assert httpx.get(f"{services.url}/jobs/{job_id}/model").json() == model
+    assert len([e for e in read_topic(services, topics.MODELS) if e.job_id == job_id]) == 1
