@@ -9,14 +9,13 @@ from urllib.parse import urlparse
 
 import uvicorn
 
+from services.planner.api import ApiContext, create_app
+from services.planner.planning import Planner
 from zygarde import settings as settings_mod
 from zygarde import topics
 from zygarde.bus import BusAdmin, EventConsumer, EventProducer
 from zygarde.observability import setup_logging
 from zygarde.store import JobRepository, TrialRepository, connect, ensure_indexes
-
-from services.planner.api import ApiContext, create_app
-from services.planner.planning import Planner
 
 log = logging.getLogger("zygarde.planner")
 GROUP = "zygarde-planner"

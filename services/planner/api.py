@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo.database import Database
+from zygarde.ml.validation import check_job
 
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.errors import SpecError
-from zygarde.ml.validation import check_job
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository, TrialRepository, ping
 
@@ -117,7 +117,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.get("/jobs")
     def list_jobs(status: str | None = Query(None)) -> list[dict[str, Any]]:
-        return [job_view(ctx, j) for j in ctx.jobs.list(status)]
+        return [job_view(ctx, j) for j in ctx.jobs.find(status)]
 
     @app.get("/jobs/{job_id}")
     def show_job(job_id: str) -> dict[str, Any]:

@@ -15,18 +15,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from zygarde.ml.validation import check_job
+
+from services.planner.strategies import make_strategy
+from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.errors import SpecError
 from zygarde.ml import algorithms, metrics
-from zygarde.ml.validation import check_job
 from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER_TRIALS_REQUESTED
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository
 from zygarde.store.jobs import ACTIVE
-
-from services.planner.strategies import make_strategy
-from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,7 @@ class Planner:
             self.on_submitted(event)
         elif isinstance(event, ev.JobCancelRequested):
             self.on_cancel(event)
-        elif isinstance(event, ev.TrialStarted):
-            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
-        elif isinstance(event, ev.TrialProgressed):
+        elif isinstance(event, (ev.TrialStarted, ev.TrialProgressed)):
             self.trials.mark_running(event.trial_id, event.attempt, event.worker)
         elif isinstance(event, ev.TrialCompleted | ev.TrialFailed):
             self.on_result(event)

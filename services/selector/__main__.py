@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from services.selector.selection import Selector
 from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer
 from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
 from zygarde.store import connect, ensure_indexes
-
-from services.selector.selection import Selector
 
 GROUP = "zygarde-selector"
 

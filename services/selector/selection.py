@@ -15,6 +15,8 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from services.planner.planning import stable_event_id
+from services.selector import artifacts
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.ml import cv, datasets, metrics
@@ -22,9 +24,6 @@ from zygarde.observability import SELECTOR_MODELS, SELECTOR_RESULTS
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository
 from zygarde.store.jobs import ACTIVE
-
-from services.planner.planning import stable_event_id
-from services.selector import artifacts
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,13 @@ import socket
 
 from pydantic_settings import SettingsConfigDict
 
+from services.trainer.train import Trainer
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer
 from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, connect
-
-from services.trainer.train import Trainer
 
 GROUP = "zygarde-trainers"
 

@@ -66,7 +66,7 @@ class Component(ABC):
     @abstractmethod
     def address(self) -> str: ...
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 - an optional hook, no-op by default
         """One-time state set-up before the first start (e.g. formatting storage)."""
 
     def start_timeout(self) -> float:

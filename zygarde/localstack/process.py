@@ -6,6 +6,7 @@ the command we started (a recycled pid is left alone).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -110,10 +111,8 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 
 def _signal(proc: psutil.Process, sig: int) -> None:
-    try:
+    with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
         proc.send_signal(sig)
-    except (psutil.NoSuchProcess, ProcessLookupError):
-        pass
 
 
 def kill9(files: ProcessFiles) -> None:

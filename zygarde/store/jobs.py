@@ -42,7 +42,7 @@ class JobRepository:
         )
         return res is not None
 
-    def list(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def find(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         query = {"status": status} if status else {}
         return list(self._c.find(query).sort("created_at", DESCENDING).limit(limit))
 

@@ -1,0 +1,115 @@
+"""The scaler loop: measure work, ask the policy, move the backend, say why, account the cost."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Any
+
+from pydantic_settings import SettingsConfigDict
+
+from services.scaler import lag
+from services.scaler.backends import make_backend
+from services.scaler.backends._base import BaseScalerBackend
+from services.scaler.policy import Observation, PolicyState, ScalerConfig, desired_replicas
+from zygarde import events as ev
+from zygarde.bus import BusAdmin, EventProducer
+from zygarde.observability import (
+    SCALER_CURRENT,
+    SCALER_DECISIONS,
+    SCALER_DESIRED,
+    SCALER_INSTANCE_SECONDS,
+    serve_metrics,
+    setup_logging,
+)
+from zygarde.settings import Settings
+from zygarde.store import connect
+
+log = logging.getLogger("zygarde.scaler")
+
+
+class ScalerSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="ZYGARDE_SCALER_", extra="ignore")
+
+    metrics_port: int = 9103
+    backend: str = "local"
+    interval_s: float = 2.0
+    lag_threshold: int = 2
+    activation_lag_threshold: int = 0
+    min_replicas: int = 0
+    max_replicas: int = 2
+    cooldown_s: float = 30.0
+    stabilization_window_s: float = 20.0
+    scale_up_max_step: int = 4
+    drain_timeout_s: float = 60.0
+
+
+class Scaler:
+    def __init__(self, cfg: ScalerConfig, backend: BaseScalerBackend, producer: EventProducer,
+                 measure: Any, clock: Any = time.monotonic) -> None:
+        self.cfg = cfg
+        self.backend = backend
+        self.producer = producer
+        self.measure = measure
+        self.clock = clock
+        self.state = PolicyState()
+        self._last = clock()
+
+    def step(self) -> int:
+        """One decision; returns the replicas asked for."""
+        now = self.clock()
+        current = self.backend.current()
+        SCALER_INSTANCE_SECONDS.inc(current * max(0.0, now - self._last))
+        self._last = now
+        work = self.measure()
+        decision = desired_replicas(self.cfg, Observation(now=now, lag=work.total, in_flight=0, current=current),
+                                    self.state)
+        SCALER_DESIRED.set(decision.desired)
+        if decision.desired != current:
+            direction = "out" if decision.desired > current else "in"
+            log.info("scaling %s: %d -> %d (%s)", direction, current, decision.desired, decision.reason)
+            self.backend.scale_to(decision.desired)
+            self.producer.publish(ev.ScalingDecided(job_id="-", from_replicas=current, to_replicas=decision.desired,
+                                                    reason=decision.reason, lag=work.total))
+            self.producer.flush()
+            SCALER_DECISIONS.labels(direction=direction).inc()
+        SCALER_CURRENT.set(self.backend.current())
+        return decision.desired
+
+
+def run() -> None:
+    shared = Settings()
+    own = ScalerSettings()
+    setup_logging("scaler", shared.log_level, shared.log_json)
+    if own.metrics_port:
+        serve_metrics(own.metrics_port)
+    db = connect(shared.mongo_uri)
+    admin = BusAdmin(shared.kafka_bootstrap, shared.topic_prefix)
+    producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="scaler")
+    cfg = ScalerConfig(
+        lag_threshold=own.lag_threshold, activation_lag_threshold=own.activation_lag_threshold,
+        min_replicas=own.min_replicas, max_replicas=own.max_replicas, cooldown_s=own.cooldown_s,
+        stabilization_window_s=own.stabilization_window_s, scale_up_max_step=own.scale_up_max_step,
+    )
+    options: dict[str, Any] = {}
+    if own.backend == "local":
+        options = {"env": shared.child_env(), "targets_file": shared.home / "prometheus" / "etc" / "targets" /
+                   "trainers.json", "drain_timeout_s": own.drain_timeout_s, "log_dir": shared.home / "logs"}
+    backend = make_backend(own.backend, **options)
+    scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, db))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            try:
+                scaler.step()
+            except Exception:
+                log.exception("scaler step failed")
+                raise
+            stop.wait(own.interval_s)
+    finally:
+        backend.close()
+        producer.close()
