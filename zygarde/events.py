@@ -208,7 +208,8 @@ class TrialProgressed(_TrialEvent):
     type: Literal["TrialProgressed"] = "TrialProgressed"
     fold: int
     folds: int
-    score_so_far: float
+    score_so_far: float | None = None
+    heartbeat: bool = Field(False, description="a liveness beat between folds, not a new fold result")
 
 
 class TrialCompleted(_TrialEvent):

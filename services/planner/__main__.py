@@ -8,6 +8,8 @@ import time
 from urllib.parse import urlparse
 
 import uvicorn
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from services.planner.api import ApiContext, create_app
 from services.planner.planning import Planner
@@ -15,10 +17,18 @@ from zygarde import settings as settings_mod
 from zygarde import topics
 from zygarde.bus import BusAdmin, EventConsumer, EventProducer
 from zygarde.observability import setup_logging
+from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository, connect, ensure_indexes
 
 log = logging.getLogger("zygarde.planner")
 GROUP = "zygarde-planner"
+
+
+class PlannerSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="ZYGARDE_PLANNER_", extra="ignore")
+
+    trial_lease_s: float = Field(60.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
 
 
 def main() -> None:
@@ -29,7 +39,9 @@ def main() -> None:
     admin = BusAdmin(s.kafka_bootstrap, s.topic_prefix)
     admin.ensure_topics()
     producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="planner")
-    planner = Planner(s, JobRepository(db), TrialRepository(db), producer)
+    own = PlannerSettings()
+    planner = Planner(s, JobRepository(db), TrialRepository(db), producer, trial_lease_s=own.trial_lease_s,
+                      max_attempts=own.max_attempts)
     consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, GROUP, [topics.JOBS, topics.RESULTS],
                              dlq=producer, service="planner")
 

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from zygarde.ml.validation import check_job
@@ -47,8 +48,11 @@ def trial_seed(job_seed: int, index: int) -> int:
 
 class Planner:
     def __init__(self, settings: Settings, jobs: JobRepository, trials: TrialRepository,
-                 producer: EventProducer, clock: Callable[[], float] = time.time) -> None:
+                 producer: EventProducer, clock: Callable[[], float] = time.time, *,
+                 trial_lease_s: float = 60.0, max_attempts: int = 3) -> None:
         self.settings = settings
+        self.trial_lease_s = trial_lease_s
+        self.max_attempts = max_attempts
         self.jobs = jobs
         self.trials = trials
         self.producer = producer
@@ -199,11 +203,11 @@ class Planner:
         self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params)
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
-                       params: dict[str, Any]) -> None:
+                       params: dict[str, Any], attempt: int = 1) -> None:
         self.producer.publish(ev.TrialRequested(
             job_id=job["_id"], trial_id=tid, index=index, algorithm=algorithm, params=params, spec=spec,
-            task=job["task"], seed=trial_seed(spec.search.seed, index),
-            event_id=stable_event_id(tid, "requested", "1"),
+            task=job["task"], seed=trial_seed(spec.search.seed, index), attempt=attempt,
+            event_id=stable_event_id(tid, "requested", str(attempt)),
         ))
         self.producer.flush()
         self.trials.mark_published(tid)
@@ -212,7 +216,8 @@ class Planner:
     def _republish_unpublished(self, job: dict[str, Any], spec: ev.JobSpec) -> None:
         """A trial stored but never acknowledged by Kafka (the planner died between): send it now."""
         for doc in self.trials.unpublished(job["_id"]):
-            self._publish_trial(job, spec, doc["_id"], doc["index"], doc["algorithm"], doc["params"])
+            self._publish_trial(job, spec, doc["_id"], doc["index"], doc["algorithm"], doc["params"],
+                                doc.get("attempt", 1))
 
     def _finish_search(self, job: dict[str, Any], total: int, reason: str) -> None:
         if job.get("search_finished"):
@@ -225,10 +230,36 @@ class Planner:
     # ------------------------------------------------------------------ periodic
 
     def tick(self) -> None:
-        """Between messages: jobs past their deadline finish their search."""
+        """Between messages: lost trials are handed out again; jobs past their deadline stop."""
+        self.recover_lost_trials()
         for job in self.jobs.active():
             if job.get("status") == "running" and job.get("deadline") and self.clock() >= job["deadline"]:
                 self.fill(job["_id"])
+        self._refresh_gauges()
+        self.producer.flush()
+
+    def recover_lost_trials(self) -> None:
+        """A running trial with no heartbeat for ``trial_lease_s`` lost its trainer: request it again
+        with the same id and ``attempt + 1``, or record it as ``TrialFailed(reason="lost")``."""
+        before = ev.now() - timedelta(seconds=self.trial_lease_s)
+        for doc in self.trials.stale_running(before):
+            attempt = int(doc.get("attempt", 1))
+            job = self.jobs.get(doc["job_id"])
+            if job is None or job.get("status") not in ACTIVE:
+                continue
+            if attempt < self.max_attempts:
+                if self.trials.requeue(doc["_id"], attempt + 1):
+                    log.warning("trial lost, requesting attempt %d", attempt + 1,
+                                extra={"job_id": doc["job_id"], "trial_id": doc["_id"]})
+                    spec = ev.JobSpec.model_validate(job["spec"])
+                    self._publish_trial(job, spec, doc["_id"], doc["index"], doc["algorithm"], doc["params"],
+                                        attempt + 1)
+            else:
+                # Published on results so the selector counts it; the planner closes it when it reads it back.
+                self.producer.publish(ev.TrialFailed(
+                    job_id=doc["job_id"], trial_id=doc["_id"], attempt=attempt, algorithm=doc["algorithm"],
+                    params=doc["params"], reason="lost", error=f"no heartbeat for {self.trial_lease_s}s",
+                    event_id=stable_event_id(doc["_id"], "lost")))
 
     def resume_all(self) -> None:
         """At start-up: continue every active job from what MongoDB holds."""

@@ -8,10 +8,12 @@ result is durable.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
@@ -25,12 +27,36 @@ log = logging.getLogger(__name__)
 StopCheck = Callable[[ev.TrialRequested], str | None]
 
 
+class Heartbeat:
+    """Renews the trial's lease while a long fold runs, so the planner never takes a live trial for lost."""
+
+    def __init__(self, producer: EventProducer, base: dict[str, Any], folds: int, every_s: float) -> None:
+        self.producer, self.base, self.folds, self.every_s = producer, base, folds, every_s
+        self.fold = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.producer.publish(ev.TrialProgressed(fold=self.fold, folds=self.folds, heartbeat=True, **self.base))
+            self.producer.poll()
+
+
 @dataclass
 class Trainer:
     settings: Settings
     producer: EventProducer
     worker: str
     should_stop: StopCheck = lambda trial: None  # noqa: E731 - a reason to stop, or None
+    heartbeat_s: float = 5.0
 
     def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
         if isinstance(event, ev.TrialRequested):
@@ -51,14 +77,17 @@ class Trainer:
             frame = datasets.load_frame(trial.spec.dataset.uri, self.settings.data_root_paths,
                                         self.settings.dataset_cache)
             train, _ = cv.split_holdout(frame, trial.spec.dataset, trial.task, trial.spec.search.seed)
+            with Heartbeat(self.producer, base, trial.spec.cv.folds, self.heartbeat_s) as beat:
 
-            def on_fold(fold: int, folds: int, score: float) -> None:
-                self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
-                stop = self.should_stop(trial)
-                if stop is not None:
-                    raise TrialStopped(stop)
+                def on_fold(fold: int, folds: int, score: float) -> None:
+                    beat.fold = fold
+                    self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
+                    stop = self.should_stop(trial)
+                    if stop is not None:
+                        raise TrialStopped(stop)
 
-            result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed, on_fold)
+                result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed,
+                                   on_fold)
         except TrialStopped as exc:
             self._fail(trial, base, exc.reason, "", time.monotonic() - started)
         except DatasetError as exc:

@@ -62,6 +62,10 @@ class EventProducer:
         self._producer.poll(0)
         BUS_PRODUCED.labels(topic=spec.name, service=self._service).inc()
 
+    def poll(self) -> None:
+        """Serve delivery callbacks without waiting."""
+        self._producer.poll(0)
+
     def flush(self, timeout: float = 30.0) -> None:
         """Wait for every queued message; raise ``PublishError`` if any was not acknowledged."""
         remaining = self._producer.flush(timeout)

@@ -113,3 +113,4 @@ def run(service: str = typer.Argument(..., help="planner | trainer | selector | 
 
 
 from zygarde.cli import jobs as _jobs  # noqa: E402,F401  (registers the job commands)
+from zygarde.cli import top as _top  # noqa: E402,F401

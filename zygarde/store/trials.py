@@ -6,6 +6,7 @@ Status only moves forward: requested → running → completed | failed. The uni
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -34,11 +35,11 @@ class TrialRepository:
             return False
 
     def mark_running(self, trial_id: str, attempt: int, worker: str) -> None:
+        """A heartbeat of the current attempt: requested → running, and the lease renewed."""
         self._c.update_one(
-            {"_id": trial_id, "status": "requested"},
-            {"$set": {"status": "running", "started_at": now(), "worker": worker, "attempt": attempt}},
+            {"_id": trial_id, "status": {"$in": list(OPEN)}, "attempt": attempt},
+            {"$set": {"status": "running", "worker": worker, "heartbeat_at": now()}},
         )
-        self._c.update_one({"_id": trial_id, "status": "running"}, {"$set": {"heartbeat_at": now()}})
 
     def finish(self, trial_id: str, status: str, **fields: Any) -> dict[str, Any] | None:
         """Close an open trial; returns it when this call closed it, None if it was already closed."""
@@ -47,6 +48,18 @@ class TrialRepository:
             {"$set": {"status": status, "finished_at": now(), **fields}},
             return_document=ReturnDocument.AFTER,
         )
+
+    def stale_running(self, before: datetime) -> list[dict[str, Any]]:
+        """Running trials whose last heartbeat is older than ``before`` (their trainer is gone)."""
+        return list(self._c.find({"status": "running", "heartbeat_at": {"$lt": before}}))
+
+    def requeue(self, trial_id: str, attempt: int) -> bool:
+        """Hand a lost trial out again as ``attempt``; False if it finished meanwhile."""
+        res = self._c.update_one(
+            {"_id": trial_id, "status": "running", "attempt": attempt - 1},
+            {"$set": {"status": "requested", "attempt": attempt, "published": False, "requeued_at": now()}},
+        )
+        return bool(res.modified_count)
 
     def mark_published(self, trial_id: str) -> None:
         self._c.update_one({"_id": trial_id}, {"$set": {"published": True}})
