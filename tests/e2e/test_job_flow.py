@@ -15,7 +15,7 @@ from zygarde import topics
 from zygarde.bus import EventProducer
 from zygarde.ml import cv, datasets, metrics
 
-from .conftest import Services
+from tests.e2e.conftest import Services
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,15 @@
+"""Random search: proposal ``i`` depends only on (seed, i), so a restart continues the same sequence."""
+
+from __future__ import annotations
+
+import random as _random
+
+from services.planner.strategies._base import BaseStrategy, TrialSpec
+from zygarde.ml import space as sp
+
+
+class RandomStrategy(BaseStrategy):
+    def propose(self, index: int) -> TrialSpec | None:
+        rng = _random.Random(f"{self.seed}:{index}")
+        algorithm = rng.choice(sorted(self.spaces))
+        return TrialSpec(index, algorithm, sp.sample(self.spaces[algorithm], rng))
