@@ -10,12 +10,11 @@ import pytest
 from confluent_kafka import Consumer
 
 from services.selector import artifacts
+from tests.e2e.conftest import Services
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventProducer
 from zygarde.ml import cv, datasets, metrics
-
-from tests.e2e.conftest import Services
 
 pytestmark = pytest.mark.e2e
 
