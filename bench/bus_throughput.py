@@ -45,7 +45,7 @@ def raw_round(bootstrap: str, topic: str, payloads: list[bytes]) -> float:
     while seen < len(payloads):
         for msg in consumer.consume(1000, 1.0):
             if not msg.error():
-                ev.decode(msg.value())  # parse like any real reader would
+                ev.decode(msg.value() or b"")  # parse like any real reader would
                 seen += 1
     elapsed = time.perf_counter() - started
     consumer.close()

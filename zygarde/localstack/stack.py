@@ -106,11 +106,22 @@ def up(settings: Settings, only: list[str] | None = None, *, with_services: bool
             BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).ensure_topics(topics.ALL)
     if with_services:
         settings.token()  # generated once, mode 600, before any service reads it
+        _write_trainer_targets(settings, trainers)
         for comp in services(settings, trainers):
             action = comp.up()
             statuses.append(ComponentStatus(comp.name, True, comp.address, comp.running_pid(), action,
                                             str(comp.files.logfile)))
     return statuses
+
+
+def _write_trainer_targets(settings: Settings, trainers: int) -> None:
+    """Prometheus finds the fixed trainers through the same file_sd file the scaler keeps."""
+    import json
+
+    path = settings.home / "prometheus" / "etc" / "targets" / "trainers.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    targets = [f"127.0.0.1:{TRAINER_METRICS_BASE + slot}" for slot in range(1, trainers + 1)]
+    path.write_text(json.dumps([{"targets": targets, "labels": {"service": "trainer"}}]) + "\n")
 
 
 def _all_components(settings: Settings) -> list[Component]:

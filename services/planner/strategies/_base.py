@@ -42,7 +42,7 @@ class BaseStrategy(ABC):
 
     def ask(self, n: int) -> list[TrialSpec]:
         """At most ``n`` new trials; never beyond ``max_trials`` in total; never blocks."""
-        out = []
+        out: list[TrialSpec] = []
         while len(out) < n and len(self.asked) < self.max_trials:
             spec = self.propose(self.next_index)
             if spec is None:

@@ -7,9 +7,9 @@ from typing import Any
 from sklearn import ensemble, tree
 
 from zygarde.ml.algorithms._base import ALL, Algorithm
-from zygarde.ml.space import CategoricalDim, FloatDim, IntDim
+from zygarde.ml.space import CategoricalDim, FloatDim, IntDim, Space
 
-FOREST_SPACE = {
+FOREST_SPACE: Space = {
     "n_estimators": IntDim(50, 400, log=True),
     "max_depth": CategoricalDim((None, 4, 8, 16)),
     "min_samples_leaf": IntDim(1, 20, log=True),
