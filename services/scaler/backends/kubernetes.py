@@ -1,0 +1,33 @@
+"""A Deployment's replicas through the scale subresource (official kubernetes client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.scaler.backends._base import BaseScalerBackend
+
+
+class KubernetesBackend(BaseScalerBackend):
+    def __init__(self, deployment: str = "zygarde-trainer", namespace: str = "zygarde",
+                 api_client: Any = None) -> None:
+        try:
+            from kubernetes import client, config
+        except ImportError as exc:
+            raise RuntimeError("the kubernetes backend needs `pip install zygarde[kubernetes]`") from exc
+        if api_client is None:
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                config.load_kube_config()
+            api_client = client.ApiClient()
+        self.apps = client.AppsV1Api(api_client)
+        self.deployment = deployment
+        self.namespace = namespace
+
+    def current(self) -> int:
+        scale = self.apps.read_namespaced_deployment_scale(self.deployment, self.namespace)
+        return int(scale.status.replicas or 0)
+
+    def scale_to(self, n: int) -> None:
+        # Kubernetes sends SIGTERM and waits terminationGracePeriodSeconds: trainers drain themselves.
+        self.apps.patch_namespaced_deployment_scale(self.deployment, self.namespace, {"spec": {"replicas": n}})
