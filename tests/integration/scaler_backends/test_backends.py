@@ -1,0 +1,128 @@
+"""Scaler backends against real processes and their APIs' emulation (moto server, a fake API server)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from services.scaler.backends import make_backend
+from services.scaler.backends.local import LocalBackend
+from tests.e2e.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+SLEEPER = [sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0));"
+           " time.sleep(600)"]
+
+
+def test_local_backend_scales_and_keeps_file_sd_current(tmp_path: Path) -> None:
+    targets = tmp_path / "targets" / "trainers.json"
+    backend = LocalBackend(command=SLEEPER, targets_file=targets, drain_timeout_s=5, base_port=9500)
+    try:
+        backend.scale_to(3)
+        assert backend.current() == 3
+        pids = [i.proc.pid for i in backend.instances]
+        assert json.loads(targets.read_text())[0]["targets"] == ["127.0.0.1:9501", "127.0.0.1:9502", "127.0.0.1:9503"]
+        backend.scale_to(1)
+        assert backend.current() == 1
+        assert backend.instances[0].proc.pid == pids[0], "the newest instances go first"
+        assert json.loads(targets.read_text())[0]["targets"] == ["127.0.0.1:9501"]
+    finally:
+        backend.close()
+    assert backend.current() == 0
+    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
+
+
+def test_aws_backend_against_moto_server() -> None:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        import boto3
+
+        creds: dict[str, Any] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        url = f"http://127.0.0.1:{port}"
+        ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=url, **creds)
+        asg = boto3.client("autoscaling", region_name="eu-west-1", endpoint_url=url, **creds)
+        image = ec2.describe_images()["Images"][0]["ImageId"]
+        asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId=image, InstanceType="t3.micro")
+        asg.create_auto_scaling_group(AutoScalingGroupName="zygarde-trainers", LaunchConfigurationName="lc",
+                                      MinSize=0, MaxSize=5, DesiredCapacity=0, AvailabilityZones=["eu-west-1a"])
+        backend = make_backend("aws", group="zygarde-trainers", region="eu-west-1", endpoint_url=url, **creds)
+        assert backend.current() == 0
+        backend.scale_to(3)
+        assert backend.current() == 3
+        backend.scale_to(1)
+        assert backend.current() == 1
+    finally:
+        server.stop()
+
+
+class _FakeApiServer(BaseHTTPRequestHandler):
+    """Answers the Deployment scale subresource like the Kubernetes API server does."""
+
+    replicas = 0
+    requests: list[tuple[str, str, Any]] = []
+
+    def _scale(self) -> dict[str, Any]:
+        return {"apiVersion": "autoscaling/v1", "kind": "Scale",
+                "metadata": {"name": "zygarde-trainer", "namespace": "zygarde"},
+                "spec": {"replicas": type(self).replicas}, "status": {"replicas": type(self).replicas}}
+
+    def _answer(self, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).requests.append(("GET", self.path, None))
+        self._answer(self._scale())
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(("PATCH", self.path, body))
+        type(self).replicas = body["spec"]["replicas"]
+        self._answer(self._scale())
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_kubernetes_backend_against_a_fake_api_server() -> None:
+    from kubernetes import client
+
+    server = HTTPServer(("127.0.0.1", 0), _FakeApiServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cfg = client.Configuration()
+        cfg.host = f"http://127.0.0.1:{server.server_address[1]}"
+        backend = make_backend("kubernetes", api_client=client.ApiClient(cfg))
+        assert backend.current() == 0
+        backend.scale_to(4)
+        assert backend.current() == 4
+        path = "/apis/apps/v1/namespaces/zygarde/deployments/zygarde-trainer/scale"
+        assert ("PATCH", path, {"spec": {"replicas": 4}}) in _FakeApiServer.requests
+    finally:
+        server.shutdown()
+
+
+def test_docker_backend_needs_an_engine() -> None:
+    from tests.conftest import _docker_available
+
+    if _docker_available():
+        assert make_backend("docker").current() >= 0
+    else:
+        with pytest.raises(RuntimeError, match="Docker"):
+            make_backend("docker")
