@@ -27,13 +27,14 @@ def _settings() -> settings_mod.Settings:
 def up(
     only: str = typer.Option("", help="comma-separated subset: kafka,mongo,prometheus"),
     services: bool = typer.Option(True, help="also start planner, selector and trainers"),
-    trainers: int = typer.Option(2, help="trainer processes to start"),
+    trainers: int = typer.Option(2, help="most trainers the scaler may run (or fixed trainers with --no-scaler)"),
+    scaler: bool = typer.Option(True, help="trainers on demand through the scaler"),
 ) -> None:
     """Start the local stack (idempotent: what runs is reused, not restarted)."""
     s = _settings()
     started = time.monotonic()
     try:
-        rows = settings_mod_up(s, only, services and not only, trainers)
+        rows = settings_mod_up(s, only, services and not only, trainers, scaler)
     except StackError as exc:
         err.print(f"[red]✗ {exc.component}[/red]: {exc.reason}" + (f"\n  log: {exc.log}" if exc.log else ""))
         raise typer.Exit(1) from exc
@@ -45,11 +46,12 @@ def up(
     console.print(table)
 
 
-def settings_mod_up(s: settings_mod.Settings, only: str, with_services: bool, trainers: int) -> list:
+def settings_mod_up(s: settings_mod.Settings, only: str, with_services: bool, trainers: int,
+                    scaler: bool = True) -> list:
     from zygarde.localstack import stack
 
     names = [n.strip() for n in only.split(",") if n.strip()] or None
-    return stack.up(s, names, with_services=with_services, trainers=trainers)
+    return stack.up(s, names, with_services=with_services, trainers=trainers, scaler=scaler)
 
 
 @app.command()

@@ -148,7 +148,7 @@ def demo(trainers: int = typer.Option(2), spec: Path = typer.Option(DEMO_SPEC),
     from zygarde.cli.app import up as up_cmd
 
     started = time.monotonic()
-    up_cmd(only="", services=True, trainers=trainers)
+    up_cmd(only="", services=True, trainers=trainers, scaler=True)
     console.print(f"submitting {spec.name}: {json.loads(spec.read_text())['dataset']['uri']}")
     try:
         submit(spec, wait=False)

@@ -57,13 +57,19 @@ class ServiceComponent(Component):
             return False
 
 
-def services(settings: Settings, trainers: int) -> list[Component]:
+def services(settings: Settings, trainers: int, scaler: bool = True) -> list[Component]:
+    """Planner, selector, and either the scaler (trainers on demand, at most ``trainers``) or fixed trainers."""
     planner_port = urlparse(settings.planner_url).port or 8080
     comps: list[Component] = [
         ServiceComponent(settings, "planner", port=planner_port),
         ServiceComponent(settings, "selector", port=SELECTOR_METRICS_PORT,
                          extra_env={"ZYGARDE_SELECTOR_METRICS_PORT": str(SELECTOR_METRICS_PORT)}),
     ]
+    if scaler:
+        comps.append(ServiceComponent(settings, "scaler", port=SCALER_METRICS_PORT,
+                                      extra_env={"ZYGARDE_SCALER_METRICS_PORT": str(SCALER_METRICS_PORT),
+                                                 "ZYGARDE_SCALER_MAX_REPLICAS": str(trainers)}))
+        return comps
     for slot in range(1, trainers + 1):
         port = TRAINER_METRICS_BASE + slot
         comps.append(ServiceComponent(settings, "trainer", slot=slot, port=port,
@@ -91,7 +97,7 @@ def infra(settings: Settings, only: list[str] | None = None) -> list[Component]:
 
 
 def up(settings: Settings, only: list[str] | None = None, *, with_services: bool = False,
-       trainers: int = 2) -> list[ComponentStatus]:
+       trainers: int = 2, scaler: bool = True) -> list[ComponentStatus]:
     """Start what is not running, reuse what is; create the topics; report what runs where."""
     settings.home.mkdir(parents=True, exist_ok=True)
     comps = infra(settings, only)
@@ -106,8 +112,9 @@ def up(settings: Settings, only: list[str] | None = None, *, with_services: bool
             BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).ensure_topics(topics.ALL)
     if with_services:
         settings.token()  # generated once, mode 600, before any service reads it
-        _write_trainer_targets(settings, trainers)
-        for comp in services(settings, trainers):
+        if not scaler:
+            _write_trainer_targets(settings, trainers)
+        for comp in services(settings, trainers, scaler):
             action = comp.up()
             statuses.append(ComponentStatus(comp.name, True, comp.address, comp.running_pid(), action,
                                             str(comp.files.logfile)))
@@ -127,7 +134,7 @@ def _write_trainer_targets(settings: Settings, trainers: int) -> None:
 def _all_components(settings: Settings) -> list[Component]:
     known: list[Component] = infra(settings)
     run_dir = settings.home / "run"
-    svc = services(settings, trainers=0)
+    svc = services(settings, trainers=0, scaler=True)
     names = {c.name for c in svc}
     if run_dir.exists():
         for pidfile in sorted(run_dir.glob("trainer-*.pid")):
