@@ -16,14 +16,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from zygarde.ml.validation import check_job
-
 from services.planner.strategies import make_strategy
 from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.errors import SpecError
 from zygarde.ml import algorithms, metrics
+from zygarde.ml.validation import check_job
 from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER_TRIALS_REQUESTED
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository
@@ -66,8 +65,10 @@ class Planner:
             self.on_submitted(event)
         elif isinstance(event, ev.JobCancelRequested):
             self.on_cancel(event)
-        elif isinstance(event, (ev.TrialStarted, ev.TrialProgressed)):
+        elif isinstance(event, ev.TrialStarted):
             self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+        elif isinstance(event, ev.TrialProgressed):
+            self.on_progress(event)
         elif isinstance(event, ev.TrialCompleted | ev.TrialFailed):
             self.on_result(event)
         self.producer.flush()
@@ -140,6 +141,18 @@ class Planner:
 
     # ------------------------------------------------------------------ trials
 
+    def on_progress(self, event: ev.TrialProgressed) -> None:
+        """A heartbeat renews the lease; a fold result goes to the strategy, which may prune (ASHA)."""
+        self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+        if event.heartbeat or event.score_so_far is None:
+            return
+        doc = self.trials.record_report(event.trial_id, event.fold, event.score_so_far)
+        job = self.jobs.get(event.job_id)
+        if doc is None or job is None or job.get("status") not in ACTIVE:
+            return
+        if self.strategy(job).report(int(doc["index"]), event.fold, event.score_so_far):
+            self.trials.request_stop(event.trial_id, "pruned")
+
     def on_result(self, event: ev.TrialCompleted | ev.TrialFailed) -> None:
         completed = isinstance(event, ev.TrialCompleted)
         fields: dict[str, Any] = {"worker": event.worker, "attempt": event.attempt}
@@ -169,7 +182,8 @@ class Planner:
             stored = self.trials.for_job(job_id)
             asked = [TrialSpec(d["index"], d["algorithm"], d["params"]) for d in stored]
             told = {d["index"]: TrialResult(d.get("score")) for d in stored if d["status"] in ("completed", "failed")}
-            strategy.rebuild(asked, told, {})
+            reports = {d["index"]: [(int(f), float(v)) for f, v in d.get("reports", [])] for d in stored}
+            strategy.rebuild(asked, told, reports)
             self._strategies[job_id] = strategy
         return self._strategies[job_id]
 
@@ -191,6 +205,8 @@ class Planner:
                 self._request(job, spec, trial)
             stored = self.trials.for_job(job_id)
             open_count = sum(1 for d in stored if d["status"] in ("requested", "running"))
+        if out_of_time and open_count:
+            self.trials.request_stop_open(job_id, "time_budget")
         exhausted = len(stored) >= spec.search.max_trials or strategy.exhausted or out_of_time
         if exhausted and open_count == 0:
             reason = "time_budget" if out_of_time else ("max_trials" if len(stored) >= spec.search.max_trials

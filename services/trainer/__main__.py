@@ -13,7 +13,7 @@ from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer
 from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
-from zygarde.store import JobRepository, connect
+from zygarde.store import JobRepository, TrialRepository, connect
 
 GROUP = "zygarde-trainers"
 
@@ -33,13 +33,15 @@ def main() -> None:
     worker = own.worker_id or f"{socket.gethostname()}-{os.getpid()}"
     if own.metrics_port:
         serve_metrics(own.metrics_port)
-    jobs = JobRepository(connect(shared.mongo_uri))
+    db = connect(shared.mongo_uri)
+    jobs, trials = JobRepository(db), TrialRepository(db)
 
     def should_stop(trial: ev.TrialRequested) -> str | None:
+        """Checked before a trial and between folds: cancelled job, pruned trial (ASHA)."""
         job = jobs.get(trial.job_id)
         if job is not None and job.get("status") == "cancelled":
             return "cancelled"
-        return None
+        return trials.stop_reason(trial.trial_id)
 
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
     trainer = Trainer(shared, producer, worker, should_stop)

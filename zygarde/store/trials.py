@@ -61,6 +61,34 @@ class TrialRepository:
         )
         return bool(res.modified_count)
 
+    def record_report(self, trial_id: str, fold: int, score: float) -> dict[str, Any] | None:
+        """Append a fold's running score (once per fold) so a restarted strategy can replay it."""
+        return self._c.find_one_and_update(
+            {"_id": trial_id},
+            {"$addToSet": {"reports": [fold, score]}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def request_stop(self, trial_id: str, reason: str) -> None:
+        """Ask the trainer running (or about to run) this trial to stop at its next check."""
+        self._c.update_one({"_id": trial_id, "status": {"$in": list(OPEN)}}, {"$set": {"stop": reason}})
+
+    def request_stop_open(self, job_id: str, reason: str) -> int:
+        res = self._c.update_many({"job_id": job_id, "status": {"$in": list(OPEN)}, "stop": {"$exists": False}},
+                                  {"$set": {"stop": reason}})
+        return int(res.modified_count)
+
+    def stop_reason(self, trial_id: str) -> str | None:
+        """Why a trial should stop at its next check: "pruned", "time_budget", "cancelled" or None."""
+        doc = self._c.find_one({"_id": trial_id}, {"stop": 1, "status": 1, "reason": 1})
+        if doc is None:
+            return None
+        if doc.get("stop"):
+            return str(doc["stop"])
+        if doc.get("status") == "failed" and doc.get("reason") == "cancelled":
+            return "cancelled"
+        return None
+
     def mark_published(self, trial_id: str) -> None:
         self._c.update_one({"_id": trial_id}, {"$set": {"published": True}})
 
