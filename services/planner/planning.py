@@ -182,7 +182,7 @@ class Planner:
             stored = self.trials.for_job(job_id)
             asked = [TrialSpec(d["index"], d["algorithm"], d["params"]) for d in stored]
             told = {d["index"]: TrialResult(d.get("score")) for d in stored if d["status"] in ("completed", "failed")}
-            reports = {d["index"]: [(int(f), float(v)) for f, v in d.get("reports", [])] for d in stored}
+            reports = {d["index"]: [(int(r["fold"]), float(r["score"])) for r in d.get("reports", [])] for d in stored}
             strategy.rebuild(asked, told, reports)
             self._strategies[job_id] = strategy
         return self._strategies[job_id]

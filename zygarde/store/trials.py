@@ -65,7 +65,7 @@ class TrialRepository:
         """Append a fold's running score (once per fold) so a restarted strategy can replay it."""
         return self._c.find_one_and_update(
             {"_id": trial_id},
-            {"$addToSet": {"reports": [fold, score]}},
+            {"$addToSet": {"reports": {"fold": fold, "score": score}}},  # FerretDB has no nested arrays
             return_document=ReturnDocument.AFTER,
         )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from zygarde.ml import space as sp
-from zygarde.ml.algorithms import boosting, linear, others, trees
+from zygarde.ml.algorithms import boosting, linear, others, probes, trees
 from zygarde.ml.algorithms._base import Algorithm
 
-REGISTRY: dict[str, Algorithm] = {a.name: a for mod in (linear, trees, boosting, others) for a in mod.ALGORITHMS}
+FAMILIES = (linear, trees, boosting, others, probes)
+REGISTRY: dict[str, Algorithm] = {a.name: a for mod in FAMILIES for a in mod.ALGORITHMS}
 
 _DEFAULTS = {
     "binary": ["logistic_regression", "random_forest", "hist_gradient_boosting", "catboost"],

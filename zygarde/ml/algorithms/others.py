@@ -1,10 +1,10 @@
-"""k-nearest neighbours, naive Bayes, MLP, and the no-op baseline used by benchmarks."""
+"""k-nearest neighbours, naive Bayes, MLP."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sklearn import dummy, naive_bayes, neighbors, neural_network
+from sklearn import naive_bayes, neighbors, neural_network
 
 from zygarde.ml.algorithms._base import ALL, CLS, Algorithm
 from zygarde.ml.space import CategoricalDim, FloatDim, IntDim
@@ -24,12 +24,6 @@ def _mlp(p: dict[str, Any], task: str, seed: int) -> Any:
     return neural_network.MLPClassifier(**common)
 
 
-def _noop(p: dict[str, Any], task: str, seed: int) -> Any:
-    if task == "regression":
-        return dummy.DummyRegressor()
-    return dummy.DummyClassifier(strategy="prior")
-
-
 ALGORITHMS = [
     Algorithm("knn", ALL, {"n_neighbors": IntDim(1, 50, log=True), "weights": CategoricalDim(("uniform", "distance"))},
               _knn, needs_scaling=True, description="k-nearest neighbours"),
@@ -39,5 +33,4 @@ ALGORITHMS = [
     Algorithm("mlp", ALL, {"hidden": IntDim(16, 256, log=True), "alpha": FloatDim(1e-6, 1e-1, log=True),
                            "learning_rate_init": FloatDim(1e-4, 1e-2, log=True)},
               _mlp, needs_scaling=True, description="one-hidden-layer perceptron with early stopping"),
-    Algorithm("noop", ALL, {}, _noop, description="predicts the prior: a baseline and a benchmark probe"),
 ]
