@@ -60,6 +60,8 @@ class SearchSpec(_Spec):
     time_budget_s: float | None = Field(None, gt=0, le=7 * 24 * 3600)
     seed: int = Field(0, ge=0, le=2**31 - 1)
     patience: int | None = Field(None, ge=1)
+    trial_timeout_s: float | None = Field(None, gt=0, le=24 * 3600, description="a trial running longer fails")
+    trial_memory_mb: int | None = Field(None, ge=64, description="address-space limit of a trial's process")
 
 
 class CvSpec(_Spec):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from services.trainer import isolation
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.errors import DatasetError, TrialStopped
@@ -86,10 +87,22 @@ class Trainer:
                     if stop is not None:
                         raise TrialStopped(stop)
 
-                result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed,
-                                   on_fold)
+                search = trial.spec.search
+                if search.trial_timeout_s is None and search.trial_memory_mb is None:
+                    result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed,
+                                       on_fold)
+                else:
+                    result = isolation.run_limited(
+                        lambda report: cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train,
+                                                 trial.seed, report),
+                        on_fold, timeout_s=search.trial_timeout_s, memory_mb=search.trial_memory_mb)
+        except isolation.TrialTimeout as exc:
+            self._fail(trial, base, "timeout", f"ran past its limit of {exc.limit}s", time.monotonic() - started)
         except TrialStopped as exc:
             self._fail(trial, base, exc.reason, "", time.monotonic() - started)
+        except isolation.TrialCrashed as exc:
+            reason = "memory" if str(exc).startswith("memory") else "error"
+            self._fail(trial, base, reason, str(exc), time.monotonic() - started)
         except DatasetError as exc:
             self._fail(trial, base, "dataset", str(exc), time.monotonic() - started)
         except Exception as exc:  # noqa: BLE001 - a failed fit is data, not a crash
