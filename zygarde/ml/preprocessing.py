@@ -48,5 +48,5 @@ def preprocessor(X: pd.DataFrame, task: str, scale: bool) -> tuple[ColumnTransfo
     if high:
         target_type = "continuous" if task == "regression" else ("binary" if task == "binary" else "multiclass")
         parts.append(("target", Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
-                                          ("encode", TargetEncoder(target_type=target_type))]), high))
+                                          ("encode", TargetEncoder(target_type=target_type, random_state=0))]), high))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False), notes
