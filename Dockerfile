@@ -1,0 +1,19 @@
+# One image for the four services: `zygarde run planner|trainer|selector|scaler`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    ZYGARDE_HOME=/var/lib/zygarde ZYGARDE_DATA_ROOTS=/data
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY zygarde ./zygarde
+COPY services ./services
+COPY bench ./bench
+COPY examples ./examples
+RUN pip install . "docker>=7" "kubernetes==35.0.0" "boto3>=1.40" \
+ && pip install --no-deps islp==0.6.0 \
+ && useradd --uid 10001 --create-home zygarde \
+ && mkdir -p /var/lib/zygarde /data && chown -R zygarde /var/lib/zygarde /data
+USER zygarde
+EXPOSE 8080 9101 9102 9103
+ENTRYPOINT ["zygarde"]
+CMD ["run", "planner"]
