@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo.database import Database
-from zygarde.ml.validation import check_job
 
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.errors import SpecError
+from zygarde.ml.validation import check_job
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository, TrialRepository, ping
 
