@@ -30,6 +30,7 @@ class Services:
     env: dict[str, str]
     logs: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    trainer_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -44,8 +45,15 @@ class Services:
         return proc
 
     def start_trainer(self, name: str) -> subprocess.Popen[bytes]:
-        return self.start(name, "trainer", ZYGARDE_TRAINER_METRICS_PORT=str(free_port()),
-                          ZYGARDE_TRAINER_WORKER_ID=name)
+        port = free_port()
+        self.trainer_ports[name] = port
+        return self.start(name, "trainer", ZYGARDE_TRAINER_METRICS_PORT=str(port), ZYGARDE_TRAINER_WORKER_ID=name)
+
+    def stop(self, name: str) -> int:
+        """SIGTERM and wait: the clean stop a scaler or an orchestrator would do."""
+        proc = self.procs.pop(name)
+        proc.terminate()
+        return proc.wait(60)
 
     def kill9(self, name: str) -> None:
         proc = self.procs.pop(name)

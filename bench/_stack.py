@@ -1,0 +1,101 @@
+"""Services as processes for benchmarks: a fresh topic prefix and database on the running stack."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from zygarde.bus import BusAdmin
+from zygarde.settings import Settings
+from zygarde.store import connect
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class BenchStack:
+    settings: Settings
+    env: dict[str, str]
+    logs: Path
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.settings.planner_url
+
+    def start(self, service: str, **env: str) -> None:
+        log = open(self.logs / f"{service}-{len(self.procs)}.log", "ab")  # noqa: SIM115
+        self.procs.append(subprocess.Popen([sys.executable, "-m", "zygarde.cli", "run", service],
+                                           env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT))
+
+    def submit(self, spec: dict[str, Any]) -> str:
+        resp = httpx.post(f"{self.url}/jobs", json=spec, headers={"Authorization": "Bearer bench"}, timeout=30)
+        resp.raise_for_status()
+        return str(resp.json()["job_id"])
+
+    def wait(self, job_id: str, timeout: float = 1800) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = httpx.get(f"{self.url}/jobs/{job_id}", timeout=30).json()
+            if job["status"] in ("completed", "failed", "cancelled", "rejected"):
+                return dict(job)
+            time.sleep(0.05)
+        raise TimeoutError(job_id)
+
+    @property
+    def db(self) -> Any:
+        return connect(self.settings.mongo_uri)
+
+
+@contextmanager
+def bench_stack(trainers: int = 2, **env: str) -> Iterator[BenchStack]:
+    """Planner, selector and ``trainers`` trainers with a fresh prefix; everything stopped at the end."""
+    base = Settings()
+    tag = uuid.uuid4().hex[:8]
+    logs = base.home / "bench-logs" / tag
+    logs.mkdir(parents=True, exist_ok=True)
+    host = base.mongo_uri.rsplit("/", 1)[0]
+    settings = base.model_copy(update={"topic_prefix": f"bench{tag}.", "mongo_uri": f"{host}/bench_{tag}",
+                                       "planner_url": f"http://127.0.0.1:{free_port()}"})
+    BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).ensure_topics()
+    child = settings.child_env()
+    child.update(ZYGARDE_ADMIN_TOKEN="bench", ZYGARDE_LOG_LEVEL="WARNING", ZYGARDE_SELECTOR_METRICS_PORT="0", **env)
+    stack = BenchStack(settings, child, logs)
+    stack.start("planner")
+    stack.start("selector")
+    for i in range(trainers):
+        stack.start("trainer", ZYGARDE_TRAINER_METRICS_PORT="0", ZYGARDE_TRAINER_WORKER_ID=f"bench-{i}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{stack.url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"planner not healthy; logs in {logs}")
+            time.sleep(0.2)
+        time.sleep(4)  # let every consumer join its group before timing anything
+        yield stack
+    finally:
+        for proc in stack.procs:
+            proc.terminate()
+        for proc in stack.procs:
+            proc.wait(60)
+        stack.db.client.drop_database(stack.db.name)
+        BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).delete_prefix()
