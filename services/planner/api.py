@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo.database import Database
@@ -144,6 +145,16 @@ def create_app(ctx: ApiContext) -> FastAPI:
         doc = {k: _iso(v) for k, v in doc.items()}
         doc["job_id"] = doc.pop("_id")
         return doc
+
+    @app.get("/jobs/{job_id}/report", response_class=HTMLResponse,
+             responses={404: {"description": "no report yet"}})
+    def report(job_id: str) -> HTMLResponse:
+        get_job(job_id)
+        doc = ctx.db.models.find_one({"_id": job_id}, {"report": 1})
+        path = (doc or {}).get("report", {}).get("html")
+        if not path:
+            raise HTTPException(404, detail=[f"no report yet for job {job_id}"])
+        return HTMLResponse(Path(path).read_text())
 
     @app.post("/jobs/{job_id}/cancel", status_code=202, dependencies=[Depends(require_token)])
     def cancel(job_id: str) -> dict[str, str]:

@@ -22,6 +22,10 @@ def _root(root_uri: str) -> Path:
     return Path(root_uri.removeprefix("file://")).expanduser().resolve()
 
 
+def folder(root_uri: str, job_id: str) -> Path:
+    return _root(root_uri) / job_id
+
+
 def store(root_uri: str, job_id: str, model: Any) -> tuple[str, str]:
     """Write ``model`` under ``<root>/<job_id>/model.joblib``; returns (uri, sha256)."""
     buf = io.BytesIO()

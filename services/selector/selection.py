@@ -12,11 +12,13 @@ import logging
 import time
 from typing import Any
 
+import numpy as np
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.planner.planning import stable_event_id
-from services.selector import artifacts
+from services.selector import artifacts, diagnostics
+from zygarde import __version__ as zygarde_version
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.ml import cv, datasets, metrics
@@ -108,12 +110,23 @@ class Selector:
         features = holdout.drop(columns=[spec.dataset.target, *spec.dataset.drop], errors="ignore")
         holdout_score = metrics.score(metrics.get(spec.metric), pipeline, features, holdout[spec.dataset.target])
         uri, sha = artifacts.store(self.settings.artifact_root, job["_id"], pipeline)
+        card = {
+            "name": spec.name, "job_id": job["_id"], "trial_id": best["_id"], "algorithm": best["algorithm"],
+            "params": best["params"], "metric": spec.metric, "cv_mean": best["cv_mean"], "cv_std": best.get("cv_std"),
+            "holdout_score": float(holdout_score), "dataset_uri": spec.dataset.uri,
+            "dataset_sha256": datasets.content_hash(spec.dataset.uri, self.settings.data_root_paths),
+            "rows_train": len(train), "rows_holdout": len(holdout), "task": task,
+            "training_seconds": refit_seconds, "versions": cv.library_versions(), "code_version": zygarde_version,
+            "artifact_sha256": sha, "spec": spec.model_dump(mode="json"),
+        }
+        report_paths = self._report(job["_id"], spec, task, pipeline, features, holdout, card)
         doc = {
             "_id": job["_id"], "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"],
             "metric": spec.metric, "cv_mean": best["cv_mean"], "cv_std": best.get("cv_std"),
             "holdout_score": float(holdout_score), "artifact_uri": uri, "sha256": sha, "name": spec.name,
             "refit_seconds": refit_seconds, "created_at": ev.now(), "published": False,
             "versions": cv.library_versions(), "dataset_uri": spec.dataset.uri,
+            "model_card": card, "report": report_paths,
         }
         try:
             self.db.models.insert_one(doc)
@@ -122,6 +135,24 @@ class Selector:
             assert existing is not None
             return existing
         return doc
+
+    def _report(self, job_id: str, spec: ev.JobSpec, task: str, pipeline: Any, features: Any, holdout: Any,
+                card: dict[str, Any]) -> dict[str, str]:
+        """Diagnostics of the winner on the holdout, beside its artifact; a failure never blocks the winner."""
+        try:
+            y = cv.target_vector(holdout, spec.dataset, task).to_numpy()
+            if task == "binary":
+                score = metrics.predictions(metrics.get("roc_auc"), pipeline, features)
+                report = diagnostics.classification(y, np.asarray(score, dtype=float))
+            elif task == "regression":
+                report = diagnostics.regression(y.astype(float), np.asarray(pipeline.predict(features), dtype=float))
+            else:
+                report = diagnostics.multiclass(y, np.asarray(pipeline.predict(features)))
+            folder = artifacts.folder(self.settings.artifact_root, job_id) / "report"
+            return diagnostics.write(folder, f"{spec.name}: {card['algorithm']}", card, report)
+        except Exception:
+            log.exception("diagnostics report failed", extra={"job_id": job_id})
+            return {}
 
     def resume_all(self) -> None:
         """At start-up: finish any job whose results all arrived while no selector ran."""

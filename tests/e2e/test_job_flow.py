@@ -85,6 +85,31 @@ def check_completed_job(svc: Services, job_id: str, max_trials: int) -> None:
     assert len(pipeline.predict(features)) == len(holdout)
     score = metrics.score(metrics.get("roc_auc"), pipeline, features, holdout[spec.dataset.target])
     assert score == pytest.approx(model["holdout_score"])
+    check_report(svc, job_id, model, pipeline, features, holdout[spec.dataset.target])
+
+
+def check_report(svc: Services, job_id: str, model: dict[str, Any], pipeline: Any, features: Any, y: Any) -> None:
+    """The winner's report renders, and its numbers are sklearn's on the holdout predictions."""
+    import json
+    from pathlib import Path
+
+    import matplotlib.image
+    from sklearn import metrics as skm
+
+    page = httpx.get(f"{svc.url}/jobs/{job_id}/report")
+    assert page.status_code == 200
+    for section in ("model-card", "diagnostics", "plots"):
+        assert f"id='{section}'" in page.text
+    report = json.loads(Path(model["report"]["json"]).read_text())
+    score = pipeline.predict_proba(features)[:, 1]
+    diag = report["diagnostics"]
+    assert diag["roc_auc"] == pytest.approx(skm.roc_auc_score(y, score))
+    assert diag["pr_auc"] == pytest.approx(skm.average_precision_score(y, score))
+    assert diag["brier"] == pytest.approx(skm.brier_score_loss(y, score))
+    assert diag["confusion_default"] == skm.confusion_matrix(y, score >= 0.5).tolist()
+    assert report["model_card"]["artifact_sha256"] == model["sha256"]
+    for name in ("roc", "pr", "calibration"):
+        assert matplotlib.image.imread(model["report"][name]).shape[0] > 100
 
 
 def test_jobs_by_kafka_and_by_http_both_complete(services: Services) -> None:

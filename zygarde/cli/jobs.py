@@ -129,6 +129,21 @@ def model(job: str) -> None:
 
 
 @app.command()
+def report(job: str, out: Path = typer.Option(Path("."), help="folder to write report-JOB.html into")) -> None:
+    """Write the winner's diagnostics report (one self-contained HTML page)."""
+    with _client() as client:
+        resp = client.get(f"/jobs/{job}/report")
+    if resp.status_code == 404:
+        err.print(f"[red]{resp.json().get('detail')}[/red]")
+        raise typer.Exit(4)
+    resp.raise_for_status()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"report-{job}.html"
+    path.write_text(resp.text)
+    console.print(f"wrote {path}")
+
+
+@app.command()
 def cancel(job: str) -> None:
     """Cancel a job: queued trials are dropped, running ones stop at their next fold."""
     with _client() as client:
