@@ -45,6 +45,8 @@ def test_published_schemas_are_current() -> None:
 @pytest.mark.parametrize("raw, reason", [
     pytest.param(b"\xff\xfe", "not JSON", id="binary"),
     pytest.param(b"[1, 2]", "not a JSON object", id="array"),
+    pytest.param(b"9" * 300_000, "not JSON", id="huge-integer"),
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, "not JSON", id="deep-nesting"),
     pytest.param(b'{"type": "Nope", "job_id": "j"}', "unknown message type", id="unknown-type"),
     pytest.param(b'{"type": "TrialRequested", "job_id": "j"}', "invalid TrialRequested", id="missing-fields"),
     pytest.param(b'{"type": "JobRejected", "job_id": 5, "reasons": "x"}', "invalid JobRejected", id="wrong-types"),

@@ -21,6 +21,7 @@ import yaml
 from tests.contract.test_deploy import ROOT, dashboard_exprs, rule_exprs
 from tests.e2e.conftest import Services, free_port
 from tests.e2e.test_job_flow import AUTH, small_spec, wait_status
+from tests.e2e.test_planner_flow import burn_spec
 from zygarde import topics
 from zygarde.bus import EventProducer
 
@@ -71,6 +72,11 @@ def test_every_dashboard_and_rule_expression_returns_data(services: Services, tm
         producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
         producer.publish_raw(topics.JOBS, b"garbage for the DLQ series", "k")
         producer.flush()
+        # a cancelled job: its queued trials end as failures, so the failure series exist too
+        doomed = httpx.post(f"{services.url}/jobs", json=burn_spec(0.5, max_trials=4, max_parallel=4),
+                            headers=AUTH).json()["job_id"]
+        time.sleep(0.5)
+        httpx.post(f"{services.url}/jobs/{doomed}/cancel", headers=AUTH)
         job_id = httpx.post(f"{services.url}/jobs", json=small_spec(max_trials=10, max_parallel=2),
                             headers=AUTH).json()["job_id"]
         wait_status(services, job_id, {"completed"}, timeout=180)
