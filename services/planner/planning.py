@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +46,15 @@ def trial_seed(job_seed: int, index: int) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+@dataclass
+class JobView:
+    """What ``fill`` needs to know about a job's trials, kept in memory so the hot path reads no
+    collection; rebuilt from MongoDB (the truth) whenever the planner first touches the job."""
+
+    total: int
+    open: set[str]
+
+
 class Planner:
     def __init__(self, settings: Settings, jobs: JobRepository, trials: TrialRepository,
                  producer: EventProducer, clock: Callable[[], float] = time.time, *,
@@ -57,6 +67,7 @@ class Planner:
         self.producer = producer
         self.clock = clock
         self._strategies: dict[str, BaseStrategy] = {}
+        self._views: dict[str, JobView] = {}
 
     # ------------------------------------------------------------------ dispatch
 
@@ -135,6 +146,7 @@ class Planner:
             return
         self.trials.cancel_open(event.job_id)
         self._strategies.pop(event.job_id, None)
+        self._views.pop(event.job_id, None)
         self.producer.publish(ev.JobCancelled(job_id=event.job_id, reason=event.reason,
                                               event_id=stable_event_id(event.job_id, "cancelled")))
         self._refresh_gauges()
@@ -163,6 +175,9 @@ class Planner:
         closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
         if closed is None:
             return  # a duplicate or a late attempt: already counted
+        view = self._views.get(event.job_id)
+        if view is not None:
+            view.open.discard(event.trial_id)
         PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
         strategy = self._strategies.get(event.job_id)
         if strategy is not None:
@@ -180,6 +195,8 @@ class Planner:
                                      max_trials=spec.search.max_trials,
                                      greater_is_better=bool(job["greater_is_better"]), folds=spec.cv.folds)
             stored = self.trials.for_job(job_id)
+            open_ids = {d["_id"] for d in stored if d["status"] in ("requested", "running")}
+            self._views[job_id] = JobView(len(stored), open_ids)
             asked = [TrialSpec(d["index"], d["algorithm"], d["params"]) for d in stored]
             told = {d["index"]: TrialResult(d.get("score")) for d in stored if d["status"] in ("completed", "failed")}
             reports = {d["index"]: [(int(r["fold"]), float(r["score"])) for r in d.get("reports", [])] for d in stored}
@@ -193,29 +210,31 @@ class Planner:
         if job is None or job.get("status") not in ACTIVE:
             return
         spec = ev.JobSpec.model_validate(job["spec"])
-        self._republish_unpublished(job, spec)
-        stored = self.trials.for_job(job_id)
-        open_count = sum(1 for d in stored if d["status"] in ("requested", "running"))
+        fresh = job_id not in self._strategies
+        strategy = self.strategy(job)
+        if fresh:
+            self._republish_unpublished(job, spec)
+        view = self._views[job_id]
         deadline = job.get("deadline")
         out_of_time = deadline is not None and self.clock() >= deadline
-        strategy = self.strategy(job)
-        room = min(spec.search.max_parallel - open_count, spec.search.max_trials - len(stored))
+        room = min(spec.search.max_parallel - len(view.open), spec.search.max_trials - view.total)
         if room > 0 and not out_of_time:
             for trial in strategy.ask(room):
                 self._request(job, spec, trial)
-            stored = self.trials.for_job(job_id)
-            open_count = sum(1 for d in stored if d["status"] in ("requested", "running"))
-        if out_of_time and open_count:
+        if out_of_time and view.open:
             self.trials.request_stop_open(job_id, "time_budget")
-        exhausted = len(stored) >= spec.search.max_trials or strategy.exhausted or out_of_time
-        if exhausted and open_count == 0:
-            reason = "time_budget" if out_of_time else ("max_trials" if len(stored) >= spec.search.max_trials
+        exhausted = view.total >= spec.search.max_trials or strategy.exhausted or out_of_time
+        if exhausted and not view.open:
+            reason = "time_budget" if out_of_time else ("max_trials" if view.total >= spec.search.max_trials
                                                         else "search_space_exhausted")
-            self._finish_search(job, len(stored), reason)
+            self._finish_search(job, view.total, reason)
 
     def _request(self, job: dict[str, Any], spec: ev.JobSpec, trial: TrialSpec) -> None:
         tid = trial_id(job["_id"], trial.index)
-        self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params)
+        if self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params):
+            view = self._views[job["_id"]]
+            view.total += 1
+            view.open.add(tid)
         self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params)
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,

@@ -37,6 +37,7 @@ class Selector:
         self.jobs = JobRepository(db)
         self.results = ResultRepository(db)
         self.producer = producer
+        self._counts: dict[str, int] = {}  # results stored per job; rebuilt from MongoDB on first use
 
     def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
         if isinstance(event, ev.TrialCompleted | ev.TrialFailed):
@@ -61,15 +62,18 @@ class Selector:
             doc.update(status="failed", reason=event.reason, error=event.error)
         stored = self.results.add(event.trial_id, doc)
         SELECTOR_RESULTS.labels(outcome=doc["status"] if stored else "duplicate").inc()
+        if stored and event.job_id in self._counts:
+            self._counts[event.job_id] += 1
 
     def maybe_finalize(self, job_id: str) -> None:
         job = self.jobs.get(job_id)
         if job is None or job.get("status") not in ACTIVE or job.get("trials_total") is None:
             return
-        counts = self.results.counts(job_id)
-        if counts["completed"] + counts["failed"] < int(job["trials_total"]):
+        if job_id not in self._counts:
+            self._counts[job_id] = sum(self.results.counts(job_id).values())
+        if self._counts[job_id] < int(job["trials_total"]):
             return
-        self.finalize(job, counts)
+        self.finalize(job, self.results.counts(job_id))
 
     def finalize(self, job: dict[str, Any], counts: dict[str, int]) -> None:
         job_id = job["_id"]

@@ -24,6 +24,7 @@ class TrainerSettings(Settings):
     metrics_port: int = 9101
     worker_id: str = ""
     max_poll_interval_s: int = 1800
+    heartbeat_s: float = 5.0
 
 
 def main() -> None:
@@ -44,7 +45,7 @@ def main() -> None:
         return trials.stop_reason(trial.trial_id)
 
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
-    trainer = Trainer(shared, producer, worker, should_stop)
+    trainer = Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s)
     consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, GROUP, [topics.TRIALS], dlq=producer,
                              service="trainer", max_poll_interval_ms=own.max_poll_interval_s * 1000,
                              extra={"max.poll.interval.ms": own.max_poll_interval_s * 1000})

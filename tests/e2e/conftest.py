@@ -74,6 +74,20 @@ class Services:
             time.sleep(0.3)
         raise AssertionError(f"planner not healthy after {timeout}s; logs in {self.logs}")
 
+    def restart_dead(self) -> list[str]:
+        """What an orchestrator's restart policy does: start again any service that exited."""
+        restarted = []
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is not None:
+                service = "trainer" if name.startswith("trainer") else name
+                del self.procs[name]
+                if service == "trainer":
+                    self.start_trainer(name)
+                else:
+                    self.start(name, service)
+                restarted.append(name)
+        return restarted
+
     def alive(self) -> dict[str, bool]:
         return {n: p.poll() is None for n, p in self.procs.items()}
 
