@@ -224,6 +224,7 @@ class TrialCompleted(_TrialEvent):
     cv_std: float
     fit_seconds: float
     versions: dict[str, str] = Field(default_factory=dict)
+    cv_seconds: float = Field(0.0, description="wall time of the whole cross-validation: fits and scoring")
 
 
 class TrialFailed(_TrialEvent):

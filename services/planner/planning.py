@@ -68,6 +68,7 @@ class Planner:
         self.clock = clock
         self._strategies: dict[str, BaseStrategy] = {}
         self._views: dict[str, JobView] = {}
+        self._last_beat: dict[str, float] = {}
 
     # ------------------------------------------------------------------ dispatch
 
@@ -77,6 +78,7 @@ class Planner:
         elif isinstance(event, ev.JobCancelRequested):
             self.on_cancel(event)
         elif isinstance(event, ev.TrialStarted):
+            self._last_beat[event.trial_id] = self.clock()
             self.trials.mark_running(event.trial_id, event.attempt, event.worker)
         elif isinstance(event, ev.TrialProgressed):
             self.on_progress(event)
@@ -155,8 +157,11 @@ class Planner:
 
     def on_progress(self, event: ev.TrialProgressed) -> None:
         """A heartbeat renews the lease; a fold result goes to the strategy, which may prune (ASHA)."""
-        self.trials.mark_running(event.trial_id, event.attempt, event.worker)
-        if event.heartbeat or event.score_so_far is None:
+        now = self.clock()
+        if now - self._last_beat.get(event.trial_id, 0.0) >= min(1.0, self.trial_lease_s / 3):
+            self._last_beat[event.trial_id] = now  # renewing a lease more often than this buys nothing
+            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+        if event.heartbeat or event.score_so_far is None or not self._wants_reports(event.job_id):
             return
         doc = self.trials.record_report(event.trial_id, event.fold, event.score_so_far)
         job = self.jobs.get(event.job_id)
@@ -173,6 +178,7 @@ class Planner:
         else:
             fields["reason"] = event.reason
         closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
+        self._last_beat.pop(event.trial_id, None)
         if closed is None:
             return  # a duplicate or a late attempt: already counted
         view = self._views.get(event.job_id)
@@ -183,6 +189,11 @@ class Planner:
         if strategy is not None:
             strategy.tell(int(closed["index"]), TrialResult(fields.get("score")))
         self.fill(event.job_id)
+
+    def _wants_reports(self, job_id: str) -> bool:
+        """Only strategies that prune (ASHA) need every fold's score stored and judged."""
+        strategy = self._strategies.get(job_id)
+        return strategy is None or type(strategy).report is not BaseStrategy.report
 
     def strategy(self, job: dict[str, Any]) -> BaseStrategy:
         """The job's strategy, rebuilt from the stored trials the first time it is needed."""

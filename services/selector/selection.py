@@ -57,6 +57,7 @@ class Selector:
             greater = metrics.get(event.metric).greater_is_better
             doc.update(status="completed", metric=event.metric, cv_mean=event.cv_mean, cv_std=event.cv_std,
                        fold_scores=event.fold_scores, fit_seconds=event.fit_seconds, versions=event.versions,
+                       cv_seconds=event.cv_seconds,
                        sort_key=event.cv_mean if greater else -event.cv_mean)
         else:
             doc.update(status="failed", reason=event.reason, error=event.error)

@@ -13,7 +13,7 @@ from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer
 from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
-from zygarde.store import JobRepository, TrialRepository, connect
+from zygarde.store import TrialRepository, connect
 
 GROUP = "zygarde-trainers"
 
@@ -35,13 +35,11 @@ def main() -> None:
     if own.metrics_port:
         serve_metrics(own.metrics_port)
     db = connect(shared.mongo_uri)
-    jobs, trials = JobRepository(db), TrialRepository(db)
+    trials = TrialRepository(db)
 
     def should_stop(trial: ev.TrialRequested) -> str | None:
-        """Checked before a trial and between folds: cancelled job, pruned trial (ASHA)."""
-        job = jobs.get(trial.job_id)
-        if job is not None and job.get("status") == "cancelled":
-            return "cancelled"
+        """Checked before a trial and between folds: one read by _id. A cancel closes the job's open
+        trials as "cancelled", a prune or time budget marks the trial with its reason."""
         return trials.stop_reason(trial.trial_id)
 
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")

@@ -83,6 +83,8 @@ class Trainer:
                 def on_fold(fold: int, folds: int, score: float) -> None:
                     beat.fold = fold
                     self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
+                    if fold == folds:
+                        return  # nothing left to stop
                     stop = self.should_stop(trial)
                     if stop is not None:
                         raise TrialStopped(stop)
@@ -114,7 +116,8 @@ class Trainer:
             self.producer.publish(ev.TrialCompleted(
                 algorithm=trial.algorithm, params=trial.params, metric=trial.spec.metric,
                 fold_scores=result.fold_scores, cv_mean=result.mean, cv_std=result.std,
-                fit_seconds=result.fit_seconds, versions=cv.library_versions(), **base))
+                fit_seconds=result.fit_seconds, versions=cv.library_versions(), cv_seconds=result.wall_seconds,
+                **base))
             TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome="completed").inc()
             TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
         finally:

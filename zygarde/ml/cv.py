@@ -40,6 +40,7 @@ class CvResult:
     std: float
     fit_seconds: float
     notes: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
 
 
 def target_vector(frame: pd.DataFrame, dataset: DatasetSpec, task: str) -> pd.Series:
@@ -121,6 +122,7 @@ def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], tra
     metric = metrics.get(spec.metric)
     pipeline, notes = build_pipeline(spec, task, algorithm, params, X, seed)
     splitter = make_splitter(spec, task, seed)
+    started_cv = time.perf_counter()
     splits = list(splitter.split(X, y, groups))
     scores: list[float] = []
     fit_seconds = 0.0
@@ -132,7 +134,8 @@ def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], tra
         scores.append(metrics.score(metric, model, X.iloc[te], y.iloc[te]))
         if on_fold is not None:
             on_fold(i + 1, len(splits), float(np.mean(scores)))
-    return CvResult(scores, float(np.mean(scores)), float(np.std(scores)), fit_seconds, notes)
+    return CvResult(scores, float(np.mean(scores)), float(np.std(scores)), fit_seconds, notes,
+                    time.perf_counter() - started_cv)
 
 
 def fit_final(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train: pd.DataFrame,
