@@ -47,13 +47,14 @@ class BenchStack:
         resp.raise_for_status()
         return str(resp.json()["job_id"])
 
-    def wait(self, job_id: str, timeout: float = 1800) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float = 1800, poll_s: float = 0.05) -> dict[str, Any]:
+        """Wait on the job document by _id (cheap), not on the API view (which scans the job's trials)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            job = httpx.get(f"{self.url}/jobs/{job_id}", timeout=30).json()
-            if job["status"] in ("completed", "failed", "cancelled", "rejected"):
+            job = self.db.jobs.find_one({"_id": job_id}, {"status": 1, "created_at": 1, "finished_at": 1})
+            if job is not None and job["status"] in ("completed", "failed", "cancelled", "rejected"):
                 return dict(job)
-            time.sleep(0.05)
+            time.sleep(poll_s)
         raise TimeoutError(job_id)
 
     @property

@@ -22,6 +22,7 @@ from zygarde.store import JobRepository, TrialRepository, connect, ensure_indexe
 
 log = logging.getLogger("zygarde.planner")
 GROUP = "zygarde-planner"
+TRAINER_GROUP = "zygarde-trainers"
 
 
 class PlannerSettings(Settings):
@@ -45,12 +46,15 @@ def main() -> None:
     consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, GROUP, [topics.JOBS, topics.RESULTS],
                              dlq=producer, service="planner")
 
-    last_tick = [0.0]
+    last_tick = [0.0, 0.0]
 
     def idle() -> None:
         if time.monotonic() - last_tick[0] >= 1.0:
             last_tick[0] = time.monotonic()
             planner.tick()
+        if time.monotonic() - last_tick[1] >= 5.0:
+            last_tick[1] = time.monotonic()
+            planner.trainer_partitions = admin.assignment(TRAINER_GROUP, topics.TRIALS)
 
     def consume() -> None:
         try:

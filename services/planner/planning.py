@@ -20,6 +20,7 @@ from typing import Any
 from services.planner.strategies import make_strategy
 from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
 from zygarde import events as ev
+from zygarde import topics
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.errors import SpecError
 from zygarde.ml import algorithms, metrics
@@ -69,6 +70,8 @@ class Planner:
         self._strategies: dict[str, BaseStrategy] = {}
         self._views: dict[str, JobView] = {}
         self._last_beat: dict[str, float] = {}
+        self._next_partition = 0
+        self.trainer_partitions: list[list[int]] = []  # refreshed by the composition root
 
     # ------------------------------------------------------------------ dispatch
 
@@ -250,11 +253,21 @@ class Planner:
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
                        params: dict[str, Any], attempt: int = 1) -> None:
+        # Round-robin over the trainers, not a key hash: each trainer owns some partitions, so
+        # choosing a trainer's partition in turn spreads work evenly (hashing 40 trials onto two
+        # trainers leaves one with ~15 % more, which the other then waits for).
+        self._next_partition += 1
+        members = self.trainer_partitions
+        if members:
+            owned = members[self._next_partition % len(members)]
+            partition = owned[(self._next_partition // len(members)) % len(owned)]
+        else:
+            partition = self._next_partition % topics.TRIALS.partitions
         self.producer.publish(ev.TrialRequested(
             job_id=job["_id"], trial_id=tid, index=index, algorithm=algorithm, params=params, spec=spec,
             task=job["task"], seed=trial_seed(spec.search.seed, index), attempt=attempt,
             event_id=stable_event_id(tid, "requested", str(attempt)),
-        ))
+        ), partition=partition)
         self.producer.flush()
         self.trials.mark_published(tid)
         PLANNER_TRIALS_REQUESTED.inc()

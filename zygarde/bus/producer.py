@@ -46,16 +46,21 @@ class EventProducer:
             with self._lock:
                 self._errors.append(f"{msg.topic()}: {err}")
 
-    def publish(self, event: Event, *, key: str | None = None, topic: topics.TopicSpec | None = None) -> None:
+    def publish(self, event: Event, *, key: str | None = None, topic: topics.TopicSpec | None = None,
+                partition: int | None = None) -> None:
         """Queue one event on its topic (or ``topic``), keyed as the topic declares."""
         spec = topic or topics.for_event(event)
-        self.publish_raw(spec, event.to_bytes(), key or topics.key_of(event, spec))
+        self.publish_raw(spec, event.to_bytes(), key or topics.key_of(event, spec), partition)
 
-    def publish_raw(self, spec: topics.TopicSpec, value: bytes, key: str | None) -> None:
+    def publish_raw(self, spec: topics.TopicSpec, value: bytes, key: str | None, partition: int | None = None) -> None:
         name = spec.physical(self._prefix)
         while True:
             try:
-                self._producer.produce(name, value=value, key=key, on_delivery=self._on_delivery)
+                if partition is None:
+                    self._producer.produce(name, value=value, key=key, on_delivery=self._on_delivery)
+                else:
+                    self._producer.produce(name, value=value, key=key, partition=partition,
+                                           on_delivery=self._on_delivery)
                 break
             except BufferError:
                 self._producer.poll(0.05)
