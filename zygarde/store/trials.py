@@ -34,9 +34,14 @@ class TrialRepository:
         except DuplicateKeyError:
             return False
 
+    def _update_by_id(self, query: dict[str, Any], update: dict[str, Any]) -> bool:
+        """Conditional update of one document by _id. findAndModify, because FerretDB serves it by
+        the _id index while ``update_one`` with extra conditions scans the collection (40 ms at 2k)."""
+        return self._c.find_one_and_update(query, update, projection={"_id": 1}) is not None
+
     def mark_running(self, trial_id: str, attempt: int, worker: str) -> None:
         """A heartbeat of the current attempt: requested → running, and the lease renewed."""
-        self._c.update_one(
+        self._update_by_id(
             {"_id": trial_id, "status": {"$in": list(OPEN)}, "attempt": attempt},
             {"$set": {"status": "running", "worker": worker, "heartbeat_at": now()}},
         )
@@ -55,11 +60,10 @@ class TrialRepository:
 
     def requeue(self, trial_id: str, attempt: int) -> bool:
         """Hand a lost trial out again as ``attempt``; False if it finished meanwhile."""
-        res = self._c.update_one(
+        return self._update_by_id(
             {"_id": trial_id, "status": "running", "attempt": attempt - 1},
             {"$set": {"status": "requested", "attempt": attempt, "published": False, "requeued_at": now()}},
         )
-        return bool(res.modified_count)
 
     def record_report(self, trial_id: str, fold: int, score: float) -> dict[str, Any] | None:
         """Append a fold's running score (once per fold) so a restarted strategy can replay it."""
@@ -71,7 +75,7 @@ class TrialRepository:
 
     def request_stop(self, trial_id: str, reason: str) -> None:
         """Ask the trainer running (or about to run) this trial to stop at its next check."""
-        self._c.update_one({"_id": trial_id, "status": {"$in": list(OPEN)}}, {"$set": {"stop": reason}})
+        self._update_by_id({"_id": trial_id, "status": {"$in": list(OPEN)}}, {"$set": {"stop": reason}})
 
     def request_stop_open(self, job_id: str, reason: str) -> int:
         res = self._c.update_many({"job_id": job_id, "status": {"$in": list(OPEN)}, "stop": {"$exists": False}},
@@ -90,7 +94,7 @@ class TrialRepository:
         return None
 
     def mark_published(self, trial_id: str) -> None:
-        self._c.update_one({"_id": trial_id}, {"$set": {"published": True}})
+        self._update_by_id({"_id": trial_id}, {"$set": {"published": True}})
 
     def unpublished(self, job_id: str) -> list[dict[str, Any]]:
         return list(self._c.find({"job_id": job_id, "published": False, "status": "requested"}))
