@@ -1,11 +1,14 @@
-"""How many trainers: a pure function with KEDA's semantics and names (no I/O, table-tested).
+"""How many trainers: KEDA's Kafka-scaler arithmetic and HPA behaviour as a pure function (no I/O).
 
-- ``desired = ceil(work / lag_threshold)``, clamped to ``[min_replicas, max_replicas]``;
+- ``raw = ceil(work / lag_threshold)`` with ``work = lag + in_flight``, clamped to ``[min, max]``;
 - leaving zero needs ``work > activation_lag_threshold`` (KEDA's activation);
 - capped at the partition count unless ``allow_idle_consumers`` (idle consumers get no partition);
 - back to zero (or ``min_replicas``) only after ``cooldown_s`` with no work (KEDA's cooldownPeriod);
 - scale-down stabilisation: the max of the raw desires in the last ``stabilization_window_s`` (HPA);
 - scale-up limited to ``scale_up_max_step`` replicas per decision.
+
+Defaults are the ones tuned by ``bench/scaler_sim.py`` (see ``bench/results/scaler_sim.md``) and
+mirrored in ``deploy/k8s/keda-scaledobject.yaml``.
 """
 
 from __future__ import annotations
@@ -16,19 +19,36 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ScalerConfig:
+    """The knobs, named after KEDA's ScaledObject fields (``lagThreshold``, ``cooldownPeriod``...)."""
+
     lag_threshold: int = 2
     activation_lag_threshold: int = 0
     min_replicas: int = 0
     max_replicas: int = 4
     partitions: int = 12
     allow_idle_consumers: bool = False
-    cooldown_s: float = 30.0
-    stabilization_window_s: float = 20.0
+    cooldown_s: float = 10.0
+    stabilization_window_s: float = 10.0
     scale_up_max_step: int = 4
+    polling_interval_s: float = 2.0  # KEDA's pollingInterval: how often the scaler loop decides
+
+    def __post_init__(self) -> None:
+        # Fail fast like KEDA's Validate(): a zero threshold would divide by zero at the first decision.
+        if self.lag_threshold < 1 or self.scale_up_max_step < 1:
+            raise ValueError("lag_threshold and scale_up_max_step must be at least 1")
+        if not 0 <= self.min_replicas <= self.max_replicas:
+            raise ValueError("need 0 <= min_replicas <= max_replicas")
+
+    @property
+    def ceiling(self) -> int:
+        """Most replicas that can do work: a consumer beyond the partition count gets no partition."""
+        return self.max_replicas if self.allow_idle_consumers else min(self.max_replicas, self.partitions)
 
 
 @dataclass(frozen=True)
 class Observation:
+    """One look at the world: queued trials (lag), trials being trained, trainers running now."""
+
     now: float
     lag: int
     in_flight: int
@@ -37,55 +57,72 @@ class Observation:
 
 @dataclass
 class PolicyState:
+    """What the policy remembers between decisions: recent raw desires and the last time work was seen."""
+
     history: list[tuple[float, int]] = field(default_factory=list)
     last_active: float | None = None
 
 
 @dataclass(frozen=True)
 class Decision:
+    """The replica count to reach; ``reason`` starts with the rule that decided it."""
+
     desired: int
     reason: str
 
 
-def desired_replicas(cfg: ScalerConfig, obs: Observation, state: PolicyState) -> Decision:
-    """The replica count for this observation; updates ``state`` (recent desires, last activity)."""
-    work = obs.lag + obs.in_flight
-    ceiling = cfg.max_replicas if cfg.allow_idle_consumers else min(cfg.max_replicas, cfg.partitions)
-    if work > 0:
-        state.last_active = obs.now
-
+def _raw(cfg: ScalerConfig, obs: Observation, state: PolicyState, work: int) -> tuple[int, str]:
+    """The unstabilised desire and the rule behind it."""
     if obs.current == 0 and work <= cfg.activation_lag_threshold:
-        raw, reason = cfg.min_replicas, f"work {work} ≤ activation threshold {cfg.activation_lag_threshold}"
-    elif work == 0:
+        return cfg.min_replicas, f"activation: work {work} <= {cfg.activation_lag_threshold}, stay at zero"
+    if work == 0:
         idle_for = obs.now - state.last_active if state.last_active is not None else math.inf
         if idle_for >= cfg.cooldown_s:
-            raw, reason = cfg.min_replicas, f"no work for {cfg.cooldown_s:.0f}s (cooldown)"
-        else:
-            raw, reason = obs.current, f"no work for {idle_for:.0f}s, cooling down"
-    else:
-        raw = math.ceil(work / cfg.lag_threshold)
-        reason = f"work {work} / threshold {cfg.lag_threshold}"
-    raw = max(cfg.min_replicas, min(raw, ceiling))
-    if raw == ceiling and work > 0 and math.ceil(work / cfg.lag_threshold) > ceiling:
-        reason += f", capped at {ceiling}" + ("" if cfg.allow_idle_consumers else " (max or partitions)")
+            return cfg.min_replicas, f"cooldown: no work for {cfg.cooldown_s:g}s"
+        # Inside the cooldown KEDA keeps the HPA at one replica at least; the window may hold more.
+        return max(1, cfg.min_replicas), f"cooldown-hold: no work for {idle_for:g}s < {cfg.cooldown_s:g}s"
+    wanted = math.ceil(work / cfg.lag_threshold)
+    if wanted > cfg.ceiling:
+        rule = "partitions" if cfg.ceiling < cfg.max_replicas else "max_replicas"
+        return cfg.ceiling, f"{rule}: work {work} wants {wanted}, capped at {cfg.ceiling}"
+    if wanted < cfg.min_replicas:
+        return cfg.min_replicas, f"min_replicas: work {work} wants {wanted}, floor {cfg.min_replicas}"
+    return wanted, f"lag: ceil({work} / {cfg.lag_threshold}) = {wanted}"
 
+
+def desired_replicas(cfg: ScalerConfig, obs: Observation, state: PolicyState) -> Decision:
+    """The replica count for ``obs``; records the raw desire and the last activity in ``state``."""
+    work = max(0, obs.lag) + max(0, obs.in_flight)
+    if work > 0:
+        state.last_active = obs.now
+    raw, reason = _raw(cfg, obs, state, work)
+    if reason.startswith(("cooldown:", "activation:")):
+        # Going to zero is KEDA's own move, outside the HPA and so outside its stabilisation window.
+        state.history.clear()
+        return Decision(raw, reason)
     state.history = [(t, d) for t, d in state.history if obs.now - t < cfg.stabilization_window_s]
     state.history.append((obs.now, raw))
     desired = raw
-    if raw < obs.current and not (work == 0 and "cooldown)" in reason):
-        stabilised = max(d for _, d in state.history)
-        if stabilised > raw:
-            desired, reason = min(stabilised, obs.current), reason + f", held by stabilisation window ({stabilised})"
+    held = min(obs.current, max(d for _, d in state.history))
+    if raw < obs.current and held > raw:
+        window = cfg.stabilization_window_s
+        desired, reason = held, f"stabilization: max desire in {window:g}s is {held} ({reason})"
     if desired > obs.current + cfg.scale_up_max_step:
-        desired, reason = obs.current + cfg.scale_up_max_step, reason + f", step limited to +{cfg.scale_up_max_step}"
+        desired = obs.current + cfg.scale_up_max_step
+        reason = f"scale_up_max_step: +{cfg.scale_up_max_step} per decision ({reason})"
     return Decision(desired, reason)
 
 
-def deadline_replicas(remaining_trials: int, ewma_trial_s: float, deadline_s: float, cfg: ScalerConfig) -> int:
-    """The fewest replicas that finish ``remaining_trials`` of ~``ewma_trial_s`` within ``deadline_s``."""
+def deadline_replicas(remaining_trials: int, ewma_trial_s: float, deadline_s: float,
+                      cfg: ScalerConfig) -> int:
+    """The fewest replicas that finish ``remaining_trials`` of ~``ewma_trial_s`` within ``deadline_s``.
+
+    Trials are whole: ``n`` replicas need ``ceil(remaining / n)`` rounds. When even the ceiling cannot
+    make the deadline, the ceiling (max replicas, or partitions) is the cheapest best effort.
+    """
     if remaining_trials <= 0:
         return cfg.min_replicas
-    if deadline_s <= 0:
-        return cfg.max_replicas
-    need = math.ceil(remaining_trials * ewma_trial_s / deadline_s)
-    return max(cfg.min_replicas, min(need, cfg.max_replicas))
+    for n in range(max(1, cfg.min_replicas), cfg.ceiling + 1):
+        if math.ceil(remaining_trials / n) * ewma_trial_s <= deadline_s:
+            return n
+    return cfg.ceiling

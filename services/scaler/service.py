@@ -30,19 +30,22 @@ from zygarde.store import connect
 log = logging.getLogger("zygarde.scaler")
 
 
+_DEFAULTS = ScalerConfig()  # the policy's tuned defaults live in one place (bench/results/scaler_sim.md)
+
+
 class ScalerSettings(Settings):
     model_config = SettingsConfigDict(env_prefix="ZYGARDE_SCALER_", extra="ignore")
 
     metrics_port: int = 9103
     backend: str = "local"
-    interval_s: float = 2.0
-    lag_threshold: int = 2
-    activation_lag_threshold: int = 0
-    min_replicas: int = 0
-    max_replicas: int = 2
-    cooldown_s: float = 30.0
-    stabilization_window_s: float = 20.0
-    scale_up_max_step: int = 4
+    interval_s: float = _DEFAULTS.polling_interval_s
+    lag_threshold: int = _DEFAULTS.lag_threshold
+    activation_lag_threshold: int = _DEFAULTS.activation_lag_threshold
+    min_replicas: int = _DEFAULTS.min_replicas
+    max_replicas: int = 2  # one machine: the local stack's default trainer count
+    cooldown_s: float = _DEFAULTS.cooldown_s
+    stabilization_window_s: float = _DEFAULTS.stabilization_window_s
+    scale_up_max_step: int = _DEFAULTS.scale_up_max_step
     drain_timeout_s: float = 60.0
 
 
@@ -61,18 +64,20 @@ class Scaler:
         """One decision; returns the replicas asked for."""
         now = self.clock()
         current = self.backend.current()
-        SCALER_INSTANCE_SECONDS.inc(current * max(0.0, now - self._last))
+        SCALER_INSTANCE_SECONDS.inc(self.backend.billed() * max(0.0, now - self._last))
         self._last = now
         work = self.measure()
-        decision = desired_replicas(self.cfg, Observation(now=now, lag=work.total, in_flight=0, current=current),
-                                    self.state)
+        # lag.py: a running trial's offset is still uncommitted, so the lag already holds in-flight work.
+        obs = Observation(now=now, lag=work.total, in_flight=0, current=current)
+        decision = desired_replicas(self.cfg, obs, self.state)
         SCALER_DESIRED.set(decision.desired)
         if decision.desired != current:
             direction = "out" if decision.desired > current else "in"
             log.info("scaling %s: %d -> %d (%s)", direction, current, decision.desired, decision.reason)
             self.backend.scale_to(decision.desired)
-            self.producer.publish(ev.ScalingDecided(job_id="-", from_replicas=current, to_replicas=decision.desired,
-                                                    reason=decision.reason, lag=work.total))
+            self.producer.publish(ev.ScalingDecided(job_id="-", from_replicas=current,
+                                                    to_replicas=decision.desired, reason=decision.reason,
+                                                    lag=work.total))
             self.producer.flush()
             SCALER_DECISIONS.labels(direction=direction).inc()
         SCALER_CURRENT.set(self.backend.current())
@@ -92,6 +97,7 @@ def run() -> None:
         lag_threshold=own.lag_threshold, activation_lag_threshold=own.activation_lag_threshold,
         min_replicas=own.min_replicas, max_replicas=own.max_replicas, cooldown_s=own.cooldown_s,
         stabilization_window_s=own.stabilization_window_s, scale_up_max_step=own.scale_up_max_step,
+        polling_interval_s=own.interval_s,
     )
     options: dict[str, Any] = {}
     if own.backend == "local":

@@ -140,4 +140,5 @@ def test_paused_trainer_past_its_lease_does_not_double_count(short_lease: Servic
     job_id = run_with_fault(services, pause, seconds=0.6)
     db = connect(services.settings.mongo_uri)
     assert paused
-    assert db.trials.count_documents({"job_id": job_id, "attempt": {"$gte": 2}}) >= 1, "a trial was re-requested"
+    # the lease ran out: the trial was requested again (whichever attempt finished first is the one counted)
+    assert db.trials.count_documents({"job_id": job_id, "requeued_at": {"$exists": True}}) >= 1

@@ -12,6 +12,7 @@ import base64
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -75,13 +76,16 @@ class EventConsumer:
         self.stop_event.set()
 
     def run(self, handler: Handler, *, idle: Callable[[], None] | None = None, poll_s: float = 0.2) -> None:
-        """Loop until ``stop()``: decode, handle, store the offset. ``idle`` runs between polls."""
+        """Loop until ``stop()``: decode, handle, store the offset. ``idle`` runs whenever the topic is
+        quiet and at least every ``poll_s`` seconds under a steady stream, so periodic work never starves."""
+        last_idle = time.monotonic()
         try:
             while not self.stop_event.is_set():
                 msg = self._consumer.poll(poll_s)
+                if idle is not None and (msg is None or time.monotonic() - last_idle >= poll_s):
+                    last_idle = time.monotonic()
+                    idle()
                 if msg is None:
-                    if idle is not None:
-                        idle()
                     continue
                 self.handle_one(msg, handler)
         finally:

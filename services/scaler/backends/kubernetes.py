@@ -8,12 +8,18 @@ from services.scaler.backends._base import BaseScalerBackend
 
 
 class KubernetesBackend(BaseScalerBackend):
+    """Resizes Deployment ``deployment`` in ``namespace``; in-cluster config first, then kubeconfig.
+
+    Pass ``api_client`` to talk to a given API server (tests, or several clusters).
+    """
+
     def __init__(self, deployment: str = "zygarde-trainer", namespace: str = "zygarde",
                  api_client: Any = None) -> None:
         try:
             from kubernetes import client, config
         except ImportError as exc:
-            raise RuntimeError("the kubernetes backend needs `pip install zygarde[kubernetes]`") from exc
+            raise RuntimeError("the kubernetes backend needs the `kubernetes` package "
+                               "(pip install kubernetes)") from exc
         if api_client is None:
             try:
                 config.load_incluster_config()
@@ -25,9 +31,12 @@ class KubernetesBackend(BaseScalerBackend):
         self.namespace = namespace
 
     def current(self) -> int:
+        """Replicas the Deployment has now (``status.replicas``, what the HPA also reads)."""
         scale = self.apps.read_namespaced_deployment_scale(self.deployment, self.namespace)
         return int(scale.status.replicas or 0)
 
     def scale_to(self, n: int) -> None:
+        """Patch ``spec.replicas`` through the scale subresource (RBAC on ``deployments/scale`` only)."""
         # Kubernetes sends SIGTERM and waits terminationGracePeriodSeconds: trainers drain themselves.
-        self.apps.patch_namespaced_deployment_scale(self.deployment, self.namespace, {"spec": {"replicas": n}})
+        body = {"spec": {"replicas": n}}
+        self.apps.patch_namespaced_deployment_scale(self.deployment, self.namespace, body)

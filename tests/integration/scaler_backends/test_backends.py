@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,26 +19,54 @@ from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
-SLEEPER = [sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0));"
-           " time.sleep(600)"]
+SLEEPER = [sys.executable, "-c",
+           "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); time.sleep(600)"]
+STUBBORN = [sys.executable, "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
 
 
-def test_local_backend_scales_and_keeps_file_sd_current(tmp_path: Path) -> None:
+def _targets(path: Path) -> list[str]:
+    return list(json.loads(path.read_text())[0]["targets"])
+
+
+def _alive(pids: list[int]) -> list[int]:
+    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+def test_local_backend_scales_0_3_1_0_and_keeps_file_sd_current(tmp_path: Path) -> None:
     targets = tmp_path / "targets" / "trainers.json"
     backend = LocalBackend(command=SLEEPER, targets_file=targets, drain_timeout_s=5, base_port=9500)
     try:
+        assert backend.current() == 0
         backend.scale_to(3)
         assert backend.current() == 3
         pids = [i.proc.pid for i in backend.instances]
-        assert json.loads(targets.read_text())[0]["targets"] == ["127.0.0.1:9501", "127.0.0.1:9502", "127.0.0.1:9503"]
+        assert _targets(targets) == ["127.0.0.1:9501", "127.0.0.1:9502", "127.0.0.1:9503"]
         backend.scale_to(1)
         assert backend.current() == 1
         assert backend.instances[0].proc.pid == pids[0], "the newest instances go first"
-        assert json.loads(targets.read_text())[0]["targets"] == ["127.0.0.1:9501"]
+        assert _targets(targets) == ["127.0.0.1:9501"]
+        backend.scale_to(0)
+        assert backend.current() == 0 and _targets(targets) == []
     finally:
         backend.close()
-    assert backend.current() == 0
-    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
+    assert backend.billed() == 0
+    assert _alive(pids) == [], "close() leaves no trainer behind"
+
+
+def test_local_backend_kills_a_trainer_that_ignores_sigterm(tmp_path: Path) -> None:
+    backend = LocalBackend(command=STUBBORN, drain_timeout_s=0.5, base_port=9600)
+    try:
+        backend.scale_to(1)
+        pid = backend.instances[0].proc.pid
+        time.sleep(0.5)  # let the child install its SIGTERM handler
+        backend.scale_to(0)
+        assert backend.current() == 0 and backend.billed() == 1, "draining: not serving, still running"
+        time.sleep(0.8)
+        assert backend.billed() == 0, "SIGKILL once the drain timeout passed"
+    finally:
+        backend.close()
+    assert _alive([pid]) == []
 
 
 def test_aws_backend_against_moto_server() -> None:
@@ -56,7 +85,8 @@ def test_aws_backend_against_moto_server() -> None:
         image = ec2.describe_images()["Images"][0]["ImageId"]
         asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId=image, InstanceType="t3.micro")
         asg.create_auto_scaling_group(AutoScalingGroupName="zygarde-trainers", LaunchConfigurationName="lc",
-                                      MinSize=0, MaxSize=5, DesiredCapacity=0, AvailabilityZones=["eu-west-1a"])
+                                      MinSize=0, MaxSize=5, DesiredCapacity=0,
+                                      AvailabilityZones=["eu-west-1a"])
         backend = make_backend("aws", group="zygarde-trainers", region="eu-west-1", endpoint_url=url, **creds)
         assert backend.current() == 0
         backend.scale_to(3)
@@ -116,13 +146,3 @@ def test_kubernetes_backend_against_a_fake_api_server() -> None:
         assert ("PATCH", path, {"spec": {"replicas": 4}}) in _FakeApiServer.requests
     finally:
         server.shutdown()
-
-
-def test_docker_backend_needs_an_engine() -> None:
-    from tests.conftest import _docker_available
-
-    if _docker_available():
-        assert make_backend("docker").current() >= 0
-    else:
-        with pytest.raises(RuntimeError, match="Docker"):
-            make_backend("docker")

@@ -1,4 +1,4 @@
-"""The scaling policy, one row per KEDA/HPA rule."""
+"""The scaling policy, one row per KEDA/HPA rule: replay observations, check the last decision."""
 
 from __future__ import annotations
 
@@ -14,61 +14,70 @@ from services.scaler.policy import (
 
 CFG = ScalerConfig(lag_threshold=5, activation_lag_threshold=2, min_replicas=0, max_replicas=6, partitions=4,
                    cooldown_s=30, stabilization_window_s=20, scale_up_max_step=2)
+Obs = tuple[float, int, int, int]  # now, lag, in_flight, current
 
 
-@pytest.mark.parametrize("cfg, lag, current, expected", [
+@pytest.mark.parametrize("cfg, before, last, desired, rule", [
     # desired = ceil(work / lag_threshold)
-    pytest.param(CFG, 12, 2, 3, id="ceil-of-lag-over-threshold"),
-    # from zero, work at or below the activation threshold keeps zero
-    pytest.param(CFG, 2, 0, 0, id="activation-threshold-holds-zero"),
-    # from zero, work above the activation threshold activates
-    pytest.param(CFG, 3, 0, 1, id="activation-leaves-zero"),
-    # capped at the partition count: idle consumers would get no partition
-    pytest.param(CFG, 100, 4, 4, id="capped-at-partitions"),
-    # unless allow_idle_consumers, then max_replicas caps
-    pytest.param(ScalerConfig(lag_threshold=5, max_replicas=6, partitions=4, allow_idle_consumers=True,
-                              scale_up_max_step=10), 100, 4, 6, id="idle-consumers-allowed"),
-    # scale-up limited to scale_up_max_step per decision
-    pytest.param(CFG, 20, 1, 3, id="scale-up-step-limit"),
-    # min_replicas is a floor even with no work
-    pytest.param(ScalerConfig(min_replicas=1, cooldown_s=0), 0, 0, 1, id="min-replicas-floor"),
+    pytest.param(CFG, [], (100, 12, 0, 2), 3, "lag", id="ceil-of-work-over-threshold"),
+    # work = lag + in_flight: trials being trained still need their trainer
+    pytest.param(CFG, [], (100, 1, 8, 2), 2, "lag", id="in-flight-counts-as-work"),
+    # from zero, work at or below activation_lag_threshold keeps zero (KEDA activation)
+    pytest.param(CFG, [], (100, 2, 0, 0), 0, "activation", id="activation-holds-zero"),
+    # from zero, work above the activation threshold wakes the pool
+    pytest.param(CFG, [], (100, 3, 0, 0), 1, "lag", id="activation-leaves-zero"),
+    # above zero the activation threshold no longer matters: 1 queued trial keeps 1 trainer
+    pytest.param(CFG, [], (100, 1, 0, 1), 1, "lag", id="activation-only-from-zero"),
+    # capped at the partition count: a consumer beyond it would get no partition
+    pytest.param(CFG, [], (100, 100, 0, 4), 4, "partitions", id="capped-at-partitions"),
+    # allow_idle_consumers lifts that cap, max_replicas still applies
+    pytest.param(ScalerConfig(lag_threshold=5, max_replicas=6, partitions=4, allow_idle_consumers=True),
+                 [], (100, 100, 0, 6), 6, "max_replicas", id="idle-consumers-allowed-max-caps"),
+    # min_replicas is a floor, even with no work after the cooldown
+    pytest.param(ScalerConfig(min_replicas=1, cooldown_s=0), [], (100, 0, 0, 0), 1, "activation",
+                 id="min-replicas-floor-from-zero"),
+    # min_replicas also floors a small raw desire
+    pytest.param(ScalerConfig(lag_threshold=5, min_replicas=3), [], (100, 4, 0, 3), 3, "min_replicas",
+                 id="min-replicas-floor-with-work"),
+    # scale-up limited to +scale_up_max_step per decision
+    pytest.param(CFG, [], (100, 20, 0, 1), 3, "scale_up_max_step", id="scale-up-step-limit"),
+    # no work for less than cooldown_s: the last trainer stays (KEDA cooldownPeriod)
+    pytest.param(CFG, [(0, 3, 0, 1)], (10, 0, 0, 1), 1, "cooldown-hold", id="cooldown-holds-one"),
+    # no work for cooldown_s: back to zero, whatever the stabilisation window remembers
+    pytest.param(ScalerConfig(lag_threshold=5, cooldown_s=10, stabilization_window_s=60), [(0, 30, 0, 4)],
+                 (15, 0, 0, 4), 0, "cooldown", id="cooldown-elapsed-zero"),
+    # scale-down held at the highest raw desire of the last stabilization_window_s (HPA behaviour)
+    pytest.param(CFG, [(0, 20, 0, 4)], (5, 5, 0, 4), 4, "stabilization", id="scale-down-stabilised"),
+    # once the high desire has left the window, scale down to the raw desire
+    pytest.param(CFG, [(0, 20, 0, 4)], (25, 5, 0, 4), 1, "lag", id="scale-down-after-window"),
+    # stabilisation never scales up: it only holds what is already running
+    pytest.param(CFG, [(0, 20, 0, 2)], (5, 5, 0, 2), 2, "stabilization", id="stabilisation-caps-at-current"),
 ])
-def test_single_decision(cfg: ScalerConfig, lag: int, current: int, expected: int) -> None:
-    assert desired_replicas(cfg, Observation(now=100.0, lag=lag, in_flight=0, current=current),
-                            PolicyState()).desired == expected
-
-
-def test_cooldown_before_scaling_to_zero() -> None:
-    # KEDA cooldownPeriod: no work for less than cooldown_s keeps the trainers
+def test_rule(cfg: ScalerConfig, before: list[Obs], last: Obs, desired: int, rule: str) -> None:
     state = PolicyState()
-    assert desired_replicas(CFG, Observation(0, 10, 0, 2), state).desired == 2
-    assert desired_replicas(CFG, Observation(10, 0, 0, 2), state).desired == 2
-    decision = desired_replicas(CFG, Observation(31, 0, 0, 2), state)
-    assert decision.desired == 0 and "cooldown" in decision.reason
+    for obs in before:
+        desired_replicas(cfg, Observation(*obs), state)
+    decision = desired_replicas(cfg, Observation(*last), state)
+    assert (decision.desired, decision.reason.split(":")[0]) == (desired, rule), decision.reason
 
 
-def test_scale_down_is_stabilised_by_recent_desires() -> None:
-    # HPA scale-down stabilisation: the max of the raw desires inside the window wins
-    state = PolicyState()
-    assert desired_replicas(CFG, Observation(0, 20, 0, 4), state).desired == 4
-    held = desired_replicas(CFG, Observation(5, 5, 0, 4), state)
-    assert held.desired == 4 and "stabilisation" in held.reason
-    assert desired_replicas(CFG, Observation(25, 5, 0, 4), state).desired == 1
-
-
-def test_in_flight_counts_as_work() -> None:
-    assert desired_replicas(CFG, Observation(0, 0, 9, 2), PolicyState()).desired == 2
-
-
-def test_reason_names_the_rule() -> None:
-    decision = desired_replicas(CFG, Observation(0, 100, 0, 4), PolicyState())
-    assert "capped" in decision.reason
+def test_bad_config_fails_fast() -> None:
+    with pytest.raises(ValueError, match="lag_threshold"):
+        ScalerConfig(lag_threshold=0)
+    with pytest.raises(ValueError, match="min_replicas"):
+        ScalerConfig(min_replicas=5, max_replicas=4)
 
 
 @pytest.mark.parametrize("remaining, ewma, deadline, expected", [
+    # 10 trials of 6 s in 30 s: 2 replicas run 5 rounds each
     pytest.param(10, 6.0, 30.0, 2, id="fewest-that-finish-in-time"),
+    # trials are whole: 3 trials of 10 s in 15 s need 3 replicas, not ceil(30 / 15) = 2
+    pytest.param(3, 10.0, 15.0, 3, id="whole-trials"),
+    # a relaxed deadline needs one replica
     pytest.param(10, 6.0, 1000.0, 1, id="relaxed-deadline-one-replica"),
-    pytest.param(100, 6.0, 10.0, 6, id="impossible-deadline-max"),
+    # an impossible deadline gets the ceiling: partitions (4) below max_replicas (6)
+    pytest.param(100, 6.0, 10.0, 4, id="impossible-deadline-ceiling"),
+    # nothing left: back to min_replicas
     pytest.param(0, 6.0, 10.0, 0, id="nothing-left"),
 ])
 def test_deadline_aware_replicas(remaining: int, ewma: float, deadline: float, expected: int) -> None:
