@@ -181,3 +181,18 @@ def demo(trainers: int = typer.Option(2), spec: Path = typer.Option(DEMO_SPEC),
     finally:
         if down_after:
             down_cmd(purge=False)
+
+
+@app.command()
+def algorithms(task: str = typer.Option("", help="binary | multiclass | regression")) -> None:
+    """List the algorithm catalog with each default search space."""
+    from zygarde.ml import algorithms as catalog
+    from zygarde.ml.space import space_to_json
+
+    table = Table(title="algorithms")
+    for col in ("name", "tasks", "default search space", "about"):
+        table.add_column(col, overflow="fold")
+    for name in catalog.names(task or None):
+        algo = catalog.get(name)
+        table.add_row(name, ",".join(sorted(algo.tasks)), json.dumps(space_to_json(algo.space)), algo.description)
+    console.print(table)

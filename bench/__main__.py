@@ -1,0 +1,28 @@
+"""``python -m bench [NAME]``: run one benchmark or all; each writes a table and a plot to bench/results/."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "platform": "bench.platform",          # per-trial overhead, parallel efficiency, submit → first trial
+    "bus": "bench.bus_throughput",          # events/s through the typed bus vs the raw client
+    "scaler": "bench.scaler_sim",           # billed instance-seconds vs ideal, flaps, vs KEDA defaults
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    for name in names:
+        print(f"== {name}")
+        importlib.import_module(BENCHMARKS[name]).main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
