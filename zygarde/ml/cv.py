@@ -1,20 +1,25 @@
 """Cross-validation of one trial, the holdout split, and the final refit.
 
 Seeds come from the job seed (holdout) and the trial seed (model), so every trial is reproducible.
-Folds run one by one so a cancelled, pruned or timed-out trial stops between folds.
+Folds run one by one so a cancelled, pruned or timed-out trial stops between folds: ``on_fold``
+is called after each fold and may raise ``TrialStopped``, which propagates.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import platform
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import (
     GroupKFold,
     KFold,
@@ -24,17 +29,21 @@ from sklearn.model_selection import (
     TimeSeriesSplit,
     train_test_split,
 )
-from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
-from zygarde.events import DatasetSpec, JobSpec
-from zygarde.ml import algorithms, metrics
-from zygarde.ml.preprocessing import preprocessor
+from zygarde.events import CvSpec, DatasetSpec, JobSpec
+from zygarde.ml import metrics
+from zygarde.ml.estimator import positive_label
+from zygarde.ml.pipeline import build_pipeline
 
-OnFold = Callable[[int, int, float], None]
+THREADS = 1  # BLAS/OpenMP threads per fit
+OnFold = Callable[[int, int, float], None]  # (fold number from 1, number of folds, mean score so far)
 
 
 @dataclass
 class CvResult:
+    """Natural metric values per fold; ``fit_seconds`` sums the fits, ``wall_seconds`` the whole CV."""
+
     fold_scores: list[float]
     mean: float
     std: float
@@ -43,34 +52,46 @@ class CvResult:
     wall_seconds: float = 0.0
 
 
-def target_vector(frame: pd.DataFrame, dataset: DatasetSpec, task: str) -> pd.Series:
-    """The target as the models see it: binary labels as 0/1 with the rarer class as 1."""
-    y = frame[dataset.target]
-    if task != "binary":
-        return y
-    values = set(y.dropna().unique().tolist())
-    if values <= {0, 1} or values <= {True, False}:
-        return y.astype(int)
-    positive = y.value_counts().idxmin()
-    return (y == positive).astype(int)
-
-
 def features(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
+    """The raw feature columns: everything but the target and ``dataset.drop``."""
     return frame.drop(columns=[dataset.target, *dataset.drop], errors="ignore")
 
 
-def split_holdout(frame: pd.DataFrame, dataset: DatasetSpec, task: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def target_vector(frame: pd.DataFrame, dataset: DatasetSpec, task: str) -> pd.Series:
+    """The target as 0/1 for binary tasks (positive class = 1, see ``positive_label``), else as is."""
+    y = frame[dataset.target]
+    if task != "binary":
+        return y
+    return (y == positive_label(y)).astype(int)
+
+
+def split_holdout(frame: pd.DataFrame, dataset: DatasetSpec, task: str,
+                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, holdout): rows without a target dropped; stratified by class for classification."""
     frame = frame[frame[dataset.target].notna()]
-    stratify = target_vector(frame, dataset, task) if task != "regression" else None
+    stratify = frame[dataset.target] if task != "regression" else None
+    if stratify is not None and int(stratify.value_counts().min()) < 2:
+        stratify = None  # a singleton class cannot be split; validation warns about tiny classes
     train, holdout = train_test_split(frame, test_size=dataset.holdout, random_state=seed, stratify=stratify)
     return train, holdout
 
 
-def make_splitter(spec: JobSpec, task: str, seed: int) -> Any:
-    cv = spec.cv
-    strategy = cv.strategy
-    if strategy == "auto":
-        strategy = "kfold" if task == "regression" else "stratified"
+def resolve_strategy(cv: CvSpec, task: str) -> str:
+    """``auto`` is stratified for classification, kfold for regression; repeated variants likewise."""
+    if cv.strategy == "auto":
+        return "kfold" if task == "regression" else "stratified"
+    return cv.strategy
+
+
+def make_splitter(cv: CvSpec | JobSpec, task: str, seed: int, df: pd.DataFrame | None = None) -> Any:
+    """The sklearn splitter for the CV spec. ``df`` (optional) caps the folds of a timeseries split."""
+    if isinstance(cv, JobSpec):
+        cv = cv.cv
+    strategy = resolve_strategy(cv, task)
+    if strategy == "stratified" and task == "regression":
+        strategy = "kfold"  # stratifying a continuous target is meaningless
+    if strategy == "repeated_stratified" and task == "regression":
+        strategy = "repeated_kfold"
     if strategy == "stratified":
         return StratifiedKFold(cv.folds, shuffle=True, random_state=seed)
     if strategy == "kfold":
@@ -80,80 +101,87 @@ def make_splitter(spec: JobSpec, task: str, seed: int) -> Any:
     if strategy == "repeated_kfold":
         return RepeatedKFold(n_splits=cv.folds, n_repeats=cv.repeats, random_state=seed)
     if strategy == "timeseries":
-        return TimeSeriesSplit(cv.folds)
+        folds = cv.folds if df is None else max(2, min(cv.folds, len(df) - 1))
+        return TimeSeriesSplit(folds)
     if strategy == "group":
-        return GroupKFold(cv.folds)
-    raise ValueError(f"unknown cv strategy {strategy}")
+        return GroupKFold(cv.folds, shuffle=True, random_state=seed)
+    raise ValueError(f"unknown cv strategy {strategy!r}")
 
 
-def build_pipeline(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], X: pd.DataFrame,
-                   seed: int) -> tuple[Any, list[str]]:
-    algo = algorithms.get(algorithm)
-    params = dict(params)
-    imbalance = spec.imbalance.strategy
-    if imbalance == "class_weight" and task != "regression" and algo.supports_class_weight:
-        params.setdefault("class_weight", "balanced")
-    pre, notes = preprocessor(X, task, algo.needs_scaling)
-    model = algo.build(params, task, seed)
-    steps: list[tuple[str, Any]] = [("prep", pre)]
-    if task != "regression" and imbalance in ("undersample", "oversample", "smote"):
-        from imblearn import over_sampling, under_sampling
-        from imblearn.pipeline import Pipeline as ImbPipeline
-
-        sampler: Any = {"undersample": under_sampling.RandomUnderSampler(random_state=seed),
-                        "oversample": over_sampling.RandomOverSampler(random_state=seed),
-                        "smote": over_sampling.SMOTE(random_state=seed)}[imbalance]
-        return ImbPipeline([*steps, ("resample", sampler), ("model", model)]), notes
-    return Pipeline([*steps, ("model", model)]), notes
+def ordered(frame: pd.DataFrame, cv: CvSpec) -> pd.DataFrame:
+    """Rows in time order for a timeseries split (stable, so ties keep the file's order)."""
+    if cv.strategy == "timeseries" and cv.column:
+        return frame.sort_values(cv.column, kind="stable")
+    return frame
 
 
-def _ordered(train: pd.DataFrame, spec: JobSpec) -> pd.DataFrame:
-    if spec.cv.strategy == "timeseries" and spec.cv.column:
-        return train.sort_values(spec.cv.column, kind="stable")
-    return train
+def groups_of(frame: pd.DataFrame, cv: CvSpec) -> pd.Series | None:
+    return frame[cv.column] if cv.strategy == "group" and cv.column else None
 
 
-def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train: pd.DataFrame, seed: int,
-           on_fold: OnFold | None = None) -> CvResult:
-    train = _ordered(train, spec)
-    X = features(train, spec.dataset)
-    y = target_vector(train, spec.dataset, task)
-    groups = train[spec.cv.column] if spec.cv.strategy == "group" and spec.cv.column else None
-    metric = metrics.get(spec.metric)
-    pipeline, notes = build_pipeline(spec, task, algorithm, params, X, seed)
-    splitter = make_splitter(spec, task, seed)
+@contextlib.contextmanager
+def quiet(notes: list[str]) -> Iterator[None]:
+    """One thread per fit (parallelism comes from many trainers, and OpenMP in a busy container is
+    oversubscribed: 10x slower for histogram boosting), and fitting warnings kept as notes."""
+    with threadpool_limits(limits=THREADS), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if issubclass(w.category, (ConvergenceWarning, UserWarning, RuntimeWarning)):
+            note = f"{w.category.__name__}: {str(w.message)[:200]}"
+            if note not in notes and len(notes) < 50:
+                notes.append(note)
+
+
+def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train_df: pd.DataFrame,
+           seed: int, on_fold: OnFold | None = None) -> CvResult:
+    """Cross-validate one configuration fold by fold; scores are the metric's natural values."""
     started_cv = time.perf_counter()
-    splits = list(splitter.split(X, y, groups))
+    frame = ordered(train_df[train_df[spec.dataset.target].notna()], spec.cv)
+    X = features(frame, spec.dataset)
+    y = frame[spec.dataset.target]
+    metric = metrics.get(spec.metric)
+    pipeline, notes = build_pipeline(algorithm, params, task, X, spec.imbalance.strategy, seed, y=y)
+    splitter = make_splitter(spec.cv, task, seed, frame)
+    groups = groups_of(frame, spec.cv)
+    n_folds = splitter.get_n_splits(X, y, groups)
     scores: list[float] = []
     fit_seconds = 0.0
-    for i, (tr, te) in enumerate(splits):
+    for i, (tr, te) in enumerate(splitter.split(X, y, groups)):
         model = clone(pipeline)
         started = time.perf_counter()
-        model.fit(X.iloc[tr], y.iloc[tr])
-        fit_seconds += time.perf_counter() - started
-        scores.append(metrics.score(metric, model, X.iloc[te], y.iloc[te]))
+        with quiet(notes):
+            model.fit(X.iloc[tr], y.iloc[tr])
+            fit_seconds += time.perf_counter() - started
+            scores.append(metrics.score(metric, model, X.iloc[te], y.iloc[te]))
         if on_fold is not None:
-            on_fold(i + 1, len(splits), float(np.mean(scores)))
+            on_fold(i + 1, n_folds, float(np.mean(scores)))
     return CvResult(scores, float(np.mean(scores)), float(np.std(scores)), fit_seconds, notes,
                     time.perf_counter() - started_cv)
 
 
-def fit_final(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train: pd.DataFrame,
+def fit_final(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train_df: pd.DataFrame,
               seed: int) -> Any:
-    X = features(train, spec.dataset)
-    pipeline, _ = build_pipeline(spec, task, algorithm, params, X, seed)
-    return pipeline.fit(X, target_vector(train, spec.dataset, task))
+    """The configuration refitted on the whole training part: takes the raw feature frame."""
+    frame = train_df[train_df[spec.dataset.target].notna()]
+    X, y = features(frame, spec.dataset), frame[spec.dataset.target]
+    pipeline, notes = build_pipeline(algorithm, params, task, X, spec.imbalance.strategy, seed, y=y)
+    with quiet(notes):
+        return pipeline.fit(X, y)
 
 
 def library_versions() -> dict[str, str]:
+    """Versions that decide a trial's numbers, recorded with every result."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
     import sklearn
 
     out = {"python": platform.python_version(), "sklearn": sklearn.__version__, "numpy": np.__version__,
            "pandas": pd.__version__}
-    try:
-        import catboost
-
-        out["catboost"] = catboost.__version__
-    except ImportError:
-        pass
+    for module in ("catboost", "imblearn"):
+        with contextlib.suppress(ImportError):
+            out[module] = __import__(module).__version__
     return out

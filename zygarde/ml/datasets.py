@@ -1,13 +1,22 @@
-"""Datasets: ``file://`` CSV/Parquet confined to the data roots, or ``builtin:`` examples shipped
-by installed packages. Parsed frames are cached per content hash as Parquet, and in memory."""
+"""Datasets: ``file://`` CSV/Parquet confined to the data roots, or ``builtin:NAME`` examples shipped
+by installed packages (nothing is downloaded).
+
+Parsed frames are cached per content sha256 as Parquet under ``cache_dir`` and in a small
+in-process LRU, so a trainer's second trial on the same data loads in milliseconds. Frames from
+:func:`load_frame` are shared between callers: treat them as read-only.
+"""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from importlib import resources
+from dataclasses import dataclass
+from importlib import metadata, resources
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -15,17 +24,32 @@ import pandas as pd
 
 from zygarde.errors import DatasetError
 
-MAX_FILE_BYTES = 2 * 1024**3
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 2 * 1024**3  # default ceiling on a dataset file; load_frame(max_bytes=...) overrides
 MAX_COLUMNS = 10_000
 MAX_HEADER_BYTES = 1_000_000
+MEMORY_SLOTS = 8  # parsed frames kept in process
+EXTENSIONS = (".csv", ".parquet")
 
 
-def _islp(name: str) -> Callable[[], pd.DataFrame]:
+@dataclass(frozen=True)
+class Builtin:
+    """A bundled example: how to load it, which column to predict, and what it is."""
+
+    load: Callable[[], pd.DataFrame]
+    target: str
+    task: str
+    description: str
+    package: str
+
+
+def _islp(name: str, drop: tuple[str, ...] = ()) -> Callable[[], pd.DataFrame]:
+    # read the CSV the ISLP wheel ships; importing ISLP itself would pull in heavy dependencies
     def load() -> pd.DataFrame:
-        path = resources.files("ISLP") / "data" / f"{name}.csv"
-        with resources.as_file(path) as p:
-            frame = pd.read_csv(p)
-        return frame.drop(columns=[c for c in frame.columns if c.startswith("Unnamed")])
+        with resources.as_file(resources.files("ISLP") / "data" / f"{name}.csv") as path:
+            frame = pd.read_csv(path)
+        return frame.drop(columns=[c for c in frame.columns if str(c).startswith("Unnamed") or c in drop])
 
     return load
 
@@ -34,120 +58,192 @@ def _sklearn(loader: str) -> Callable[[], pd.DataFrame]:
     def load() -> pd.DataFrame:
         from sklearn import datasets
 
-        bunch = getattr(datasets, loader)(as_frame=True)
-        return bunch.frame
+        frame: pd.DataFrame = getattr(datasets, loader)(as_frame=True).frame
+        return frame
 
     return load
 
 
-# name -> (loader, target column, what it is)
-BUILTINS: dict[str, tuple[Callable[[], pd.DataFrame], str, str]] = {
-    "default": (_islp("Default"), "default", "credit-card default, 10,000 rows, 3.3% positives (ISLP)"),
-    "caravan": (_islp("Caravan"), "Purchase", "caravan insurance purchase, 5,822 rows, 6% positives (ISLP)"),
-    "breast_cancer": (_sklearn("load_breast_cancer"), "target", "breast cancer diagnosis, binary (sklearn)"),
-    "wine": (_sklearn("load_wine"), "target", "wine cultivars, 3 classes (sklearn)"),
-    "diabetes": (_sklearn("load_diabetes"), "target", "diabetes progression, regression (sklearn)"),
-    "bikeshare": (_islp("Bikeshare"), "bikers", "hourly bike rentals, regression (ISLP)"),
+BUILTINS: dict[str, Builtin] = {
+    "builtin:default": Builtin(_islp("Default"), "default", "binary",
+                               "credit-card default (ISLP): 10,000 rows, 3.3% positives ('Yes'); "
+                               "features student, balance, income", "ISLP"),
+    "builtin:caravan": Builtin(_islp("Caravan"), "Purchase", "binary",
+                               "caravan insurance purchase (ISLP): 5,822 rows, 85 features, 6% 'Yes'",
+                               "ISLP"),
+    "builtin:breast_cancer": Builtin(_sklearn("load_breast_cancer"), "target", "binary",
+                                     "breast cancer diagnosis (sklearn): 569 rows, 30 features",
+                                     "scikit-learn"),
+    "builtin:wine": Builtin(_sklearn("load_wine"), "target", "multiclass",
+                            "wine cultivars (sklearn): 178 rows, 13 features, 3 classes", "scikit-learn"),
+    "builtin:diabetes": Builtin(_sklearn("load_diabetes"), "target", "regression",
+                                "diabetes progression after a year (sklearn): 442 rows, 10 features",
+                                "scikit-learn"),
+    "builtin:bikeshare": Builtin(_islp("Bikeshare", drop=("casual", "registered")), "bikers", "regression",
+                                 "hourly bike rentals (ISLP): 8,645 rows; casual/registered removed "
+                                 "because they sum to the target", "ISLP"),
+    "builtin:boston": Builtin(_islp("Boston"), "medv", "regression",
+                              "Boston median house values (ISLP): 506 rows, 12 features", "ISLP"),
 }
 
 _memory: OrderedDict[str, pd.DataFrame] = OrderedDict()
+_hashes: dict[tuple[str, int, int, int], str] = {}
 _lock = threading.Lock()
 
 
-def resolve_path(uri: str, roots: list[Path]) -> Path:
+def builtin(uri: str) -> Builtin:
+    """The bundled example named by ``builtin:NAME``; DatasetError listing the known ones otherwise."""
+    try:
+        return BUILTINS[uri]
+    except KeyError:
+        raise DatasetError(f"dataset.uri: unknown builtin {uri.removeprefix('builtin:')!r}; known: "
+                           f"{', '.join(sorted(BUILTINS))}") from None
+
+
+def resolve_path(uri: str, roots: list[Path], max_bytes: int = MAX_FILE_BYTES) -> Path:
     """The file a ``file://`` URI names, after symlinks and ``..``; refused outside the roots."""
     parsed = urlparse(uri)
     if parsed.scheme != "file":
-        raise DatasetError(f"dataset.uri: scheme {parsed.scheme or 'none'!r} is not allowed (use file:// or builtin:)")
+        what = f"scheme {parsed.scheme!r}" if parsed.scheme else "a bare path"
+        raise DatasetError(f"dataset.uri: {what} is not allowed; use file:///abs/path.csv inside the data "
+                           "roots or builtin:NAME (no remote storage is configured)")
     if parsed.netloc not in ("", "localhost"):
         raise DatasetError("dataset.uri: file:// URIs must not name a host")
     path = Path(unquote(parsed.path))
     if not path.is_absolute():
-        raise DatasetError("dataset.uri: the path must be absolute")
+        raise DatasetError("dataset.uri: the path must be absolute (file:///abs/path.csv)")
     real = path.resolve()
-    if not any(real == r or r in real.parents for r in roots):
+    real_roots = [r.resolve() for r in roots]
+    if not any(real == r or r in real.parents for r in real_roots):
         raise DatasetError(f"dataset.uri: {path} is outside the data roots")
-    if real.suffix.lower() not in (".csv", ".parquet"):
+    if real.suffix.lower() not in EXTENSIONS:
         raise DatasetError(f"dataset.uri: {real.suffix or 'no extension'} is not .csv or .parquet")
     if not real.is_file():
         raise DatasetError(f"dataset.uri: {path} does not exist or is not a file")
-    if real.stat().st_size > MAX_FILE_BYTES:
-        raise DatasetError(f"dataset.uri: {path} is larger than {MAX_FILE_BYTES} bytes")
+    if not os.access(real, os.R_OK):
+        raise DatasetError(f"dataset.uri: {path} is not readable")
+    size = real.stat().st_size
+    if size > max_bytes:
+        raise DatasetError(f"dataset.uri: {path} is {size} bytes, over the limit of {max_bytes}")
     return real
 
 
-def content_hash(uri: str, roots: list[Path]) -> str:
+def content_hash(uri: str, roots: list[Path], max_bytes: int = MAX_FILE_BYTES) -> str:
+    """sha256 of the file's bytes (remembered per path, size, mtime); of name and version for builtins."""
     if uri.startswith("builtin:"):
-        return hashlib.sha256(uri.encode()).hexdigest()
+        spec = builtin(uri)
+        try:
+            version = metadata.version(spec.package)
+        except metadata.PackageNotFoundError:
+            version = "missing"
+        return hashlib.sha256(f"{uri}|{spec.package}=={version}".encode()).hexdigest()
+    path = resolve_path(uri, roots, max_bytes)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    with _lock:
+        known = _hashes.get(key)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
-    with open(resolve_path(uri, roots), "rb") as fh:
+    with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
+    with _lock:
+        _hashes[key] = digest.hexdigest()
     return digest.hexdigest()
+
+
+def _check_csv_header(path: Path) -> None:
+    with open(path, "rb") as fh:
+        header = fh.readline(MAX_HEADER_BYTES + 1)
+    if len(header) > MAX_HEADER_BYTES:
+        raise DatasetError(f"dataset: the header line of {path.name} is over {MAX_HEADER_BYTES} bytes")
+    columns = next(csv.reader([header.decode("utf-8", errors="replace")]), [])
+    if len(columns) > MAX_COLUMNS:
+        raise DatasetError(f"dataset: {len(columns)} columns is over the limit of {MAX_COLUMNS}")
 
 
 def _read_file(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            n_columns = len(pq.read_schema(path).names)
+            if n_columns > MAX_COLUMNS:
+                raise DatasetError(f"dataset: {n_columns} columns is over the limit of {MAX_COLUMNS}")
             frame = pd.read_parquet(path)
         else:
-            with open(path, "rb") as fh:
-                header = fh.readline(MAX_HEADER_BYTES + 1)
-            if len(header) > MAX_HEADER_BYTES:
-                raise DatasetError(f"dataset: header line of {path.name} is over {MAX_HEADER_BYTES} bytes")
-            frame = pd.read_csv(path, low_memory=False)
+            _check_csv_header(path)
+            try:
+                frame = pd.read_csv(path, low_memory=False)
+            except UnicodeDecodeError:  # not UTF-8: latin-1 maps every byte, so it always decodes
+                frame = pd.read_csv(path, low_memory=False, encoding="latin-1")
     except DatasetError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure is an unreadable dataset
+    except Exception as exc:  # any parser failure is an unreadable dataset
         raise DatasetError(f"dataset: cannot read {path.name}: {type(exc).__name__}: {exc}"[:500]) from exc
     if frame.shape[1] > MAX_COLUMNS:
         raise DatasetError(f"dataset: {frame.shape[1]} columns is over the limit of {MAX_COLUMNS}")
-    if any(frame[c].map(type).eq(bytes).any() for c in frame.columns if frame[c].dtype == object):
-        raise DatasetError("dataset: binary (bytes) columns are refused")
+    if frame.empty:
+        raise DatasetError(f"dataset: {path.name} has no rows")
+    for col in frame.columns:
+        if frame[col].dtype == object and frame[col].map(type).eq(bytes).any():
+            raise DatasetError(f"dataset: column {col!r} holds binary (bytes) values")
     return frame
 
 
-def load_frame(uri: str, roots: list[Path], cache_dir: Path) -> pd.DataFrame:
+def _write_cache(frame: pd.DataFrame, cached: Path) -> None:
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(cached)  # atomic: concurrent trainers never read half a file
+    except Exception as exc:  # the cache is an optimisation; a frame Parquet cannot hold still loads
+        log.warning("dataset cache not written (%s): %s", cached.name, exc)
+
+
+def load_frame(uri: str, roots: list[Path], cache_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> pd.DataFrame:
     """The parsed dataset; a second load of the same content is served from the caches."""
-    if uri.startswith("builtin:"):
-        name = uri.removeprefix("builtin:")
-        if name not in BUILTINS:
-            raise DatasetError(f"dataset.uri: unknown builtin {name!r}; known: {', '.join(sorted(BUILTINS))}")
-    key = content_hash(uri, roots)
+    key = content_hash(uri, roots, max_bytes)
     with _lock:
         if key in _memory:
             _memory.move_to_end(key)
             return _memory[key]
     cached = cache_dir / f"{key}.parquet"
+    frame: pd.DataFrame | None = None
     if cached.exists():
-        frame = pd.read_parquet(cached)
-    else:
+        try:
+            frame = pd.read_parquet(cached)
+        except Exception as exc:  # a damaged cache entry is rebuilt from the source
+            log.warning("dataset cache %s unreadable, rebuilding: %s", cached.name, exc)
+    if frame is None:
         if uri.startswith("builtin:"):
             try:
-                frame = BUILTINS[uri.removeprefix("builtin:")][0]()
+                frame = builtin(uri).load()
             except (ModuleNotFoundError, FileNotFoundError) as exc:
-                raise DatasetError(f"dataset.uri: {uri} needs a package that is not installed: {exc}") from exc
+                raise DatasetError(f"dataset.uri: {uri} needs a package that is missing: {exc}") from exc
         else:
-            frame = _read_file(resolve_path(uri, roots))
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{threading.get_ident()}.tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(cached)
+            frame = _read_file(resolve_path(uri, roots, max_bytes))
+        _write_cache(frame, cached)
     with _lock:
         _memory[key] = frame
-        while len(_memory) > 8:
+        while len(_memory) > MEMORY_SLOTS:
             _memory.popitem(last=False)
     return frame
 
 
 def detect_task(y: pd.Series) -> str:
-    """binary / multiclass / regression, from the target's values."""
+    """binary / multiclass / regression, from the target's values.
+
+    Two values (or booleans): binary. Text or categories: multiclass. Numbers with fractional parts,
+    or more than 20 distinct integers: regression. A few distinct integers: multiclass.
+    """
     values = y.dropna()
     n_unique = values.nunique()
-    if n_unique <= 2:
+    if n_unique <= 2 or pd.api.types.is_bool_dtype(values):
         return "binary"
+    if not pd.api.types.is_numeric_dtype(values):
+        return "multiclass"
     if pd.api.types.is_float_dtype(values) and not (values == values.round()).all():
         return "regression"
-    if pd.api.types.is_numeric_dtype(values) and n_unique > 20:
-        return "regression"
-    return "multiclass"
+    return "regression" if n_unique > 20 else "multiclass"

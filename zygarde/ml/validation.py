@@ -1,15 +1,26 @@
-"""Job-spec validation that reports every problem at once (HTTP 422 and ``JobRejected`` alike)."""
+"""Job-spec validation that reports every problem at once (HTTP 422 and ``JobRejected`` alike).
+
+Structural errors come from pydantic; the semantic checks (catalog, metric, dataset, columns, CV)
+run on the raw document as far as it allows, so one structural slip does not hide the others.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import ValidationError
 
 from zygarde.errors import DatasetError, SpecError
 from zygarde.events import JobSpec, ResolvedTask, spec_errors
 from zygarde.ml import algorithms, datasets, metrics
+
+TASKS = ("binary", "multiclass", "regression")
+MAX_CLASSES = 200
+NEEDS_COLUMN = ("timeseries", "group")
+STRATIFIED = ("auto", "stratified", "repeated_stratified")
+RESAMPLING = ("class_weight", "undersample", "oversample", "smote")
 
 
 def _get(doc: Any, *path: str) -> Any:
@@ -20,8 +31,115 @@ def _get(doc: Any, *path: str) -> Any:
     return doc
 
 
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _algorithm_checks(raw: dict[str, Any], reasons: list[str]) -> list[str]:
+    """Unknown names and unparsable space overrides; returns the known names mentioned."""
+    items = raw.get("algorithms")
+    known: list[str] = []
+    if not isinstance(items, list):
+        return known
+    if not items:
+        reasons.append("algorithms: the list is empty; leave it out (or null) for the defaults")
+    for i, item in enumerate(items):
+        name = item if isinstance(item, str) else _get(item, "name")
+        if not isinstance(name, str):
+            continue
+        if name not in algorithms.REGISTRY:
+            known_names = ", ".join(algorithms.names())
+            reasons.append(f"algorithms.{i}: unknown algorithm {name!r}; known: {known_names}")
+            continue
+        known.append(name)
+        override = _get(item, "space")
+        if override is None:
+            continue
+        if not isinstance(override, dict):
+            reasons.append(f"algorithms.{i}.space: expected an object of dimensions")
+            continue
+        try:
+            algorithms.space_for(name, override)
+        except SpecError as exc:
+            reasons.extend(f"algorithms.{i}.{r}" for r in exc.reasons)
+        except (TypeError, ValueError, AttributeError) as exc:
+            reasons.append(f"algorithms.{i}.space: {exc}")
+    return known
+
+
+def _target_checks(y: pd.Series, task: str | None, raw: dict[str, Any], spec: JobSpec | None,
+                   reasons: list[str]) -> str | None:
+    """Decide the task from the target, and check it against the asked task, the classes and the folds."""
+    y = y.dropna()
+    if y.empty:
+        reasons.append("dataset.target: the column has no values")
+        return task
+    detected = datasets.detect_task(y)
+    if task is None:
+        task = detected
+    elif task == "regression" and not pd.api.types.is_numeric_dtype(y):
+        reasons.append("task: regression needs a numeric target")
+    elif task == "binary" and y.nunique() != 2:
+        reasons.append(f"task: binary needs exactly 2 classes, the target has {y.nunique()}")
+    if task == "multiclass" and y.nunique() > MAX_CLASSES:
+        reasons.append(f"task: {y.nunique()} classes is over the limit of {MAX_CLASSES}")
+    if task in ("binary", "multiclass"):
+        folds = spec.cv.folds if spec is not None else _int(_get(raw, "cv", "folds"), 5)
+        holdout = spec.dataset.holdout if spec is not None else 0.2
+        strategy = _get(raw, "cv", "strategy") or "auto"
+        smallest = int(y.value_counts().min())
+        in_train = int(smallest * (1 - holdout))
+        if strategy in STRATIFIED and in_train < folds:
+            reasons.append(f"cv.folds: {folds} folds but the rarest class has only {smallest} rows "
+                           f"(about {in_train} after the holdout)")
+    return task
+
+
+def _dataset_checks(raw: dict[str, Any], frame: pd.DataFrame, task: str | None, spec: JobSpec | None,
+                    reasons: list[str]) -> str | None:
+    columns = set(map(str, frame.columns))
+    target = _str(_get(raw, "dataset", "target"))
+    if target is not None:
+        if target not in columns:
+            reasons.append(f"dataset.target: column {target!r} is not in the dataset")
+        else:
+            task = _target_checks(frame[target], task, raw, spec, reasons)
+    drop = _get(raw, "dataset", "drop")
+    if isinstance(drop, list):
+        for col in drop:
+            if isinstance(col, str) and col not in columns:
+                reasons.append(f"dataset.drop: column {col!r} is not in the dataset")
+            elif isinstance(col, str) and col == target:
+                reasons.append(f"dataset.drop: {col!r} is the target")
+        if target in columns and not columns - {target, *(c for c in drop if isinstance(c, str))}:
+            reasons.append("dataset.drop: no feature column is left")
+    cv_column = _str(_get(raw, "cv", "column"))
+    if cv_column is not None:
+        if cv_column not in columns:
+            reasons.append(f"cv.column: column {cv_column!r} is not in the dataset")
+        elif _get(raw, "cv", "strategy") == "group":
+            folds = spec.cv.folds if spec is not None else _int(_get(raw, "cv", "folds"), 5)
+            n_groups = frame[cv_column].nunique()
+            if n_groups < folds:
+                reasons.append(f"cv.column: {n_groups} groups in {cv_column!r} cannot make {folds} folds")
+    folds = spec.cv.folds if spec is not None else 2
+    if len(frame) < 2 * folds + 2:
+        reasons.append(f"dataset: {len(frame)} rows is too few for {folds} folds and a holdout")
+    return task
+
+
 def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[JobSpec, ResolvedTask]:
-    """Parse and check a raw spec against the catalog and its dataset; raise SpecError(all reasons)."""
+    """Parse and check a raw spec against the catalog and its dataset; raise ``SpecError(all reasons)``.
+
+    On success: the spec (``algorithms`` resolved to ``default_algorithms(task)`` when it was null)
+    and the task (``auto`` resolved from the target column).
+    """
+    if not isinstance(raw, dict):
+        raise SpecError(["spec: expected a JSON object"])
     reasons: list[str] = []
     spec: JobSpec | None = None
     try:
@@ -29,61 +147,39 @@ def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[
     except ValidationError as exc:
         reasons.extend(spec_errors(exc))
 
-    # Semantic checks run on the raw document too, so structural errors do not hide them.
     metric_name = _get(raw, "metric")
     metric = metrics.METRICS.get(metric_name) if isinstance(metric_name, str) else None
     if isinstance(metric_name, str) and metric is None:
         reasons.append(f"metric: unknown metric {metric_name!r}; known: {', '.join(metrics.METRICS)}")
-    algos = _get(raw, "algorithms")
-    names: list[str] = []
-    if isinstance(algos, list):
-        for i, item in enumerate(algos):
-            name = item if isinstance(item, str) else _get(item, "name")
-            if not isinstance(name, str):
-                continue
-            names.append(name)
-            if name not in algorithms.REGISTRY:
-                reasons.append(f"algorithms.{i}: unknown algorithm {name!r}")
-            elif isinstance(item, dict) and item.get("space") is not None:
-                try:
-                    algorithms.space_for(name, item["space"])
-                except SpecError as exc:
-                    reasons.extend(f"algorithms.{i}.{r}" for r in exc.reasons)
+    names = _algorithm_checks(raw, reasons)
+    strategy = _get(raw, "cv", "strategy")
+    if strategy in NEEDS_COLUMN and not _str(_get(raw, "cv", "column")):
+        role = "an order" if strategy == "timeseries" else "a group"
+        reasons.append(f"cv.column: the {strategy} strategy needs {role} column")
 
-    task: str | None = _get(raw, "task") if _get(raw, "task") in ("binary", "multiclass", "regression") else None
-    uri, target = _get(raw, "dataset", "uri"), _get(raw, "dataset", "target")
-    if isinstance(uri, str) and uri:
+    asked = _get(raw, "task")
+    task: str | None = asked if asked in TASKS else None
+    uri = _str(_get(raw, "dataset", "uri"))
+    if uri is not None:
         try:
             frame = datasets.load_frame(uri, roots, cache_dir)
         except DatasetError as exc:
             reasons.append(str(exc))
         else:
-            if isinstance(target, str) and target:
-                if target not in frame.columns:
-                    reasons.append(f"dataset.target: column {target!r} is not in the dataset")
-                else:
-                    detected = datasets.detect_task(frame[target])
-                    task = task or detected
-                    if task != "regression" and spec is not None:
-                        smallest = int(frame[target].value_counts().min())
-                        if smallest < spec.cv.folds:
-                            reasons.append(f"cv.folds: {spec.cv.folds} folds but the rarest class has {smallest} rows")
-            for col in _get(raw, "dataset", "drop") or []:
-                if isinstance(col, str) and col not in frame.columns:
-                    reasons.append(f"dataset.drop: column {col!r} is not in the dataset")
-            cv_column = _get(raw, "cv", "column")
-            if isinstance(cv_column, str) and cv_column not in frame.columns:
-                reasons.append(f"cv.column: column {cv_column!r} is not in the dataset")
-    if _get(raw, "cv", "strategy") in ("timeseries", "group") and not _get(raw, "cv", "column"):
-        reasons.append("cv.column: the timeseries and group strategies need a column")
+            task = _dataset_checks(raw, frame, task, spec, reasons)
 
     if task is not None:
         if metric is not None and task not in metric.tasks:
             reasons.append(f"metric: {metric.name} does not fit a {task} task (use one of "
                            f"{', '.join(metrics.names_for(task))})")
         for name in names:
-            if name in algorithms.REGISTRY and task not in algorithms.get(name).tasks:
+            if task not in algorithms.get(name).tasks:
                 reasons.append(f"algorithms: {name} does not support a {task} task")
+        imbalance = _get(raw, "imbalance", "strategy")
+        if task == "regression" and imbalance in RESAMPLING:
+            reasons.append(f"imbalance.strategy: {imbalance} applies to classification only")
     if reasons or spec is None or task is None:
         raise SpecError(list(dict.fromkeys(reasons)) or ["dataset: cannot decide the task"])
-    return spec, task  # type: ignore[return-value]
+    if spec.algorithms is None:
+        spec = spec.model_copy(update={"algorithms": algorithms.default_algorithms(task)})
+    return spec, task  # type: ignore[return-value]  # task is one of TASKS here

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from zygarde.ml.space import Space
 
 Builder = Callable[[dict[str, Any], str, int], Any]  # (params, task, seed) -> unfitted estimator
 
+CLS = frozenset({"binary", "multiclass"})
+REG = frozenset({"regression"})
+ALL = CLS | REG
+
 
 @dataclass(frozen=True)
 class Algorithm:
+    """One entry of the catalog.
+
+    ``build(params, task, seed)`` returns an unfitted sklearn-compatible estimator: a classifier for
+    ``binary``/``multiclass``, a regressor for ``regression``. Parameters missing from ``params`` take
+    the builder's defaults, so ``build({}, task, seed)`` always works.
+    ``supports_class_weight``: the classifier takes ``class_weight="balanced"`` (CatBoost maps it to
+    ``auto_class_weights``); otherwise balancing falls back to sample weights where ``fit`` takes them.
+    ``scale_target``: for regression the target is standardised inside the pipeline (gradient-trained
+    models, and SVR whose ``epsilon`` is in target units).
+    """
+
     name: str
     tasks: frozenset[str]
     space: Space
@@ -21,9 +36,9 @@ class Algorithm:
     native_categoricals: bool = False
     supports_class_weight: bool = False
     description: str = ""
-    defaults: dict[str, Any] = field(default_factory=dict)
+    scale_target: bool = False
 
 
-CLS = frozenset({"binary", "multiclass"})
-REG = frozenset({"regression"})
-ALL = CLS | REG
+def pick(p: Mapping[str, Any], **defaults: Any) -> dict[str, Any]:
+    """The builder's keyword arguments: each default, overridden by ``p`` when present."""
+    return {k: p.get(k, v) for k, v in defaults.items()}

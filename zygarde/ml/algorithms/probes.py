@@ -44,5 +44,5 @@ ALGORITHMS = [
     Algorithm("noop", ALL, {}, _noop, description="predicts the prior: a baseline and a benchmark probe"),
     Algorithm("burn", ALL, {"seconds": FloatDim(0.5, 1.5)},
               lambda p, t, s: BurnEstimator(float(p.get("seconds", 1.0)), t),
-              description="spins the CPU for `seconds` per fit: trials of known cost for tests and benchmarks"),
+              description="spins the CPU for `seconds` per fit: trials of known cost for tests, benchmarks"),
 ]

@@ -1,0 +1,76 @@
+"""The catalog: every algorithm fits and scores for each task it serves; spaces build; lookups."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from tests.unit.ml.conftest import frame, spec
+from zygarde.errors import SpecError
+from zygarde.ml import algorithms, cv
+from zygarde.ml import space as sp
+
+CASES = [pytest.param(name, task, id=f"{name}-{task}") for name in algorithms.names()
+         for task in sorted(algorithms.get(name).tasks) if name != "burn"]
+METRIC = {"binary": "roc_auc", "multiclass": "roc_auc", "regression": "r2"}
+
+
+@pytest.mark.parametrize("name, task", CASES)
+def test_every_algorithm_fits_and_scores(name: str, task: str) -> None:
+    params = {"iterations": 30} if name == "catboost" else {}
+    result = cv.run_cv(spec(METRIC[task]), task, name, params, frame(task), seed=1)
+    assert len(result.fold_scores) == 3 and all(np.isfinite(result.fold_scores))
+    if name != "noop":  # better than the prior
+        assert result.mean > (0.3 if task == "regression" else 0.6), result
+
+
+@pytest.mark.parametrize("name, task", CASES)
+def test_sampled_parameters_build_and_fit(name: str, task: str) -> None:
+    # every region of the default space, conditionals included, gives a model that fits
+    algo = algorithms.get(name)
+    rng = random.Random(7)
+    df = frame(task, n=120)
+    s = spec(METRIC[task])
+    for _ in range(2):
+        params = sp.sample(algo.space, rng)
+        if name == "catboost":
+            params["iterations"] = 20
+        model = cv.fit_final(s, task, name, params, df, seed=3)
+        assert len(model.predict(df.drop(columns="y"))) == len(df)
+        if task != "regression":
+            assert model.predict_proba(df.drop(columns="y")).shape == (len(df), df["y"].nunique())
+
+
+def test_classifiers_offer_probabilities() -> None:
+    for name in algorithms.names("binary"):
+        model = cv.fit_final(spec("roc_auc"), "binary", name, {"iterations": 20}, frame("binary"), 0)
+        assert hasattr(model, "predict_proba"), name
+
+
+def test_lookups() -> None:
+    assert algorithms.get("ridge").tasks == frozenset({"regression"})
+    with pytest.raises(KeyError, match="known: .*random_forest"):
+        algorithms.get("nope")
+    assert "ridge" not in algorithms.names("binary") and "logistic_regression" in algorithms.names("binary")
+    assert "knn" in algorithms.names("binary") and "knn" in algorithms.names("regression")
+    for task in ("binary", "multiclass", "regression"):
+        defaults = algorithms.default_algorithms(task)
+        assert "catboost" in defaults and all(task in algorithms.get(n).tasks for n in defaults)
+    assert algorithms.get("noop").space == {}
+
+
+def test_spaces_use_log_scales_and_conditionals() -> None:
+    assert algorithms.get("logistic_regression").space["C"].log
+    assert algorithms.get("random_forest").space["max_samples"].when == {"bootstrap": (True,)}
+    catboost = algorithms.get("catboost").space["iterations"]
+    assert isinstance(catboost, sp.IntDim) and catboost.low >= 100 and catboost.high <= 500
+
+
+def test_space_override_replaces_the_default() -> None:
+    space = algorithms.space_for("random_forest", {"n_estimators": {"int": [10, 20]}})
+    assert list(space) == ["n_estimators"]
+    assert algorithms.space_for("random_forest", None) == algorithms.get("random_forest").space
+    with pytest.raises(SpecError, match="n_estimators"):
+        algorithms.space_for("random_forest", {"n_estimators": {"int": [20, 10]}})
