@@ -1,4 +1,8 @@
-"""One ask-and-tell base for every search strategy (like Optuna's samplers)."""
+"""One ask-and-tell base for every search strategy (like ``optuna/samplers/_base.py``).
+
+A strategy never loops or blocks: the planner asks for at most ``n`` trials, tells each result by
+its index, and after a restart rebuilds the strategy from the stored history.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,27 @@ from zygarde.ml.space import Space
 
 @dataclass(frozen=True)
 class TrialSpec:
-    index: int
+    index: int  # 0-based, unique within a job, in the order the strategy proposed them
     algorithm: str
     params: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class TrialResult:
-    score: float | None  # natural metric value; None = failed
+    score: float | None  # the metric's natural value; None = failed (or pruned)
 
 
 class BaseStrategy(ABC):
+    """Proposes trials over one conditional distribution of (algorithm, params).
+
+    ``spaces`` maps each of the job's algorithms to its search space. Options a strategy does not
+    know (the planner passes ``folds`` to all of them) are kept in ``options`` and ignored.
+    """
+
     def __init__(self, spaces: dict[str, Space], *, seed: int, max_trials: int, greater_is_better: bool,
                  **options: Any) -> None:
+        if not spaces:
+            raise ValueError("a strategy needs at least one algorithm")
         self.spaces = spaces
         self.seed = seed
         self.max_trials = max_trials
@@ -32,42 +44,61 @@ class BaseStrategy(ABC):
         self.asked: dict[int, TrialSpec] = {}
         self.told: dict[int, TrialResult] = {}
 
+    @abstractmethod
+    def ask(self, n: int) -> list[TrialSpec]:
+        """At most ``n`` new trials, ``[]`` when exhausted; never beyond ``max_trials`` in total."""
+
+    @abstractmethod
+    def tell(self, index: int, result: TrialResult) -> None:
+        """Record the final result of trial ``index``; telling the same index twice is a no-op."""
+
+    def report(self, index: int, step: int, score: float) -> bool:
+        """An intermediate score after ``step`` folds; True = prune the trial now. Default: never."""
+        return False
+
+    def rebuild(self, asked: list[TrialSpec], told: dict[int, TrialResult],
+                reports: dict[int, list[tuple[int, float]]]) -> None:
+        """Restore state after a restart so the next ``ask`` continues the same sequence."""
+        for spec in sorted(asked, key=lambda s: s.index):
+            self.asked[spec.index] = spec
+        for index in sorted(told):
+            self.tell(index, told[index])
+
     @property
     def next_index(self) -> int:
         return max(self.asked, default=-1) + 1
 
+    @property
+    def room(self) -> int:
+        """How many trials the budget still allows."""
+        return max(0, self.max_trials - len(self.asked))
+
+    @property
+    def exhausted(self) -> bool:
+        """True when no further ``ask`` can return a trial."""
+        return self.room == 0
+
+
+class IndexedStrategy(BaseStrategy):
+    """A strategy whose proposal ``i`` is a pure function of ``i``: restarting it is free."""
+
     @abstractmethod
     def propose(self, index: int) -> TrialSpec | None:
-        """The trial at ``index``, or None when the space is exhausted."""
+        """The trial at ``index``, or None when the space has no more."""
 
     def ask(self, n: int) -> list[TrialSpec]:
-        """At most ``n`` new trials; never beyond ``max_trials`` in total; never blocks."""
         out: list[TrialSpec] = []
-        while len(out) < n and len(self.asked) < self.max_trials:
+        while len(out) < n and self.room > 0:
             spec = self.propose(self.next_index)
             if spec is None:
-                self._exhausted = True
                 break
             self.asked[spec.index] = spec
             out.append(spec)
         return out
 
     def tell(self, index: int, result: TrialResult) -> None:
-        """Record a finished trial's score (None = failed)."""
-        self.told[index] = result
-
-    def report(self, index: int, step: int, score: float) -> bool:
-        """An intermediate score after ``step`` folds; True asks the trainer to prune the trial."""
-        return False
-
-    def rebuild(self, asked: list[TrialSpec], told: dict[int, TrialResult],
-                reports: dict[int, list[tuple[int, float]]]) -> None:
-        """Restore state from stored history after a restart."""
-        for spec in asked:
-            self.asked[spec.index] = spec
-        for index, result in told.items():
-            self.tell(index, result)
+        self.told.setdefault(index, result)
 
     @property
     def exhausted(self) -> bool:
-        return getattr(self, "_exhausted", False) or len(self.asked) >= self.max_trials
+        return self.room == 0 or self.propose(self.next_index) is None

@@ -1,20 +1,21 @@
 """Asynchronous successive halving (Li et al., 2018) with rungs over CV folds.
 
-Candidates come from an inner sampler (random by default, or TPE). A trial reaching a rung is
-pruned unless its score is in the top ``1/eta`` of the scores recorded at that rung so far; the
-first ``min_at_rung`` trials at a rung always go on (as Optuna's SuccessiveHalvingPruner).
+Candidates come from an inner strategy (option ``sampler``: ``random``, the default, or ``tpe``).
+A trial reaching a rung goes on only if its score is in the top ``1/eta`` of the scores recorded at
+that rung so far; the first ``min_at_rung`` trials at a rung always go on (like the bootstrap count
+of Optuna's SuccessiveHalvingPruner), so the first arrivals are not judged against nothing.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
-from services.planner.strategies.random import RandomStrategy
+from zygarde.ml.space import Space
 
 
 def default_rungs(folds: int, eta: int, min_resource: int = 1) -> list[int]:
+    """Fold counts ``min_resource * eta**k`` below ``folds`` (a rung at the last fold would save nothing)."""
     rungs, r = [], min_resource
     while r < folds:
         rungs.append(r)
@@ -23,58 +24,69 @@ def default_rungs(folds: int, eta: int, min_resource: int = 1) -> list[int]:
 
 
 class AshaStrategy(BaseStrategy):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.eta = int(self.options.get("eta", 3))
-        folds = int(self.options.get("folds", 5))
-        self.rungs: list[int] = list(self.options.get("rungs") or default_rungs(folds, self.eta))
-        self.min_at_rung = int(self.options.get("min_at_rung", self.eta))
-        inner_name = self.options.get("sampler", "random")
-        inner_args: dict[str, Any] = dict(seed=self.seed, max_trials=self.max_trials,
-                                          greater_is_better=self.greater_is_better)
-        if inner_name == "tpe":
-            from services.planner.strategies.tpe import TpeStrategy
+    """Options: ``rungs`` (fold counts) or ``folds`` (default 5) with ``eta`` (default 3),
+    ``min_at_rung`` (default eta), ``sampler``; any other option goes to the inner strategy."""
 
-            self.inner: BaseStrategy = TpeStrategy(self.spaces, **inner_args)
-        else:
-            self.inner = RandomStrategy(self.spaces, **inner_args)
+    def __init__(self, spaces: dict[str, Space], **kwargs: Any) -> None:
+        super().__init__(spaces, **kwargs)
+        self.eta = int(self.options.pop("eta", 3))
+        folds = int(self.options.pop("folds", 5))
+        self.rungs = sorted(int(r) for r in self.options.pop("rungs", None) or default_rungs(folds, self.eta))
+        self.min_at_rung = int(self.options.pop("min_at_rung", self.eta))
+        sampler = str(self.options.pop("sampler", "random"))
+        from services.planner.strategies import make_strategy  # the registry imports this module
+
+        self.inner = make_strategy(sampler, spaces, seed=self.seed, max_trials=self.max_trials,
+                                   greater_is_better=self.greater_is_better, **self.options)
+        self.asked = self.inner.asked  # one history, kept by the inner strategy
         self.at_rung: dict[int, dict[int, float]] = {r: {} for r in self.rungs}
-        self.pruned: dict[int, float] = {}
+        self.pruned: dict[int, float] = {}  # index -> the score it was pruned with
 
-    def propose(self, index: int) -> TrialSpec | None:
-        specs = self.inner.ask(1)
-        return specs[0] if specs else None
+    def ask(self, n: int) -> list[TrialSpec]:
+        return self.inner.ask(n)
 
-    def _signed(self, score: float) -> float:
-        return score if self.greater_is_better else -score
+    def tell(self, index: int, result: TrialResult) -> None:
+        if index in self.told:
+            return
+        self.told[index] = result
+        # A pruned trial teaches the inner sampler its partial score rather than a failure.
+        partial = self.pruned.get(index) if result.score is None else result.score
+        self.inner.tell(index, TrialResult(partial))
 
     def report(self, index: int, step: int, score: float) -> bool:
-        if step not in self.at_rung or index in self.pruned:
+        """Judge a trial when ``step`` (folds done) is a rung; True = prune it now."""
+        if index in self.pruned:
+            return True
+        if step not in self.at_rung or index in self.told:
             return False
         scores = self.at_rung[step]
         scores[index] = score
         if len(scores) < self.min_at_rung:
             return False
-        ranked = sorted((self._signed(s) for s in scores.values()), reverse=True)
-        keep = max(1, math.floor(len(ranked) / self.eta))
-        if self._signed(score) < ranked[keep - 1]:
+        sign = 1.0 if self.greater_is_better else -1.0
+        ranked = sorted((sign * s for s in scores.values()), reverse=True)
+        keep = max(1, len(ranked) // self.eta)
+        if sign * score < ranked[keep - 1]:
             self.pruned[index] = score
             return True
         return False
 
-    def tell(self, index: int, result: TrialResult) -> None:
-        super().tell(index, result)
-        # A pruned trial teaches the inner sampler its partial score, not a failure.
-        partial = self.pruned.get(index)
-        self.inner.tell(index, TrialResult(result.score if result.score is not None else partial))
-
     def rebuild(self, asked: list[TrialSpec], told: dict[int, TrialResult],
                 reports: dict[int, list[tuple[int, float]]]) -> None:
-        self.inner.rebuild(asked, told, reports)
-        for spec in asked:
-            self.asked[spec.index] = spec
-        self.told.update(told)
-        for index, steps in reports.items():
-            for step, score in steps:
-                if step in self.at_rung:
-                    self.at_rung[step][index] = score
+        """Replay the stored reports rung by rung (trials in index order), then the results."""
+        self.inner.rebuild(asked, {}, {})
+        for rung in self.rungs:
+            for index in sorted(reports):
+                for step, score in reports[index]:
+                    if step != rung:
+                        continue
+                    if index in told and told[index].score is not None:
+                        self.at_rung[rung][index] = score  # it finished, so it was not pruned
+                    else:
+                        self.report(index, step, score)  # re-derive the decision
+        for index in sorted(told):
+            self.tell(index, told[index])
+
+    @property
+    def exhausted(self) -> bool:
+        return self.inner.exhausted

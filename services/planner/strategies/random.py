@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random as _random
 
-from services.planner.strategies._base import BaseStrategy, TrialSpec
+from services.planner.strategies._base import IndexedStrategy, TrialSpec
 from zygarde.ml import space as sp
 
 
-class RandomStrategy(BaseStrategy):
+class RandomStrategy(IndexedStrategy):
+    """The algorithm uniformly, then its parameters from their own distributions."""
+
     def propose(self, index: int) -> TrialSpec | None:
+        # A string seed is hashed with SHA-512, the same in every process (unlike hash()).
         rng = _random.Random(f"{self.seed}:{index}")
         algorithm = rng.choice(sorted(self.spaces))
         return TrialSpec(index, algorithm, sp.sample(self.spaces[algorithm], rng))

@@ -1,17 +1,19 @@
-"""TPE through Optuna's ask-and-tell: one conditional distribution over algorithm and its parameters.
+"""TPE through Optuna's ask-and-tell: one conditional distribution over an algorithm and its parameters.
 
 The algorithm is a categorical parameter; each algorithm's parameters are prefixed
-(``random_forest__max_depth``) and only suggested when that algorithm (and, for conditional
-dimensions, their parent value) was chosen. ``constant_liar`` keeps parallel asks apart.
+(``random_forest__max_depth``) and only suggested when that algorithm was chosen and the dimension
+is active. ``constant_liar`` keeps parallel asks apart; ``group`` splits the conditional space.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
 
 from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
 from zygarde.ml import space as sp
@@ -19,71 +21,96 @@ from zygarde.ml import space as sp
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
+ALGORITHM = "algorithm"
+
 
 def distribution(dim: sp.Dimension) -> BaseDistribution:
+    """The Optuna distribution of one dimension (Optuna's categoricals take exactly our values)."""
     if isinstance(dim, sp.FloatDim):
         return FloatDistribution(dim.low, dim.high, log=dim.log)
     if isinstance(dim, sp.IntDim):
         return IntDistribution(dim.low, dim.high, log=dim.log)
-    # Optuna's categoricals accept None, bool, int, float, str: exactly our Value type.
     return CategoricalDistribution(list(dim.choices))
 
 
+def _value(result: TrialResult) -> float | None:
+    """The score Optuna may learn from; None (a failure) for a missing or NaN one."""
+    return None if result.score is None or math.isnan(result.score) else float(result.score)
+
+
+def suggest(trial: optuna.Trial, name: str, dim: sp.Dimension) -> Any:
+    if isinstance(dim, sp.FloatDim):
+        return trial.suggest_float(name, dim.low, dim.high, log=dim.log)
+    if isinstance(dim, sp.IntDim):
+        return trial.suggest_int(name, dim.low, dim.high, log=dim.log)
+    return trial.suggest_categorical(name, list(dim.choices))
+
+
 class TpeStrategy(BaseStrategy):
+    """Optuna's multivariate, grouped TPE; option ``n_startup_trials`` (default 10) random trials first."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sampler = optuna.samplers.TPESampler(
             seed=self.seed, multivariate=True, group=True, constant_liar=True,
-            n_startup_trials=int(self.options.get("n_startup_trials", 10)),
-        )
-        direction = optuna.study.StudyDirection.MAXIMIZE if self.greater_is_better else \
-            optuna.study.StudyDirection.MINIMIZE
-        self.study = optuna.create_study(direction=direction, sampler=sampler)
-        self._trials: dict[int, optuna.trial.Trial] = {}
+            n_startup_trials=int(self.options.get("n_startup_trials", 10)))
+        self.study = optuna.create_study(direction="maximize" if self.greater_is_better else "minimize",
+                                         sampler=sampler)
+        self._numbers: dict[int, int] = {}  # our trial index -> Optuna's trial number, until told
 
-    def _suggest(self, trial: optuna.trial.Trial) -> tuple[str, dict[str, Any]]:
-        algorithm = str(trial.suggest_categorical("algorithm", sorted(self.spaces)))
-        params: dict[str, Any] = {}
-        for name, dim in sp.ordered(self.spaces[algorithm]):
-            if sp.active(dim, params):
-                params[name] = trial._suggest(f"{algorithm}__{name}", distribution(dim))
-        return algorithm, params
+    def _distributions(self, algorithm: str, params: dict[str, Any]) -> dict[str, BaseDistribution]:
+        dists: dict[str, BaseDistribution] = {ALGORITHM: CategoricalDistribution(sorted(self.spaces))}
+        for name, dim in self.spaces[algorithm].items():
+            if name in params:
+                dists[f"{algorithm}__{name}"] = distribution(dim)
+        return dists
 
-    def propose(self, index: int) -> TrialSpec | None:
-        trial = self.study.ask()
-        algorithm, params = self._suggest(trial)
-        self._trials[index] = trial
-        return TrialSpec(index, algorithm, params)
+    def ask(self, n: int) -> list[TrialSpec]:
+        out: list[TrialSpec] = []
+        for _ in range(min(n, self.room)):
+            trial = self.study.ask()
+            algorithm = str(trial.suggest_categorical(ALGORITHM, sorted(self.spaces)))
+            params: dict[str, Any] = {}
+            for name, dim in sp.ordered(self.spaces[algorithm]):
+                if sp.active(dim, params):
+                    params[name] = suggest(trial, f"{algorithm}__{name}", dim)
+            spec = TrialSpec(self.next_index, algorithm, params)
+            self.asked[spec.index] = spec
+            self._numbers[spec.index] = trial.number
+            out.append(spec)
+        return out
 
     def tell(self, index: int, result: TrialResult) -> None:
-        super().tell(index, result)
-        trial = self._trials.pop(index, None)
-        if trial is None:
+        if index in self.told:
             return
-        if result.score is None:
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        self.told[index] = result
+        number = self._numbers.pop(index, None)
+        if number is None:
+            return  # a trial this study never saw (its stored params no longer fit the space)
+        score = _value(result)
+        if score is None:
+            self.study.tell(number, state=TrialState.FAIL)
         else:
-            self.study.tell(trial, result.score)
+            self.study.tell(number, score)
 
     def rebuild(self, asked: list[TrialSpec], told: dict[int, TrialResult],
                 reports: dict[int, list[tuple[int, float]]]) -> None:
-        """Re-add every finished trial to a fresh study; running ones are asked for again as needed."""
-        for spec in asked:
+        """Re-add finished trials to the study (the TPE model) and open ones as RUNNING (the liar's)."""
+        for spec in sorted(asked, key=lambda s: s.index):
             self.asked[spec.index] = spec
             result = told.get(spec.index)
-            if result is None:
-                continue
-            self.told[spec.index] = result
-            params: dict[str, Any] = {"algorithm": spec.algorithm}
-            dists: dict[str, BaseDistribution] = {"algorithm": CategoricalDistribution(sorted(self.spaces))}
-            space = self.spaces.get(spec.algorithm, {})
-            for name, value in spec.params.items():
-                if name in space:
-                    params[f"{spec.algorithm}__{name}"] = value
-                    dists[f"{spec.algorithm}__{name}"] = distribution(space[name])
-            state = optuna.trial.TrialState.FAIL if result.score is None else optuna.trial.TrialState.COMPLETE
+            if result is not None:
+                self.told[spec.index] = result
+            score = None if result is None else _value(result)
+            state = TrialState.RUNNING if result is None else (
+                TrialState.FAIL if score is None else TrialState.COMPLETE)
+            prefixed = {f"{spec.algorithm}__{k}": v for k, v in spec.params.items()}
+            params = {ALGORITHM: spec.algorithm, **prefixed}
             try:
+                dists = self._distributions(spec.algorithm, spec.params)
                 self.study.add_trial(optuna.trial.create_trial(
-                    params=params, distributions=dists, value=result.score, state=state))
-            except ValueError:
-                continue  # a stored value outside today's space: skip it rather than fail the job
+                    params=params, distributions=dists, value=score, state=state))
+            except (KeyError, ValueError):
+                continue  # a stored trial outside today's space: skip it rather than fail the job
+            if state == TrialState.RUNNING:
+                self._numbers[spec.index] = len(self.study.get_trials(deepcopy=False)) - 1
