@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default=REPO_ROOT / ".cache", description="installed jars, binaries, datasets")
     log_level: str = "INFO"
     log_json: bool = True
+    metrics_addr: str = Field("127.0.0.1", description="interface the services' /metrics ports listen on")
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

@@ -89,7 +89,7 @@ def run() -> None:
     own = ScalerSettings()
     setup_logging("scaler", shared.log_level, shared.log_json)
     if own.metrics_port:
-        serve_metrics(own.metrics_port)
+        serve_metrics(own.metrics_port, shared.metrics_addr)
     db = connect(shared.mongo_uri)
     admin = BusAdmin(shared.kafka_bootstrap, shared.topic_prefix)
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="scaler")

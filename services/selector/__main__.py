@@ -25,7 +25,7 @@ def main() -> None:
     own = SelectorSettings()
     setup_logging("selector", shared.log_level, shared.log_json)
     if own.metrics_port:
-        serve_metrics(own.metrics_port)
+        serve_metrics(own.metrics_port, shared.metrics_addr)
     db = connect(shared.mongo_uri)
     ensure_indexes(db)
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="selector")

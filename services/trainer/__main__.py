@@ -33,7 +33,7 @@ def main() -> None:
     setup_logging("trainer", shared.log_level, shared.log_json)
     worker = own.worker_id or f"{socket.gethostname()}-{os.getpid()}"
     if own.metrics_port:
-        serve_metrics(own.metrics_port)
+        serve_metrics(own.metrics_port, shared.metrics_addr)
     db = connect(shared.mongo_uri)
     trials = TrialRepository(db)
 
