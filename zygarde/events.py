@@ -23,6 +23,7 @@ ResolvedTask = Literal["binary", "multiclass", "regression"]
 Strategy = Literal["grid", "random", "tpe", "asha"]
 CvStrategy = Literal["auto", "stratified", "kfold", "timeseries", "group", "repeated_stratified", "repeated_kfold"]
 ImbalanceStrategy = Literal["none", "class_weight", "undersample", "oversample", "smote"]
+Engine = Literal["auto", "local", "spark"]
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled", "rejected"]
 
 
@@ -89,6 +90,8 @@ class JobSpec(_Spec):
     cv: CvSpec = Field(default_factory=CvSpec)
     imbalance: ImbalanceSpec = Field(default_factory=ImbalanceSpec)
     priority: int = Field(0, ge=-10, le=10)
+    engine: Engine = Field("auto", description="the trainers' engine: local (scikit-learn/CatBoost in one "
+                           "process) or spark (MLlib); auto decides at validation, see docs/spark.md")
 
     def algorithm_names(self) -> list[str]:
         return [a if isinstance(a, str) else a.name for a in self.algorithms or []]

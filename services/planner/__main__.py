@@ -18,11 +18,10 @@ from zygarde import topics
 from zygarde.bus import BusAdmin, EventConsumer, EventProducer
 from zygarde.observability import setup_logging
 from zygarde.settings import Settings
-from zygarde.store import JobRepository, TrialRepository, connect, ensure_indexes
+from zygarde.store import JobRepository, TrialRepository, WorkerRepository, connect, ensure_indexes
 
 log = logging.getLogger("zygarde.planner")
 GROUP = "zygarde-planner"
-TRAINER_GROUP = "zygarde-trainers"
 
 
 class PlannerSettings(Settings):
@@ -46,15 +45,23 @@ def main() -> None:
     consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, GROUP, [topics.JOBS, topics.RESULTS],
                              dlq=producer, service="planner")
 
-    last_tick = [0.0, 0.0]
+    last_tick = [0.0]
 
     def idle() -> None:
         if time.monotonic() - last_tick[0] >= 1.0:
             last_tick[0] = time.monotonic()
             planner.tick()
-        if time.monotonic() - last_tick[1] >= 5.0:
-            last_tick[1] = time.monotonic()
-            planner.trainer_partitions = admin.assignment(TRAINER_GROUP, topics.TRIALS)
+
+    workers = WorkerRepository(db)
+
+    def watch_trainers() -> None:
+        """Which partitions each trainer owns (the trainers record it), refreshed in its own thread
+        so the consumer loop never waits on it."""
+        while not consumer.stop_event.wait(2.0):
+            try:
+                planner.trainer_partitions = workers.assignment()
+            except Exception:  # noqa: BLE001 - the last known assignment stays good enough
+                log.warning("trainer assignment unavailable", exc_info=True)
 
     def consume() -> None:
         try:
@@ -72,6 +79,7 @@ def main() -> None:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=consume, name="planner-consumer", daemon=True)
     thread.start()
+    threading.Thread(target=watch_trainers, name="planner-trainers", daemon=True).start()
     log.info("planner serving on %s", s.planner_url)
     try:
         server.run()

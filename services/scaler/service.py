@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.scaler import lag
@@ -47,6 +48,7 @@ class ScalerSettings(Settings):
     stabilization_window_s: float = _DEFAULTS.stabilization_window_s
     scale_up_max_step: int = _DEFAULTS.scale_up_max_step
     drain_timeout_s: float = 60.0
+    max_failed_steps: int = Field(30, ge=1, description="consecutive failed steps before the scaler exits")
 
 
 class Scaler:
@@ -108,13 +110,19 @@ def run() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    failures = 0
     try:
         while not stop.is_set():
             try:
                 scaler.step()
+                failures = 0
             except Exception:
-                log.exception("scaler step failed")
-                raise
+                # A broker or store restart fails a few steps; the trainers keep running meanwhile.
+                # Only a lasting outage ends the process (and its orchestrator restarts it).
+                failures += 1
+                log.exception("scaler step failed (%d in a row)", failures)
+                if failures >= own.max_failed_steps:
+                    raise
             stop.wait(own.interval_s)
     finally:
         backend.close()

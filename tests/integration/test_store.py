@@ -48,3 +48,54 @@ def test_document_survives_kill9_of_the_server(test_settings: Settings) -> None:
     db2 = connect(test_settings.mongo_uri)
     assert db2.durable.find_one({"_id": "keep-me"}) == {"_id": "keep-me", "value": 42}
     db2.client.drop_database(db2.name)
+
+
+def test_trainers_record_their_partitions_through_rebalances(test_settings: Settings) -> None:
+    """Two consumers of ``trials`` in one group report what they own after each (cooperative)
+    rebalance; the planner reads a disjoint cover of every partition, newest claim first."""
+    import threading
+    import time
+    import uuid
+
+    from confluent_kafka import TopicPartition
+
+    from zygarde import topics
+    from zygarde.bus import BusAdmin, EventConsumer, EventProducer
+    from zygarde.store import WorkerRepository
+
+    s = test_settings
+    BusAdmin(s.kafka_bootstrap, s.topic_prefix).ensure_topics([topics.TRIALS])
+    workers = WorkerRepository(connect(s.mongo_uri))
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    group = f"g-{uuid.uuid4().hex[:8]}"
+
+    def start(name: str) -> tuple[EventConsumer, threading.Thread]:
+        def record(parts: list[TopicPartition]) -> None:
+            workers.record(name, [tp.partition for tp in parts])
+
+        consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, group, [topics.TRIALS], dlq=producer,
+                                 on_assignment=record)
+        thread = threading.Thread(target=consumer.run, args=(lambda e, m: None,), daemon=True)
+        thread.start()
+        return consumer, thread
+
+    def wait_for(expect_members: int) -> list[list[int]]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            got = workers.assignment()
+            if len(got) == expect_members and sorted(p for parts in got for p in parts) == list(range(12)):
+                return got
+            time.sleep(0.2)
+        raise AssertionError(f"assignment never settled: {workers.assignment()}")
+
+    a = start("a")
+    assert wait_for(1) == [list(range(12))]
+    b = start("b")
+    both = wait_for(2)
+    assert all(len(parts) == 6 for parts in both), both
+    b[0].stop()
+    b[1].join(30)
+    # b's goodbye is not needed: a claims b's partitions again, and the newer claim wins
+    assert wait_for(1) == [list(range(12))]
+    a[0].stop()
+    a[1].join(30)

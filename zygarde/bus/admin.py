@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
@@ -21,6 +24,19 @@ class PartitionLag:
     def lag(self) -> int:
         """End minus committed; a partition with no committed offset counts its whole backlog."""
         return max(0, self.end_offset - (self.committed or 0))
+
+
+class AdminTimeout(KafkaException):
+    """An admin request got no answer in time (seen when the broker restarts mid-request)."""
+
+
+def _result(fut: Future[Any], timeout: float) -> Any:
+    """The future's result, waiting at most ``timeout``: librdkafka can leave an admin future
+    unresolved forever across a broker restart, and a caller must never hang on one."""
+    try:
+        return fut.result(timeout=timeout)
+    except FutureTimeout as exc:
+        raise AdminTimeout(f"no answer from the broker within {timeout}s") from exc
 
 
 class BusAdmin:
@@ -46,7 +62,7 @@ class BusAdmin:
             return created
         for name, fut in self._admin.create_topics(new, operation_timeout=timeout).items():
             try:
-                fut.result()
+                _result(fut, timeout + 5)
                 created.append(name)
             except KafkaException as exc:
                 if exc.args[0].code() != 36:  # TOPIC_ALREADY_EXISTS: another process won the race
@@ -63,14 +79,16 @@ class BusAdmin:
         ends = self._admin.list_offsets(
             {TopicPartition(name, p): OffsetSpec.latest() for p in parts}, request_timeout=timeout
         )
-        end_by_part = {tp.partition: fut.result().offset for tp, fut in ends.items()}
+        end_by_part = {tp.partition: _result(fut, timeout + 5).offset for tp, fut in ends.items()}
         req = [ConsumerGroupTopicPartitions(group, [TopicPartition(name, p) for p in parts])]
         committed: dict[int, int | None] = {p: None for p in parts}
         try:
             res = self._admin.list_consumer_group_offsets(req, request_timeout=timeout)
             for fut in res.values():
-                for tp in fut.result().topic_partitions:
+                for tp in _result(fut, timeout + 5).topic_partitions:
                     committed[tp.partition] = tp.offset if tp.offset >= 0 else None
+        except AdminTimeout:
+            raise
         except KafkaException:
             pass  # an unknown group has committed nothing
         return [PartitionLag(p, end_by_part[p], committed[p]) for p in parts]
@@ -79,8 +97,8 @@ class BusAdmin:
         """Partitions of ``spec`` per live member of ``group`` (members with none are left out)."""
         name = spec.physical(self._prefix)
         try:
-            desc = self._admin.describe_consumer_groups([group], request_timeout=timeout)[group].result()
-        except KafkaException:
+            desc = _result(self._admin.describe_consumer_groups([group], request_timeout=timeout)[group], timeout + 5)
+        except KafkaException:  # AdminTimeout included: no assignment known now
             return []
         out = []
         for member in desc.members:
@@ -94,4 +112,4 @@ class BusAdmin:
         names = [t for t in self._admin.list_topics(timeout=timeout).topics if t.startswith(self._prefix)]
         if names:
             for fut in self._admin.delete_topics(names, operation_timeout=timeout).values():
-                fut.result()
+                _result(fut, timeout + 5)

@@ -37,6 +37,8 @@ class MessageMeta:
 
 
 Handler = Callable[[Event, MessageMeta], None]
+DeadLetterHook = Callable[[bytes, MessageMeta, str], None]  # (raw value, where, why), after the DLQ write
+AssignmentHook = Callable[[list[TopicPartition]], None]  # the whole assignment after each rebalance
 
 
 class EventConsumer:
@@ -44,7 +46,8 @@ class EventConsumer:
 
     def __init__(self, bootstrap: str, prefix: str, group: str, subscribe: Iterable[topics.TopicSpec], *,
                  dlq: EventProducer, service: str = "zygarde", max_poll_interval_ms: int = 300_000,
-                 extra: dict[str, Any] | None = None) -> None:
+                 extra: dict[str, Any] | None = None, on_dead_letter: DeadLetterHook | None = None,
+                 on_assignment: AssignmentHook | None = None) -> None:
         conf: dict[str, Any] = {
             "bootstrap.servers": bootstrap,
             "group.id": group,
@@ -63,9 +66,24 @@ class EventConsumer:
         self._specs = {t.physical(prefix): t for t in subscribe}
         self._consumer = Consumer(conf)
         self._dlq = dlq
+        self._on_dead_letter = on_dead_letter
         self._service = service
         self.stop_event = threading.Event()
-        self._consumer.subscribe(list(self._specs))
+        self._on_assignment = on_assignment
+        self._consumer.subscribe(list(self._specs), on_assign=self._assigned, on_revoke=self._revoked,
+                                 on_lost=self._revoked)
+
+    # Cooperative rebalancing hands partitions over incrementally: inside the callback the
+    # consumer's assignment does not include the change yet, so it is applied here by hand.
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._report(set(_keys(consumer.assignment())) | set(_keys(partitions)))
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._report(set(_keys(consumer.assignment())) - set(_keys(partitions)))
+
+    def _report(self, owned: set[tuple[str, int]]) -> None:
+        if self._on_assignment is not None:
+            self._on_assignment([TopicPartition(t, p) for t, p in sorted(owned)])
 
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT ask the loop to stop after the current message."""
@@ -133,6 +151,8 @@ class EventConsumer:
         self._dlq.flush()
         spec = self._specs.get(meta.topic)
         BUS_DEAD_LETTERED.labels(topic=spec.name if spec else meta.topic, service=self._service).inc()
+        if self._on_dead_letter is not None:
+            self._on_dead_letter(raw, meta, error)
 
     def commit(self) -> None:
         """Synchronously commit the offsets stored so far."""
@@ -150,6 +170,10 @@ class EventConsumer:
             self.commit()
         finally:
             self._consumer.close()
+
+
+def _keys(partitions: Iterable[TopicPartition]) -> list[tuple[str, int]]:
+    return [(tp.topic, tp.partition) for tp in partitions]
 
 
 def _key(msg: Message) -> str | None:

@@ -4,5 +4,7 @@ from zygarde.store.jobs import JobRepository
 from zygarde.store.mongo import connect, ensure_indexes, ping
 from zygarde.store.results import ResultRepository
 from zygarde.store.trials import TrialRepository
+from zygarde.store.workers import WorkerRepository
 
-__all__ = ["JobRepository", "ResultRepository", "TrialRepository", "connect", "ensure_indexes", "ping"]
+__all__ = ["JobRepository", "ResultRepository", "TrialRepository", "WorkerRepository", "connect", "ensure_indexes",
+           "ping"]
