@@ -76,6 +76,15 @@ class ImbalanceSpec(_Spec):
     strategy: ImbalanceStrategy = "none"
 
 
+class RegistrySpec(_Spec):
+    """How the winner enters the model registry under the job's ``name``."""
+
+    auto_promote: bool | None = Field(
+        None, description="make the winner champion when it beats the champion on holdout "
+        "(null: the ZYGARDE_REGISTRY_AUTO_PROMOTE default)")
+    min_improvement: float = Field(0.0, ge=0.0, description="how much better (in the metric's units) it must be")
+
+
 class JobSpec(_Spec):
     """The body of ``POST /jobs`` and the ``spec`` inside ``JobSubmitted``."""
 
@@ -89,6 +98,7 @@ class JobSpec(_Spec):
     search: SearchSpec = Field(default_factory=SearchSpec)
     cv: CvSpec = Field(default_factory=CvSpec)
     imbalance: ImbalanceSpec = Field(default_factory=ImbalanceSpec)
+    registry: RegistrySpec = Field(default_factory=RegistrySpec)
     priority: int = Field(0, ge=-10, le=10)
     engine: Engine = Field("auto", description="the trainers' engine: local (scikit-learn/CatBoost in one "
                            "process) or spark (MLlib); auto decides at validation, see docs/spark.md")
@@ -136,6 +146,28 @@ class JobSubmitted(Event):
 class JobCancelRequested(Event):
     type: Literal["JobCancelRequested"] = "JobCancelRequested"
     reason: str = "requested by user"
+
+
+class RetrainRequested(Event):
+    """A registered model's quality or inputs drifted: run ``spec`` (its job's spec on the new data).
+
+    ``job_id`` is the job that trained the evaluated version; the planner runs the retrain as job
+    :meth:`retrain_job_id`, derived from this event's id so a re-delivery never starts two jobs.
+    """
+
+    type: Literal["RetrainRequested"] = "RetrainRequested"
+    model_name: str
+    version: int
+    spec: dict[str, Any] = Field(description="the job spec to run: the version's spec on the new dataset")
+    reasons: list[str]
+    evaluation_id: str = ""
+    metric: str = ""
+    score: float | None = None
+    holdout_score: float | None = None
+    max_psi: float | None = None
+
+    def retrain_job_id(self) -> str:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"zygarde:retrain:{self.event_id}").hex
 
 
 # --- job-events
@@ -276,6 +308,7 @@ class MessageDeadLettered(Event):
 AnyEvent = Annotated[
     JobSubmitted
     | JobCancelRequested
+    | RetrainRequested
     | JobAccepted
     | JobRejected
     | JobSearchFinished
@@ -298,6 +331,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         JobSubmitted,
         JobCancelRequested,
+        RetrainRequested,
         JobAccepted,
         JobRejected,
         JobSearchFinished,

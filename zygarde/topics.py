@@ -26,7 +26,7 @@ class TopicSpec:
         return isinstance(event, self.messages)
 
 
-JOBS = TopicSpec("jobs", "job_id", (ev.JobSubmitted, ev.JobCancelRequested), partitions=3)
+JOBS = TopicSpec("jobs", "job_id", (ev.JobSubmitted, ev.JobCancelRequested, ev.RetrainRequested), partitions=3)
 JOB_EVENTS = TopicSpec(
     "job-events",
     "job_id",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from services.planner import retrain
 from services.planner.strategies import make_strategy
 from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
 from zygarde import events as ev
@@ -80,6 +81,9 @@ class Planner:
             self.on_submitted(event)
         elif isinstance(event, ev.JobCancelRequested):
             self.on_cancel(event)
+        elif isinstance(event, ev.RetrainRequested):  # the same spec on new data, as a job of its own
+            self.on_submitted(retrain.submission(event))
+            self.jobs.update(event.retrain_job_id(), **retrain.lineage(event))
         elif isinstance(event, ev.TrialStarted):
             self._last_beat[event.trial_id] = self.clock()
             self.trials.mark_running(event.trial_id, event.attempt, event.worker)
