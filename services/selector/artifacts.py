@@ -7,9 +7,11 @@ recorded when they were written (joblib unpickles: never load anything else).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import joblib
 
@@ -40,13 +42,30 @@ def store(root_uri: str, job_id: str, model: Any) -> tuple[str, str]:
     return path.as_uri(), sha
 
 
-def load(root_uri: str, uri: str, sha256: str) -> Any:
-    """Load an artifact of our store after checking its hash; refuse anything else."""
+def path_of(root_uri: str, uri: str) -> Path:
+    """The file an artifact URI names, after symlinks and ``..``; refused unless inside the store."""
     root = _root(root_uri)
-    path = Path(uri.removeprefix("file://")).resolve()
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("file", "") or parsed.netloc not in ("", "localhost"):
+        raise ArtifactIntegrityError(f"{uri} is not a file in the artifact store {root}")
+    path = Path(unquote(parsed.path)).resolve()
     if root not in path.parents:
         raise ArtifactIntegrityError(f"{uri} is not inside the artifact store {root}")
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise ArtifactIntegrityError(f"{uri}: sha256 mismatch, refusing to load")
-    return joblib.load(io.BytesIO(data))
+    return path
+
+
+def load(root_uri: str, uri: str, sha256: str | None) -> Any:
+    """The one way to load an artifact: from our store only, and only once the bytes read match the
+    sha256 recorded when it was stored (joblib unpickles, so nothing else may ever be loaded)."""
+    path = path_of(root_uri, uri)
+    if not sha256:
+        raise ArtifactIntegrityError(f"{uri}: no sha256 recorded, refusing to load")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArtifactIntegrityError(f"{uri}: cannot read the artifact ({type(exc).__name__})") from exc
+    actual = hashlib.sha256(data).hexdigest()
+    if not hmac.compare_digest(actual, sha256):
+        raise ArtifactIntegrityError(f"{uri}: sha256 mismatch (recorded {sha256[:12]}…, file {actual[:12]}…): "
+                                     "the artifact was changed after it was stored; refusing to load it")
+    return joblib.load(io.BytesIO(data))  # the bytes checked, never a second read of the file

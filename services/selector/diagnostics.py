@@ -43,8 +43,9 @@ def classification(y: np.ndarray, score: np.ndarray, costs: tuple[float, float] 
     lift = {f"top_{p}%": float(y[order[: max(1, int(len(y) * p / 100))]].mean() / base_rate) if base_rate else None
             for p in (1, 5, 10, 20)}
     pos, neg = score[y == 1], score[y == 0]
-    ks = float(max(abs(np.searchsorted(np.sort(pos), thresholds, side="right") / len(pos)
-                       - np.searchsorted(np.sort(neg), thresholds, side="right") / len(neg))))
+    grid = np.unique(score)  # every observed score: the exact two-sample KS statistic, as scipy's ks_2samp
+    ks = float(max(abs(np.searchsorted(np.sort(pos), grid, side="right") / len(pos)
+                       - np.searchsorted(np.sort(neg), grid, side="right") / len(neg))))
     return {
         "task": "binary", "n": int(len(y)), "positives": int(y.sum()), "base_rate": base_rate,
         "roc_auc": float(skm.roc_auc_score(y, score)), "pr_auc": float(skm.average_precision_score(y, score)),

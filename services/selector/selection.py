@@ -17,7 +17,8 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.planner.planning import stable_event_id
-from services.selector import artifacts, diagnostics
+from services.selector import artifacts, diagnostics, registry
+from services.selector.provisional import ProvisionalWinners
 from zygarde import __version__ as zygarde_version
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
@@ -38,6 +39,7 @@ class Selector:
         self.results = ResultRepository(db)
         self.producer = producer
         self._counts: dict[str, int] = {}  # results stored per job; rebuilt from MongoDB on first use
+        self.provisional = ProvisionalWinners(self.results, producer)
 
     def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
         if isinstance(event, ev.TrialCompleted | ev.TrialFailed):
@@ -62,6 +64,8 @@ class Selector:
         else:
             doc.update(status="failed", reason=event.reason, error=event.error)
         stored = self.results.add(event.trial_id, doc)
+        if stored and isinstance(event, ev.TrialCompleted):
+            self.provisional.on_stored(event, doc["sort_key"])
         SELECTOR_RESULTS.labels(outcome=doc["status"] if stored else "duplicate").inc()
         if stored and event.job_id in self._counts:
             self._counts[event.job_id] += 1
@@ -87,6 +91,7 @@ class Selector:
             self.jobs.mark_finished(job_id, "failed", "every trial failed")
             return
         model = self.db.models.find_one({"_id": job_id}) or self._build_model(job, best)
+        registry.on_winner(self.db, self.settings, job, model)  # idempotent: re-runs after a crash
         if not model.get("published"):
             self.producer.publish(ev.ModelSelected(
                 job_id=job_id, trial_id=model["trial_id"], algorithm=model["algorithm"], params=model["params"],

@@ -75,7 +75,13 @@ def check_completed_job(svc: Services, job_id: str, max_trials: int) -> None:
     assert model["trial_id"] == board["items"][0]["trial_id"]
     assert model["cv_mean"] == pytest.approx(board["items"][0]["cv_mean"])
     selected = [e for e in read_topic(svc, topics.MODELS) if e.job_id == job_id]
-    assert len(selected) == 1 and isinstance(selected[0], ev.ModelSelected) and selected[0].final
+    assert all(isinstance(e, ev.ModelSelected) for e in selected)
+    final = [e for e in selected if isinstance(e, ev.ModelSelected) and e.final]
+    assert len(final) == 1 and final[0].trial_id == model["trial_id"] and final[0] is selected[-1]
+    provisional = [e.cv_mean for e in selected if isinstance(e, ev.ModelSelected) and not e.final]
+    greater = board["greater_is_better"]
+    assert provisional and provisional == sorted(provisional, reverse=not greater)  # each one an improvement
+    assert provisional[-1] == pytest.approx(final[0].cv_mean)
 
     pipeline = artifacts.load(svc.settings.artifact_root, model["artifact_uri"], model["sha256"])
     spec = ev.JobSpec.model_validate(job["spec"])
@@ -159,6 +165,7 @@ def test_replayed_results_change_nothing(services: Services) -> None:
 
     s = services.settings
     results = [e for e in read_topic(services, topics.RESULTS) if e.job_id == job_id]
+    models_before = [e for e in read_topic(services, topics.MODELS) if e.job_id == job_id]
     replay = [e for e in results if isinstance(e, ev.TrialCompleted)]
     assert replay
     producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
@@ -169,4 +176,6 @@ def test_replayed_results_change_nothing(services: Services) -> None:
     time.sleep(3)
     assert httpx.get(f"{services.url}/jobs/{job_id}/leaderboard").json() == board
     assert httpx.get(f"{services.url}/jobs/{job_id}/model").json() == model
-    assert len([e for e in read_topic(services, topics.MODELS) if e.job_id == job_id]) == 1
+    announced = [e for e in read_topic(services, topics.MODELS) if e.job_id == job_id]
+    assert len([e for e in announced if isinstance(e, ev.ModelSelected) and e.final]) == 1
+    assert len(announced) == len(models_before)  # no new provisional winner either
