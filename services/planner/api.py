@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo.database import Database
 
+from services.planner.models_api import add_model_routes
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.errors import SpecError
@@ -182,4 +183,5 @@ def create_app(ctx: ApiContext) -> FastAPI:
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    add_model_routes(app, ctx, require_token)  # /models/..., /jobs/{id}/trials/{trial_id}/report
     return app
