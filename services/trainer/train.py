@@ -75,9 +75,11 @@ class Trainer:
         started = time.monotonic()
         TRAINER_BUSY.set(1)
         try:
-            frame = datasets.load_frame(trial.spec.dataset.uri, self.settings.data_root_paths,
-                                        self.settings.dataset_cache)
-            train, _ = cv.split_holdout(frame, trial.spec.dataset, trial.task, trial.spec.search.seed)
+            on_spark = trial.spec.engine == "spark"  # Spark reads the dataset itself, see spark_engine
+            if not on_spark:
+                frame = datasets.load_frame(trial.spec.dataset.uri, self.settings.data_root_paths,
+                                            self.settings.dataset_cache)
+                train, _ = cv.split_holdout(frame, trial.spec.dataset, trial.task, trial.spec.search.seed)
             with Heartbeat(self.producer, base, trial.spec.cv.folds, self.heartbeat_s) as beat:
 
                 def on_fold(fold: int, folds: int, score: float) -> None:
@@ -90,7 +92,11 @@ class Trainer:
                         raise TrialStopped(stop)
 
                 search = trial.spec.search
-                if search.trial_timeout_s is None and search.trial_memory_mb is None:
+                if on_spark:
+                    from services.trainer import spark_engine
+
+                    result = spark_engine.run(self.settings, trial, on_fold)
+                elif search.trial_timeout_s is None and search.trial_memory_mb is None:
                     result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed,
                                        on_fold)
                 else:

@@ -1,0 +1,241 @@
+"""In-process baselines for the time-to-quality benchmark, on exactly Zygarde's pipelines.
+
+Every baseline fits ``zygarde.ml.pipeline.build_pipeline`` (the trainers' code) on the same training
+part, scores with ``zygarde.ml.metrics`` on the same CV folds (``cv.make_splitter`` with the job
+seed), searches the same spaces, and uses two worker processes or threads, one BLAS/OpenMP thread
+per fit (as a trainer does). Each scored fold is logged with its wall-clock time, so the best-so-far
+curve comes from when results actually arrived, not from totals.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from threadpoolctl import threadpool_limits
+
+from bench import _quality as q
+from zygarde import events as ev
+from zygarde.ml import cv, metrics
+from zygarde.ml import space as sp
+from zygarde.ml.pipeline import build_pipeline
+
+WORKERS = 2
+
+
+@dataclass
+class Problem:
+    """One dataset, metric and search space, split once into the training part and the holdout."""
+
+    name: str
+    spec: ev.JobSpec
+    task: str
+    spaces: dict[str, sp.Space]
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+
+    @property
+    def greater(self) -> bool:
+        return metrics.get(self.spec.metric).greater_is_better
+
+    def xy(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+        frame = frame[frame[self.spec.dataset.target].notna()]
+        return cv.features(frame, self.spec.dataset), frame[self.spec.dataset.target]
+
+
+@dataclass
+class RunResult:
+    """One method on one problem with one seed: curve in seconds from the start, natural scores."""
+
+    method: str
+    seed: int
+    curve: q.Curve
+    total_s: float
+    best_cv: float
+    holdout: float
+    trials: int
+    pruned: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class CatalogEstimator(BaseEstimator):
+    """A Zygarde pipeline as a scikit-learn estimator: ``algorithm`` plus ``<algorithm>__<param>``.
+
+    The prefixed parameters are keyword arguments (sklearn's ``clone`` and ``_changed_params``
+    allow ``**kwargs``); ``fit`` keeps the active ones of the chosen algorithm only. It carries no
+    data, so sending it to a worker process costs little.
+    """
+
+    _FIXED = ("spaces", "task", "imbalance", "seed", "algorithm")
+
+    def __init__(self, spaces: dict[str, sp.Space], task: str, imbalance: str = "none", seed: int = 0,
+                 algorithm: str | None = None, **params: Any) -> None:
+        self.spaces = spaces
+        self.task = task
+        self.imbalance = imbalance
+        self.seed = seed
+        self.algorithm = algorithm
+        self.space_params = params
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {**{k: getattr(self, k) for k in self._FIXED}, **self.space_params}
+
+    def set_params(self, **params: Any) -> CatalogEstimator:
+        for key, value in params.items():
+            if key in self._FIXED:
+                setattr(self, key, value)
+            else:
+                self.space_params = {**self.space_params, key: value}
+        return self
+
+    def fit(self, X: pd.DataFrame, y: pd.Series) -> CatalogEstimator:
+        algorithm = self.algorithm or sorted(self.spaces)[0]
+        params = q.active_params(algorithm, self.spaces[algorithm], self.space_params)
+        pipeline, _ = build_pipeline(algorithm, params, self.task, X, self.imbalance, self.seed, y=y)
+        # one thread per fit, like a trainer (OpenMP limits are per calling thread, so set them here)
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.pipeline_ = pipeline.fit(X, y)
+        self.key_ = q.config_key(algorithm, params)
+        self.n_train_ = len(X)
+        if hasattr(self.pipeline_, "classes_"):
+            self.classes_ = self.pipeline_.classes_
+        return self
+
+    def predict(self, X: pd.DataFrame) -> Any:
+        return self.pipeline_.predict(X)
+
+
+class CatalogClassifier(ClassifierMixin, CatalogEstimator):
+    """Marked a classifier so successive halving stratifies its subsamples."""
+
+
+class CatalogRegressor(RegressorMixin, CatalogEstimator):
+    pass
+
+
+def estimator(problem: Problem, seed: int) -> CatalogEstimator:
+    cls = CatalogRegressor if problem.task == "regression" else CatalogClassifier
+    names = {f"{a}__{p}": None for a, space in problem.spaces.items() for p in space}
+    return cls(problem.spaces, problem.task, problem.spec.imbalance.strategy, seed, None, **names)
+
+
+class FoldScorer:
+    """A scorer (``scorer(estimator, X, y)``, higher is better) that appends each fold's natural
+    score, its configuration, training size and wall-clock time to a JSON-lines file (loky workers
+    are processes; one short ``O_APPEND`` write per fold keeps lines whole)."""
+
+    def __init__(self, metric: str, log: Path) -> None:
+        self.metric, self.log = metric, log
+
+    def __call__(self, est: CatalogEstimator, X: pd.DataFrame, y: pd.Series) -> float:
+        m = metrics.get(self.metric)
+        score = metrics.score(m, est.pipeline_, X, y)
+        line = json.dumps({"t": time.time(), "key": est.key_, "n": est.n_train_, "score": score})
+        with open(self.log, "a") as fh:
+            fh.write(line + "\n")
+        return score if m.greater_is_better else -score
+
+
+def _records(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def _finish(problem: Problem, method: str, seed: int, t0: float, log: Path, search: Any, trials: int) -> RunResult:
+    total = time.time() - t0
+    points = [(t - t0, s) for t, s in q.completed_candidates(_records(log), problem.spec.cv.folds)]
+    curve = q.best_so_far(points, problem.greater)
+    X_h, y_h = problem.xy(problem.holdout)
+    holdout = metrics.score(metrics.get(problem.spec.metric), search.best_estimator_.pipeline_, X_h, y_h)
+    best = search.best_score_ if problem.greater else -search.best_score_
+    return RunResult(method, seed, curve, total, float(best), float(holdout), trials)
+
+
+def run_randomized(problem: Problem, seed: int, max_trials: int, workdir: Path) -> RunResult:
+    """``RandomizedSearchCV(n_iter=max_trials, n_jobs=2)``, refit on the training part included."""
+    from sklearn.model_selection import RandomizedSearchCV
+
+    log = workdir / f"{problem.name}-random-{seed}.jsonl"
+    X, y = problem.xy(problem.train)
+    search = RandomizedSearchCV(
+        estimator(problem, seed), q.sklearn_space(problem.spaces), n_iter=max_trials, n_jobs=WORKERS,
+        cv=cv.make_splitter(problem.spec, problem.task, seed), scoring=FoldScorer(problem.spec.metric, log),
+        random_state=seed, error_score=np.nan, refit=True)
+    t0 = time.time()
+    search.fit(X, y)
+    return _finish(problem, "RandomizedSearchCV", seed, t0, log, search, max_trials)
+
+
+def run_halving(problem: Problem, seed: int, max_trials: int, workdir: Path) -> RunResult:
+    """``HalvingRandomSearchCV(n_candidates=max_trials, factor=3, n_jobs=2)`` over rows; its last rung
+    uses the whole training part, so its CV scores are comparable with the others'."""
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401 - registers the class
+    from sklearn.model_selection import HalvingRandomSearchCV
+
+    log = workdir / f"{problem.name}-halving-{seed}.jsonl"
+    X, y = problem.xy(problem.train)
+    search = HalvingRandomSearchCV(
+        estimator(problem, seed), q.sklearn_space(problem.spaces), n_candidates=max_trials, factor=3,
+        min_resources="exhaust", n_jobs=WORKERS, cv=cv.make_splitter(problem.spec, problem.task, seed),
+        scoring=FoldScorer(problem.spec.metric, log), random_state=seed, error_score=np.nan, refit=True,
+        return_train_score=False)
+    t0 = time.time()
+    search.fit(X, y)
+    result = _finish(problem, "HalvingRandomSearchCV", seed, t0, log, search, max_trials)
+    result.pruned = max_trials - int(search.n_candidates_[-1])
+    return result
+
+
+def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> RunResult:
+    """``study.optimize(objective, n_trials=max_trials, n_jobs=2)`` with the sampler Zygarde's ``tpe``
+    builds (multivariate, grouped, constant liar, 10 random start-up trials); each trial is
+    ``cv.run_cv`` (the trainers' own function) on the fixed folds; the winner is refitted after."""
+    import optuna
+
+    from services.planner.strategies.tpe import ALGORITHM, suggest
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    lock = threading.Lock()
+    points: list[tuple[float, float]] = []
+    configs: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    def objective(trial: optuna.Trial) -> float:
+        algorithm = str(trial.suggest_categorical(ALGORITHM, sorted(problem.spaces)))
+        params: dict[str, Any] = {}
+        for name, dim in sp.ordered(problem.spaces[algorithm]):
+            if sp.active(dim, params):
+                params[name] = suggest(trial, f"{algorithm}__{name}", dim)
+        result = cv.run_cv(problem.spec, problem.task, algorithm, params, problem.train, seed)
+        with lock:
+            points.append((time.time(), result.mean))
+            configs[trial.number] = (algorithm, params)
+        return result.mean
+
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True,
+                                         n_startup_trials=10)
+    study = optuna.create_study(direction="maximize" if problem.greater else "minimize", sampler=sampler)
+    t0 = time.time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, n_trials=max_trials, n_jobs=WORKERS, catch=(Exception,))
+    algorithm, params = configs[study.best_trial.number]
+    model = cv.fit_final(problem.spec, problem.task, algorithm, params, problem.train, seed)
+    total = time.time() - t0
+    X_h, y_h = problem.xy(problem.holdout)
+    holdout = metrics.score(metrics.get(problem.spec.metric), model, X_h, y_h)
+    curve = q.best_so_far([(t - t0, s) for t, s in points], problem.greater)
+    return RunResult("Optuna TPE", seed, curve, total, float(study.best_value), float(holdout), max_trials)
+
+
+def warm_up(problem: Problem, workdir: Path) -> None:
+    """Start the loky worker processes and import the models in them, untimed: Zygarde's trainers
+    are warm too (running, dataset cached) when its jobs are timed."""
+    run_randomized(problem, 0, 4, workdir)
