@@ -60,7 +60,10 @@ class SearchSpec(_Spec):
     max_parallel: int = Field(4, ge=1, le=1_000)
     time_budget_s: float | None = Field(None, gt=0, le=7 * 24 * 3600)
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    patience: int | None = Field(None, ge=1)
+    patience: int | None = Field(None, ge=1, description="end the search after this many finished trials "
+                                 "in a row without a better score")
+    cost_budget: float | None = Field(None, gt=0, description="instance-seconds the job's trials may occupy "
+                                      "trainers; queued and running trials stop once it is spent")
     trial_timeout_s: float | None = Field(None, gt=0, le=24 * 3600, description="a trial running longer fails")
     trial_memory_mb: int | None = Field(None, ge=64, description="address-space limit of a trial's process")
 
@@ -268,6 +271,7 @@ class TrialFailed(_TrialEvent):
     params: dict[str, Any] = Field(default_factory=dict)
     reason: str
     error: str = ""
+    seconds: float = Field(0.0, description="how long the trial occupied its trainer before it failed")
 
 
 # --- models, scaling, dlq

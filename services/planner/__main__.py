@@ -48,6 +48,7 @@ def main() -> None:
     last_tick = [0.0]
 
     def idle() -> None:
+        planner.due()
         if time.monotonic() - last_tick[0] >= 1.0:
             last_tick[0] = time.monotonic()
             planner.tick()

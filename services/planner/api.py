@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,22 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def budget_view(job: dict[str, Any], trials_used: int, instance_seconds: float) -> dict[str, Any]:
+    """Each budget of the spec beside what the job used of it so far."""
+    search = (job.get("spec") or {}).get("search") or {}
+    started, finished = job.get("started_at"), job.get("finished_at")
+    elapsed = None
+    if started is not None:
+        end = finished if finished is not None else datetime.now(UTC).replace(tzinfo=started.tzinfo)
+        elapsed = round((end - started).total_seconds(), 3)
+    return {
+        "max_trials": search.get("max_trials"), "trials_used": trials_used,
+        "time_budget_s": search.get("time_budget_s"), "seconds_used": elapsed,
+        "cost_budget": search.get("cost_budget"), "instance_seconds_used": round(instance_seconds, 3),
+        "patience": search.get("patience"), "max_parallel": search.get("max_parallel"),
+    }
+
+
 def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
     best = ctx.results.best(job["_id"])
     counts = ctx.trials.counts(job["_id"])
@@ -65,8 +82,7 @@ def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
         "best": None if best is None else {
             "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"],
             "score": best["cv_mean"]},
-        "budget": {"max_trials": (job.get("spec") or {}).get("search", {}).get("max_trials"),
-                   "trials_used": sum(counts.values())},
+        "budget": budget_view(job, sum(counts.values()), ctx.trials.seconds_used(job["_id"])),
         "reasons": job.get("reasons", []),
         "created_at": _iso(job.get("created_at")), "finished_at": _iso(job.get("finished_at")),
         "ended_reason": job.get("ended_reason"), "submitted_via": job.get("submitted_via"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -55,6 +56,43 @@ class JobView:
 
     total: int
     open: set[str]
+    greater_is_better: bool = True
+    seconds: float = 0.0  # instance-seconds the finished trials occupied trainers
+    best: float | None = None
+    since_best: int = 0  # finished trials in a row that did not beat ``best``
+
+    def account(self, score: float | None, seconds: float) -> None:
+        """One finished trial, in the order trials finished (a failure never improves the best)."""
+        self.seconds += seconds
+        better = score is not None and (self.best is None or (
+            score > self.best if self.greater_is_better else score < self.best))
+        if better:
+            self.best, self.since_best = score, 0
+        else:
+            self.since_best += 1
+
+
+def budget_spent(search: ev.SearchSpec, view: JobView, out_of_time: bool) -> str | None:
+    """Which budget ends the search now, if any: the deadline, the cost in instance-seconds, or
+    ``patience`` finished trials in a row without improvement."""
+    if out_of_time:
+        return "time_budget"
+    if search.cost_budget is not None and view.seconds >= search.cost_budget:
+        return "cost_budget"
+    if search.patience is not None and view.best is not None and view.since_best >= search.patience:
+        return "patience"
+    return None
+
+
+def fair_limit(shares: dict[str, tuple[int, int]], job_id: str) -> int:
+    """How many trials ``job_id`` may have in flight while ``shares`` (job -> (max_parallel,
+    priority)) are active: the largest ``max_parallel`` is split by weight ``2 ** (priority / 2)``,
+    never above the job's own ``max_parallel`` nor below one. Alone, a job gets its ``max_parallel``;
+    a big job started first leaves a small later one its share instead of queueing ahead of it."""
+    own, _ = shares[job_id]
+    pool = max(mp for mp, _ in shares.values())
+    weights = {j: 2.0 ** (priority / 2) for j, (_, priority) in shares.items()}
+    return max(1, min(own, math.ceil(pool * weights[job_id] / sum(weights.values()) - 1e-9)))
 
 
 class Planner:
@@ -71,6 +109,8 @@ class Planner:
         self._strategies: dict[str, BaseStrategy] = {}
         self._views: dict[str, JobView] = {}
         self._last_beat: dict[str, float] = {}
+        self._shares: dict[str, tuple[int, int]] = {}  # active job -> (max_parallel, priority)
+        self._deadlines: dict[str, float] = {}  # active job -> its time budget's end (clock seconds)
         self._next_partition = 0
         self.trainer_partitions: list[list[int]] = []  # refreshed by the composition root
 
@@ -156,6 +196,7 @@ class Planner:
         self.trials.cancel_open(event.job_id)
         self._strategies.pop(event.job_id, None)
         self._views.pop(event.job_id, None)
+        self._release(event.job_id)
         self.producer.publish(ev.JobCancelled(job_id=event.job_id, reason=event.reason,
                                               event_id=stable_event_id(event.job_id, "cancelled")))
         self._refresh_gauges()
@@ -181,9 +222,9 @@ class Planner:
         completed = isinstance(event, ev.TrialCompleted)
         fields: dict[str, Any] = {"worker": event.worker, "attempt": event.attempt}
         if isinstance(event, ev.TrialCompleted):
-            fields["score"] = event.cv_mean
+            fields.update(score=event.cv_mean, seconds=event.cv_seconds)
         else:
-            fields["reason"] = event.reason
+            fields.update(reason=event.reason, seconds=event.seconds)
         closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
         self._last_beat.pop(event.trial_id, None)
         if closed is None:
@@ -191,6 +232,7 @@ class Planner:
         view = self._views.get(event.job_id)
         if view is not None:
             view.open.discard(event.trial_id)
+            view.account(fields.get("score"), float(fields["seconds"]))
         PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
         strategy = self._strategies.get(event.job_id)
         if strategy is not None:
@@ -214,7 +256,11 @@ class Planner:
                                      greater_is_better=bool(job["greater_is_better"]), folds=spec.cv.folds)
             stored = self.trials.for_job(job_id)
             open_ids = {d["_id"] for d in stored if d["status"] in ("requested", "running")}
-            self._views[job_id] = JobView(len(stored), open_ids)
+            view = JobView(len(stored), open_ids, greater_is_better=bool(job["greater_is_better"]))
+            finished = [d for d in stored if d["status"] in ("completed", "failed")]
+            for d in sorted(finished, key=lambda d: (d.get("finished_at") is None, d.get("finished_at"), d["index"])):
+                view.account(d.get("score"), float(d.get("seconds") or 0.0))
+            self._views[job_id] = view
             asked = [TrialSpec(d["index"], d["algorithm"], d["params"]) for d in stored]
             told = {d["index"]: TrialResult(d.get("score")) for d in stored if d["status"] in ("completed", "failed")}
             reports = {d["index"]: [(int(r["fold"]), float(r["score"])) for r in d.get("reports", [])] for d in stored}
@@ -225,27 +271,36 @@ class Planner:
     def fill(self, job_id: str) -> None:
         """Request trials until ``max_parallel`` are in flight or the search is over."""
         job = self.jobs.get(job_id)
-        if job is None or job.get("status") not in ACTIVE:
+        if job is None or job.get("status") not in ACTIVE or job.get("search_finished"):
+            self._shares.pop(job_id, None)  # nothing more to request: it holds no share
             return
         spec = ev.JobSpec.model_validate(job["spec"])
+        self._shares[job_id] = (spec.search.max_parallel, spec.priority)
         fresh = job_id not in self._strategies
         strategy = self.strategy(job)
         if fresh:
             self._republish_unpublished(job, spec)
         view = self._views[job_id]
         deadline = job.get("deadline")
-        out_of_time = deadline is not None and self.clock() >= deadline
-        room = min(spec.search.max_parallel - len(view.open), spec.search.max_trials - view.total)
-        if room > 0 and not out_of_time:
+        if deadline is not None:
+            self._deadlines[job_id] = float(deadline)
+        spent = budget_spent(spec.search, view, deadline is not None and self.clock() >= deadline)
+        room = min(fair_limit(self._shares, job_id) - len(view.open), spec.search.max_trials - view.total)
+        if room > 0 and spent is None:
             for trial in strategy.ask(room):
                 self._request(job, spec, trial)
-        if out_of_time and view.open:
-            self.trials.request_stop_open(job_id, "time_budget")
-        exhausted = view.total >= spec.search.max_trials or strategy.exhausted or out_of_time
+        if spent in ("time_budget", "cost_budget") and view.open:
+            self.trials.request_stop_open(job_id, spent)  # patience lets running trials finish
+        exhausted = view.total >= spec.search.max_trials or strategy.exhausted or spent is not None
         if exhausted and not view.open:
-            reason = "time_budget" if out_of_time else ("max_trials" if view.total >= spec.search.max_trials
-                                                        else "search_space_exhausted")
+            reason = spent or ("max_trials" if view.total >= spec.search.max_trials else "search_space_exhausted")
             self._finish_search(job, view.total, reason)
+
+    def _release(self, job_id: str) -> None:
+        """A job stopped asking for trials: the others may use its share of the trainers now."""
+        if self._shares.pop(job_id, None) is not None:
+            for other in list(self._shares):
+                self.fill(other)
 
     def _request(self, job: dict[str, Any], spec: ev.JobSpec, trial: TrialSpec) -> None:
         tid = trial_id(job["_id"], trial.index)
@@ -289,8 +344,17 @@ class Planner:
                                                    event_id=stable_event_id(job["_id"], "search-finished")))
         self.producer.flush()
         self.jobs.update(job["_id"], search_finished=True, trials_total=total, search_ended_reason=reason)
+        self._release(job["_id"])
 
     # ------------------------------------------------------------------ periodic
+
+    def due(self) -> None:
+        """Cheap, called often: a job whose deadline just passed stops its trials now, not at the
+        next ``tick`` (reads memory only; ``tick`` still covers whatever a restart forgot)."""
+        now = self.clock()
+        for job_id in [j for j, deadline in self._deadlines.items() if now >= deadline]:
+            del self._deadlines[job_id]
+            self.fill(job_id)
 
     def tick(self) -> None:
         """Between messages: lost trials are handed out again; jobs past their deadline stop."""
@@ -326,10 +390,13 @@ class Planner:
 
     def resume_all(self) -> None:
         """At start-up: continue every active job from what MongoDB holds."""
-        for job in self.jobs.active():
-            if job.get("status") == "running":
-                self._publish_accepted(job)
-                self.fill(job["_id"])
+        running = [job for job in self.jobs.active() if job.get("status") == "running"]
+        for job in running:  # every share known before the first fill, so none takes them all
+            spec = ev.JobSpec.model_validate(job["spec"])
+            self._shares[job["_id"]] = (spec.search.max_parallel, spec.priority)
+        for job in running:
+            self._publish_accepted(job)
+            self.fill(job["_id"])
         self._refresh_gauges()
 
     def _refresh_gauges(self) -> None:

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -50,6 +51,37 @@ def query(url: str, expr: str) -> list[dict]:
     return list(resp.json()["data"]["result"])
 
 
+def top_in_a_terminal(services: Services, prom_url: str, tmp_path: Path, timeout: float = 60) -> tuple[float, float]:
+    """Run ``zygarde top`` in a real terminal (tmux) and read lag and completions/s off the screen
+    until both are non-zero (or the time is up): what a user watching it would see."""
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is needed to test zygarde top in a real terminal (apt-get install tmux)")
+    session = f"top-{tmp_path.name[-12:]}"
+    env = " ".join(f"{k}={v}" for k, v in {**services.env, "ZYGARDE_PROMETHEUS_URL": prom_url}.items()
+                   if k.startswith("ZYGARDE_"))
+    command = f"env {env} {sys.executable} -m zygarde.cli top --interval 1"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command], check=True)
+    lag = done = 0.0
+    screen = ""
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not (lag > 0 and done > 0):
+            time.sleep(1)
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                                    text=True).stdout
+            lag = max(lag, _row(screen, "consumer lag (trials)"))
+            done = max(done, _row(screen, "trials completed /s"))
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    assert "Zygarde" in screen, f"zygarde top drew no table:\n{screen}"
+    return lag, done
+
+
+def _row(screen: str, label: str) -> float:
+    match = re.search(re.escape(label) + r"\W+([0-9.]+)", screen)
+    return float(match.group(1)) if match else 0.0
+
+
 def test_every_dashboard_and_rule_expression_returns_data(services: Services, tmp_path: Path) -> None:
     scaler_port = free_port()
     services.start("scaler", "scaler", ZYGARDE_SCALER_METRICS_PORT=str(scaler_port), ZYGARDE_SCALER_BACKEND="local",
@@ -77,6 +109,11 @@ def test_every_dashboard_and_rule_expression_returns_data(services: Services, tm
                             headers=AUTH).json()["job_id"]
         time.sleep(0.5)
         httpx.post(f"{services.url}/jobs/{doomed}/cancel", headers=AUTH)
+        busy = httpx.post(f"{services.url}/jobs", json=burn_spec(0.3, max_trials=24, max_parallel=12),
+                          headers=AUTH).json()["job_id"]
+        lag, done = top_in_a_terminal(services, url, tmp_path)
+        assert lag > 0 and done > 0, "zygarde top showed no lag or no throughput while trials ran"
+        wait_status(services, busy, {"completed"}, timeout=180)
         job_id = httpx.post(f"{services.url}/jobs", json=small_spec(max_trials=10, max_parallel=2),
                             headers=AUTH).json()["job_id"]
         wait_status(services, job_id, {"completed"}, timeout=180)

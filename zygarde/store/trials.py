@@ -108,6 +108,13 @@ class TrialRepository:
             counts[doc["status"]] = counts.get(doc["status"], 0) + 1
         return counts
 
+    def exists(self, trial_id: str) -> bool:
+        return self._c.find_one({"_id": trial_id}, {"_id": 1}) is not None
+
+    def seconds_used(self, job_id: str) -> float:
+        """Instance-seconds the job's finished trials occupied trainers (what its cost budget counts)."""
+        return sum(float(d.get("seconds") or 0.0) for d in self._c.find({"job_id": job_id}, {"seconds": 1}))
+
     def open_count(self, job_id: str) -> int:
         return self._c.count_documents({"job_id": job_id, "status": {"$in": list(OPEN)}})
 
