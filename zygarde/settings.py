@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     metrics_addr: str = Field("127.0.0.1", description="interface the services' /metrics ports listen on")
+    # the spark engine (docs/spark.md): read by the planner (auto), the trainers and the selector
+    spark_min_bytes: int = Field(1024**3, ge=0, description="engine auto picks spark for datasets this big")
+    spark_master: str = Field("local[2]", description="spark.master: local[N], spark://host:7077, k8s://...")
+    spark_driver_memory: str = "2g"
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="more spark.* settings (JSON object)")
+    spark_max_bytes: int = Field(1024**4, ge=1, description="largest dataset file the spark engine reads")
+    spark_s3a_roots: str = Field("", description="comma-separated s3a://bucket/prefix/ roots spark may read")
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

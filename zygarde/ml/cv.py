@@ -14,6 +14,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -184,4 +185,6 @@ def _versions() -> dict[str, str]:
     for module in ("catboost", "imblearn"):
         with contextlib.suppress(ImportError):
             out[module] = __import__(module).__version__
+    with contextlib.suppress(metadata.PackageNotFoundError):  # never imported here: only the spark engine does
+        out["pyspark"] = metadata.version("pyspark")
     return out

@@ -6,6 +6,7 @@ run on the raw document as far as it allows, so one structural slip does not hid
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from pydantic import ValidationError
 from zygarde.errors import DatasetError, SpecError
 from zygarde.events import JobSpec, ResolvedTask, spec_errors
 from zygarde.ml import algorithms, datasets, metrics
+from zygarde.ml.spark import rules as spark_rules
+from zygarde.settings import Settings
 
 TASKS = ("binary", "multiclass", "regression")
 MAX_CLASSES = 200
@@ -51,8 +54,8 @@ def _algorithm_checks(raw: dict[str, Any], reasons: list[str]) -> list[str]:
         name = item if isinstance(item, str) else _get(item, "name")
         if not isinstance(name, str):
             continue
-        if name not in algorithms.REGISTRY:
-            known_names = ", ".join(algorithms.names())
+        if name not in algorithms.REGISTRY and name not in algorithms.SPARK:
+            known_names = ", ".join([*algorithms.names(), *algorithms.names(engine="spark")])
             reasons.append(f"algorithms.{i}: unknown algorithm {name!r}; known: {known_names}")
             continue
         known.append(name)
@@ -100,8 +103,8 @@ def _target_checks(y: pd.Series, task: str | None, raw: dict[str, Any], spec: Jo
 
 
 def _dataset_checks(raw: dict[str, Any], frame: pd.DataFrame, task: str | None, spec: JobSpec | None,
-                    reasons: list[str]) -> str | None:
-    columns = set(map(str, frame.columns))
+                    reasons: list[str], columns: set[str] | None = None) -> str | None:
+    columns = columns if columns is not None else set(map(str, frame.columns))
     target = _str(_get(raw, "dataset", "target"))
     if target is not None:
         if target not in columns:
@@ -132,11 +135,17 @@ def _dataset_checks(raw: dict[str, Any], frame: pd.DataFrame, task: str | None, 
     return task
 
 
+@functools.cache
+def _spark_settings() -> Settings:
+    """The ``ZYGARDE_SPARK_*`` settings of this process (read once; the planner passes no settings)."""
+    return Settings()
+
+
 def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[JobSpec, ResolvedTask]:
     """Parse and check a raw spec against the catalog and its dataset; raise ``SpecError(all reasons)``.
 
-    On success: the spec (``algorithms`` resolved to ``default_algorithms(task)`` when it was null)
-    and the task (``auto`` resolved from the target column).
+    On success: the spec (``algorithms`` resolved to ``default_algorithms(task, engine)`` when it was
+    null, ``engine`` resolved to local or spark) and the task (``auto`` resolved from the target column).
     """
     if not isinstance(raw, dict):
         raise SpecError(["spec: expected a JSON object"])
@@ -157,16 +166,25 @@ def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[
         role = "an order" if strategy == "timeseries" else "a group"
         reasons.append(f"cv.column: the {strategy} strategy needs {role} column")
 
+    spark = _spark_settings()
+    engine = spark_rules.resolve_engine(raw, roots, spark.spark_min_bytes, spark.spark_max_bytes, reasons)
+    if engine == "spark":
+        reasons.extend(spark_rules.reasons(metric_name, strategy, _get(raw, "imbalance", "strategy"),
+                                           _get(raw, "search", "trial_memory_mb")))
+
     asked = _get(raw, "task")
     task: str | None = asked if asked in TASKS else None
     uri = _str(_get(raw, "dataset", "uri"))
     if uri is not None:
         try:
-            frame = datasets.load_frame(uri, roots, cache_dir)
+            if engine == "spark":  # spark-sized: names and the target's values only
+                frame, columns = spark_rules.light_frame(uri, roots, raw, spark.spark_max_bytes)
+            else:
+                frame, columns = datasets.load_frame(uri, roots, cache_dir), None
         except DatasetError as exc:
             reasons.append(str(exc))
         else:
-            task = _dataset_checks(raw, frame, task, spec, reasons)
+            task = _dataset_checks(raw, frame, task, spec, reasons, columns)
 
     if task is not None:
         if metric is not None and task not in metric.tasks:
@@ -181,5 +199,6 @@ def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[
     if reasons or spec is None or task is None:
         raise SpecError(list(dict.fromkeys(reasons)) or ["dataset: cannot decide the task"])
     if spec.algorithms is None:
-        spec = spec.model_copy(update={"algorithms": algorithms.default_algorithms(task)})
+        spec = spec.model_copy(update={"algorithms": algorithms.default_algorithms(task, engine)})
+    spec = spec.model_copy(update={"engine": engine})
     return spec, task  # type: ignore[return-value]  # task is one of TASKS here

@@ -13,9 +13,13 @@ from typing import Any
 from zygarde.ml import space as sp
 from zygarde.ml.algorithms import boosting, linear, naive_bayes, neighbors, neural, probes, svm, trees
 from zygarde.ml.algorithms._base import Algorithm
+from zygarde.ml.spark import catalog as spark_catalog
 
 FAMILIES = (linear, svm, neighbors, naive_bayes, trees, boosting, neural, probes)
 REGISTRY: dict[str, Algorithm] = {a.name: a for mod in FAMILIES for a in mod.ALGORITHMS}
+ENGINES = ("local", "spark")
+# the spark engine's catalog (names prefixed ``spark_``): same Algorithm entries, MLlib builders
+SPARK: dict[str, Algorithm] = dict(spark_catalog.REGISTRY)
 
 _DEFAULTS = {
     "binary": ["logistic_regression", "random_forest", "hist_gradient_boosting", "catboost"],
@@ -26,20 +30,26 @@ _DEFAULTS = {
 
 def get(name: str) -> Algorithm:
     """The algorithm called ``name``; ``KeyError`` naming the known ones otherwise."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown algorithm {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+    found = REGISTRY.get(name) or SPARK.get(name)
+    if found is None:
+        raise KeyError(f"unknown algorithm {name!r}; known: {', '.join(sorted([*REGISTRY, *SPARK]))}")
+    return found
 
 
-def names(task: str | None = None) -> list[str]:
-    """Sorted names of the algorithms serving ``task`` (every one when ``task`` is None)."""
-    return sorted(n for n, a in REGISTRY.items() if task is None or task in a.tasks)
+def engine_of(name: str) -> str:
+    """``spark`` for the MLlib catalog's names, else ``local``."""
+    return "spark" if name in SPARK else "local"
 
 
-def default_algorithms(task: str) -> list[str]:
+def names(task: str | None = None, engine: str = "local") -> list[str]:
+    """Sorted names of the ``engine``'s algorithms serving ``task`` (every one when ``task`` is None)."""
+    catalog = SPARK if engine == "spark" else REGISTRY
+    return sorted(n for n, a in catalog.items() if task is None or task in a.tasks)
+
+
+def default_algorithms(task: str, engine: str = "local") -> list[str]:
     """A quick, sensible default set for ``task`` (a linear model, a forest, two boosters)."""
-    return list(_DEFAULTS[task])
+    return list((spark_catalog.DEFAULTS if engine == "spark" else _DEFAULTS)[task])
 
 
 def space_for(name: str, override: Mapping[str, Any] | None = None) -> sp.Space:
@@ -50,4 +60,4 @@ def space_for(name: str, override: Mapping[str, Any] | None = None) -> sp.Space:
     return dict(algorithm.space)
 
 
-__all__ = ["REGISTRY", "Algorithm", "default_algorithms", "get", "names", "space_for"]
+__all__ = ["REGISTRY", "SPARK", "Algorithm", "default_algorithms", "engine_of", "get", "names", "space_for"]
