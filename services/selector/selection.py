@@ -110,6 +110,10 @@ class Selector:
         log.info("job completed, winner %s", model["trial_id"], extra={"job_id": job_id})
 
     def _build_model(self, job: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+        if job["spec"].get("engine") == "spark":  # an MLlib winner, refitted and stored by Spark
+            from services.selector import spark_winner
+
+            return spark_winner.build_model(self.settings, self.db, job, best)
         spec = ev.JobSpec.model_validate(job["spec"])
         task = job["task"]
         frame = datasets.load_frame(spec.dataset.uri, self.settings.data_root_paths, self.settings.dataset_cache)

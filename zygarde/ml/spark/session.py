@@ -31,13 +31,20 @@ class SparkConfig:
     def from_settings(cls, settings: Any, app_name: str = "zygarde") -> SparkConfig:
         return cls(settings.spark_master, settings.spark_driver_memory, dict(settings.spark_conf), app_name)
 
+    def partitions(self) -> int:
+        """2 per core of a ``local[N]`` master (``local[*]``: 8), 64 on a cluster."""
+        if self.master.startswith("local"):
+            inside = self.master.partition("[")[2].rstrip("]").split(",")[0]
+            return 2 * int(inside) if inside.isdigit() else 8
+        return 64
+
     def options(self) -> dict[str, str]:
         opts = {
             "spark.driver.memory": self.driver_memory,
             "spark.ui.enabled": "false",
             "spark.sql.session.timeZone": "UTC",
-            # few, large partitions: a trial's shuffles are small next to its scans
-            "spark.sql.shuffle.partitions": "8",
+            # a few partitions per core: a trial's shuffles (folds, metrics) are small next to its scans
+            "spark.sql.shuffle.partitions": str(self.partitions()),
             "spark.sql.execution.arrow.pyspark.enabled": "true",
         }
         opts.update(self.conf)
