@@ -107,6 +107,8 @@ def add_model_routes(app: FastAPI, ctx: ApiContext, require_token: Callable[...,
         result = ctx.db.results.find_one({"_id": trial_id, "job_id": job_id})
         if job is None or result is None:
             raise HTTPException(404, detail=[f"unknown trial {trial_id} of job {job_id}"])
+        if (job.get("spec") or {}).get("engine") == "spark":
+            raise HTTPException(409, detail=["reports on request refit with scikit-learn: not for spark trials yet"])
         if result.get("status") != "completed":
             raise HTTPException(409, detail=[f"trial {trial_id} did not complete: no model to diagnose"])
         return job, result

@@ -66,6 +66,8 @@ def evaluate(db: Database[dict], settings: Settings, producer: EventProducer, na
     ensure_registry_indexes(db)
     repo = RegistryRepository(db)
     ver = _version(repo, name, version)
+    if ver["spec"].get("engine") == "spark":
+        raise EvaluationError("evaluating a Spark PipelineModel needs a Spark session: not supported yet")
     spec = ev.JobSpec.model_validate(ver["spec"])
     target = spec.dataset.target
     new = datasets.load_frame(dataset_uri, settings.data_root_paths, settings.dataset_cache)

@@ -122,6 +122,7 @@ def on_winner(db: Database[dict], settings: Settings, job: dict[str, Any], model
 
     ensure_registry_indexes(db)
     own = registry_settings()
-    if own.compare_top and not (model.get("report") or {}).get("comparison"):
+    local = (job.get("spec") or {}).get("engine") != "spark"  # the comparison refits with scikit-learn
+    if own.compare_top and local and not (model.get("report") or {}).get("comparison"):
         comparison.add_to_report(db, settings, job, model, own.compare_top)
     register_winner(db, job, model, own)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import joblib
@@ -59,3 +60,12 @@ def test_no_recorded_hash_is_refused(tmp_path: Path) -> None:
     root, uri, _ = _stored(tmp_path)
     with pytest.raises(ArtifactIntegrityError, match="no sha256"):
         artifacts.load(root, uri, None)
+
+
+def test_the_artifact_store_is_the_only_place_that_unpickles() -> None:
+    root = Path(__file__).resolve().parents[3]
+    pattern = re.compile(r"joblib\.load\(|pickle\.loads?\(|cloudpickle|dill\.load")
+    offenders = [str(p.relative_to(root)) for folder in ("services", "zygarde", "bench")
+                 for p in (root / folder).rglob("*.py")
+                 if pattern.search(p.read_text()) and p != root / "services" / "selector" / "artifacts.py"]
+    assert offenders == []
