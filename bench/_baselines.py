@@ -13,7 +13,7 @@ import json
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,8 @@ class RunResult:
     holdout: float
     trials: int
     pruned: int = 0
-    notes: list[str] = field(default_factory=list)
+    search_s: float = 0.0  # until the last trial's result (the rest of ``total_s`` is the winner's refit)
+    busy: float = 0.0  # share of the 2 workers' time spent fitting and scoring during the search
 
 
 class CatalogEstimator(BaseEstimator):
@@ -101,6 +102,7 @@ class CatalogEstimator(BaseEstimator):
         params = q.active_params(algorithm, self.spaces[algorithm], self.space_params)
         pipeline, _ = build_pipeline(algorithm, params, self.task, X, self.imbalance, self.seed, y=y)
         # one thread per fit, like a trainer (OpenMP limits are per calling thread, so set them here)
+        self.fit_started_ = time.time()
         with threadpool_limits(limits=1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.pipeline_ = pipeline.fit(X, y)
@@ -139,7 +141,8 @@ class FoldScorer:
     def __call__(self, est: CatalogEstimator, X: pd.DataFrame, y: pd.Series) -> float:
         m = metrics.get(self.metric)
         score = metrics.score(m, est.pipeline_, X, y)
-        line = json.dumps({"t": time.time(), "key": est.key_, "n": est.n_train_, "score": score})
+        line = json.dumps({"t": time.time(), "key": est.key_, "n": est.n_train_, "score": score,
+                           "start": est.fit_started_})
         with open(self.log, "a") as fh:
             fh.write(line + "\n")
         return score if m.greater_is_better else -score
@@ -151,12 +154,15 @@ def _records(log: Path) -> list[dict[str, Any]]:
 
 def _finish(problem: Problem, method: str, seed: int, t0: float, log: Path, search: Any, trials: int) -> RunResult:
     total = time.time() - t0
-    points = [(t - t0, s) for t, s in q.completed_candidates(_records(log), problem.spec.cv.folds)]
+    records = _records(log)
+    points = [(t - t0, s) for t, s in q.completed_candidates(records, problem.spec.cv.folds)]
     curve = q.best_so_far(points, problem.greater)
     X_h, y_h = problem.xy(problem.holdout)
     holdout = metrics.score(metrics.get(problem.spec.metric), search.best_estimator_.pipeline_, X_h, y_h)
     best = search.best_score_ if problem.greater else -search.best_score_
-    return RunResult(method, seed, curve, total, float(best), float(holdout), trials)
+    search_s = max(r["t"] for r in records) - t0
+    busy = sum(r["t"] - r["start"] for r in records) / (WORKERS * search_s)
+    return RunResult(method, seed, curve, total, float(best), float(holdout), trials, 0, search_s, busy)
 
 
 def run_randomized(problem: Problem, seed: int, max_trials: int, workdir: Path) -> RunResult:
@@ -205,6 +211,7 @@ def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> R
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     lock = threading.Lock()
     points: list[tuple[float, float]] = []
+    work: list[float] = []
     configs: dict[int, tuple[str, dict[str, Any]]] = {}
 
     def objective(trial: optuna.Trial) -> float:
@@ -216,6 +223,7 @@ def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> R
         result = cv.run_cv(problem.spec, problem.task, algorithm, params, problem.train, seed)
         with lock:
             points.append((time.time(), result.mean))
+            work.append(result.wall_seconds)
             configs[trial.number] = (algorithm, params)
         return result.mean
 
@@ -232,7 +240,9 @@ def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> R
     X_h, y_h = problem.xy(problem.holdout)
     holdout = metrics.score(metrics.get(problem.spec.metric), model, X_h, y_h)
     curve = q.best_so_far([(t - t0, s) for t, s in points], problem.greater)
-    return RunResult("Optuna TPE", seed, curve, total, float(study.best_value), float(holdout), max_trials)
+    search_s = max(t for t, _ in points) - t0
+    return RunResult("Optuna TPE", seed, curve, total, float(study.best_value), float(holdout), max_trials, 0,
+                     search_s, sum(work) / (WORKERS * search_s))
 
 
 def warm_up(problem: Problem, workdir: Path) -> None:
