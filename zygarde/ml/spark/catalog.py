@@ -35,12 +35,12 @@ def _kw(p: dict[str, Any], **defaults: Any) -> dict[str, Any]:
 
 def _logistic(p: dict[str, Any], task: str, seed: int) -> Any:
     family = "binomial" if task == "binary" else "multinomial"
-    return _cls("LogisticRegression")(**COLUMNS, family=family, maxIter=100,
-                                      **_kw(p, regParam=1e-4, elasticNetParam=0.0))
+    return _cls("LogisticRegression")(**COLUMNS, family=family,
+                                      **_kw(p, regParam=1e-4, elasticNetParam=0.0, maxIter=100))
 
 
 def _svc(p: dict[str, Any], task: str, seed: int) -> Any:
-    return _cls("LinearSVC")(**COLUMNS, maxIter=100, **_kw(p, regParam=1e-4))
+    return _cls("LinearSVC")(**COLUMNS, **_kw(p, regParam=1e-4, maxIter=100))
 
 
 def _tree(p: dict[str, Any], task: str, seed: int) -> Any:
@@ -70,12 +70,12 @@ def _mlp(p: dict[str, Any], task: str, seed: int) -> Any:
 
 
 def _linear(p: dict[str, Any], task: str, seed: int) -> Any:
-    return _reg("LinearRegression")(**COLUMNS, maxIter=100, **_kw(p, regParam=1e-4, elasticNetParam=0.0))
+    return _reg("LinearRegression")(**COLUMNS, **_kw(p, regParam=1e-4, elasticNetParam=0.0, maxIter=100))
 
 
 def _glm(p: dict[str, Any], task: str, seed: int) -> Any:
-    return _reg("GeneralizedLinearRegression")(**COLUMNS, maxIter=50, family="gaussian",
-                                                **_kw(p, regParam=1e-4, link="identity"))
+    return _reg("GeneralizedLinearRegression")(**COLUMNS, family="gaussian",
+                                                **_kw(p, regParam=1e-4, link="identity", maxIter=50))
 
 
 def finish(model: Any, params: dict[str, Any], n_features: int, n_classes: int) -> Any:
