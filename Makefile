@@ -24,6 +24,8 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 
 test: install lint
+	# tmux: the terminal the `zygarde top` test draws in
+	command -v tmux >/dev/null || (apt-get update -qq && apt-get install -y -qq tmux)
 	$(BIN)/pytest -q
 
 clean:

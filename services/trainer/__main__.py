@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
+from confluent_kafka import TopicPartition
 from pydantic_settings import SettingsConfigDict
 
 from services.trainer.train import Trainer
@@ -13,9 +15,10 @@ from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer
 from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
-from zygarde.store import TrialRepository, connect
+from zygarde.store import TrialRepository, WorkerRepository, connect
 
 GROUP = "zygarde-trainers"
+log = logging.getLogger("zygarde.trainer")
 
 
 class TrainerSettings(Settings):
@@ -43,13 +46,30 @@ def main() -> None:
         return trials.stop_reason(trial.trial_id)
 
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
-    trainer = Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s)
+    trainer = Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s,
+                      known_trial=trials.exists)
+    workers = WorkerRepository(db)
+
+    def record_assignment(partitions: list[TopicPartition]) -> None:
+        """Tell the planner which partitions this trainer owns (it routes trials evenly by them)."""
+        try:
+            workers.record(worker, [tp.partition for tp in partitions])
+        except Exception:  # noqa: BLE001 - routing advice only: a store outage must not stop training
+            log.warning("could not record this trainer's partitions", exc_info=True)
+
     consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, GROUP, [topics.TRIALS], dlq=producer,
                              service="trainer", max_poll_interval_ms=own.max_poll_interval_s * 1000,
-                             extra={"max.poll.interval.ms": own.max_poll_interval_s * 1000})
+                             extra={"max.poll.interval.ms": own.max_poll_interval_s * 1000},
+                             on_dead_letter=trainer.on_dead_letter, on_assignment=record_assignment)
     consumer.install_signal_handlers()
-    consumer.run(trainer.handle)
-    producer.close()
+    try:
+        consumer.run(trainer.handle)
+    finally:
+        producer.close()
+        try:
+            workers.remove(worker)
+        except Exception:  # noqa: BLE001 - a stale claim is overridden by the next owner's
+            log.warning("could not remove this trainer's partitions", exc_info=True)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class Trainer:
     worker: str
     should_stop: StopCheck = lambda trial: None  # noqa: E731 - a reason to stop, or None
     heartbeat_s: float = 5.0
+    known_trial: Callable[[str], bool] = lambda trial_id: True  # noqa: E731 - did the planner request it?
 
     def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
         if isinstance(event, ev.TrialRequested):
@@ -130,10 +131,39 @@ class Trainer:
             TRAINER_BUSY.set(0)
         self.producer.flush()
 
+    def on_dead_letter(self, raw: bytes, meta: MessageMeta, error: str) -> None:
+        """A trial request this trainer cannot read still ends: when its job and trial ids can be
+        read, it fails with reason "invalid", so the planner counts it instead of waiting forever."""
+        ids = _trial_ids(raw)
+        if ids is None or not self.known_trial(ids[1]):
+            return  # garbage that names no trial of ours: the dead letter is all there is to do
+        job_id, trial_id, attempt = ids
+        self.producer.publish(ev.TrialFailed(job_id=job_id, trial_id=trial_id, attempt=attempt, worker=self.worker,
+                                             reason="invalid", error=f"unreadable trial request: {error}"[:4000]))
+        TRAINER_TRIALS.labels(algorithm="unknown", outcome="failed").inc()
+        self.producer.flush()
+
     def _fail(self, trial: ev.TrialRequested, base: dict, reason: str, error: str, elapsed: float) -> None:
         self.producer.publish(ev.TrialFailed(algorithm=trial.algorithm, params=trial.params, reason=reason,
-                                             error=error, **base))
+                                             error=error, seconds=elapsed, **base))
         TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome=reason if reason in (
             "timeout", "cancelled", "pruned", "lost") else "failed").inc()
         TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
         self.producer.flush()
+
+
+def _trial_ids(raw: bytes) -> tuple[str, str, int] | None:
+    """(job_id, trial_id, attempt) of a raw TrialRequested, when they are plain strings (and int)."""
+    import json
+
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("type") != "TrialRequested":
+        return None
+    job_id, trial_id, attempt = doc.get("job_id"), doc.get("trial_id"), doc.get("attempt", 1)
+    if not (isinstance(job_id, str) and isinstance(trial_id, str) and 0 < len(job_id) <= 200
+            and 0 < len(trial_id) <= 200):
+        return None
+    return job_id, trial_id, attempt if isinstance(attempt, int) and 1 <= attempt <= 1000 else 1
