@@ -14,10 +14,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from services.planner.models_api import add_model_routes
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
+from zygarde.bus.producer import PublishError
 from zygarde.errors import SpecError
 from zygarde.ml.validation import check_job
 from zygarde.settings import Settings
@@ -91,6 +93,17 @@ def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(title="Zygarde planner", version="1", description="Admin API of the Zygarde planner.")
+
+    @app.exception_handler(PyMongoError)
+    async def store_unavailable(request: Request, exc: PyMongoError) -> JSONResponse:
+        # MongoDB restarting or unreachable: a temporary condition the client may retry, not a bug
+        return JSONResponse({"detail": [f"the job store is unavailable: {type(exc).__name__}"]}, status_code=503,
+                            headers={"Retry-After": "2"})
+
+    @app.exception_handler(PublishError)
+    async def bus_unavailable(request: Request, exc: PublishError) -> JSONResponse:
+        return JSONResponse({"detail": ["Kafka did not acknowledge the message; retry"]}, status_code=503,
+                            headers={"Retry-After": "2"})
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Any) -> Response:

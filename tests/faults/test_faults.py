@@ -93,7 +93,9 @@ def restart_mongo(services: Services, job_id: str) -> None:
     mongo = components.MongoComponent(Settings())
     _ours(mongo)
     process.stop(mongo.files, mongo.marker)
-    time.sleep(1)
+    # while the store is down the API answers 503 with the reason (retry later), never a 500
+    during = httpx.get(f"{services.url}/jobs", timeout=30)
+    assert during.status_code == 503 and "unavailable" in during.json()["detail"][0], during.text
     mongo.up()
 
 
