@@ -65,6 +65,7 @@ class RunResult:
     pruned: int = 0
     search_s: float = 0.0  # until the last trial's result (the rest of ``total_s`` is the winner's refit)
     busy: float = 0.0  # share of the 2 workers' time spent fitting and scoring during the search
+    wait_s: float | None = None  # Zygarde: mean of (request → result stored) minus the trial's own seconds
 
 
 class CatalogEstimator(BaseEstimator):

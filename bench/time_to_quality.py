@@ -13,11 +13,14 @@ Zygarde tpe/asha: ≤ 1/3), and the holdout score against Optuna's (goal: no wor
 
 from __future__ import annotations
 
+import json
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +92,15 @@ def run_zygarde(stack: BenchStack, data: Dataset, problem: Problem, strategy: st
     model = stack.db.models.find_one({"_id": job_id})
     assert model is not None
     search_s = max(r["stored_at"].timestamp() for r in results) - t0
-    work = sum(float(t.get("seconds") or 0.0) for t in stack.db.trials.find({"job_id": job_id}, {"seconds": 1}))
+    trials = {t["_id"]: t for t in stack.db.trials.find({"job_id": job_id})}
+    work = sum(float(t.get("seconds") or 0.0) for t in trials.values())
+    # how long each trial waited beyond its own work: queueing, Kafka, MongoDB, the planner's turn
+    waits = [r["stored_at"].timestamp() - trials[r["_id"]]["requested_at"].timestamp()
+             - float(trials[r["_id"]].get("seconds") or 0.0) for r in results if r["_id"] in trials]
     return RunResult(f"Zygarde {strategy}", seed, curve, job["finished_at"].timestamp() - t0,
                      float(model["cv_mean"]), float(model["holdout_score"]), len(results),
-                     sum(1 for r in results if r.get("reason") == "pruned"), search_s, work / (2 * search_s))
+                     sum(1 for r in results if r.get("reason") == "pruned"), search_s, work / (2 * search_s),
+                     statistics.fmean(waits) if waits else None)
 
 
 Runner = Callable[[BenchStack, Dataset, Problem, int, int, Path], RunResult]
@@ -238,6 +246,8 @@ def report(runs: dict[tuple[str, str], list[RunResult]], elapsed_s: float) -> li
         "FerretDB on these 2 cores during the run, so absolute times are noisy; compare methods through the "
         "ratios and deltas, which were measured side by side in one run.",
         "",
+        "Every run's curve and figures: `time_to_quality.json`.",
+        "",
         "![best-so-far CV score over wall time](time_to_quality.png)",
     ]
     header = ["dataset", "method", "best CV", "holdout", "Δ holdout vs Optuna", "time to RS best",
@@ -245,6 +255,8 @@ def report(runs: dict[tuple[str, str], list[RunResult]], elapsed_s: float) -> li
     write_markdown("time_to_quality", "Time to quality: Zygarde vs RandomizedSearchCV, halving and Optuna",
                    header, rows, notes)
     plot(runs, summary)
+    raw = [{"dataset": d, **asdict(r)} for (d, _), rs in runs.items() for r in rs]
+    (RESULTS / "time_to_quality.json").write_text(json.dumps(raw, indent=1) + "\n")
     return goals
 
 
@@ -318,6 +330,8 @@ def plot(runs: dict[tuple[str, str], list[RunResult]], summary: dict[tuple[str, 
 
 
 def main(repeats: int = REPEATS, max_trials: int = MAX_TRIALS) -> None:
+    # SIGTERM unwinds like an exception, so the bench stack's processes, topics and database go too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     runs, elapsed = measure(repeats, max_trials)
     for goal in report(runs, elapsed):
         print(" · ".join(goal))
