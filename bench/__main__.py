@@ -9,6 +9,7 @@ BENCHMARKS = {
     "platform": "bench.platform",          # per-trial overhead, parallel efficiency, submit → first trial
     "bus": "bench.bus_throughput",          # events/s through the typed bus vs the raw client
     "scaler": "bench.scaler_sim",           # billed instance-seconds vs ideal, flaps, vs KEDA defaults
+    "spark": "bench.spark_engine",          # rows/s of one trial: local engine vs Spark local[2], 1e5..1e7 rows
     "trainer_cv": "bench.trainer_cv",       # one trial in the trainer vs cross_val_score: scores, overhead
     "time_to_quality": "bench.time_to_quality",  # time to RandomizedSearchCV's best score, vs sklearn/Optuna
 }
