@@ -233,20 +233,17 @@ def summarize(runs: dict[tuple[str, str], list[RunResult]], greater: dict[str, b
 
 
 def _zygarde_facts(runs: dict[tuple[str, str], list[RunResult]]) -> list[str]:
-    """Where Zygarde's time goes, per dataset: each trial's wait beyond its own work, the share of the
-    two workers kept busy, and the time from the last result to the job's end, next to the baselines'."""
+    """How long each Zygarde trial waited beyond its own work, per dataset and strategy (median of the
+    per-run means): queueing behind the other trainer, Kafka, MongoDB and the planner's turn."""
     lines = []
     for data in DATASETS:
         parts = []
         for name in METHODS:
-            rs = runs.get((data.name, name), [])
-            if not rs:
-                continue
-            waits = [r.wait_s for r in rs if r.wait_s is not None]
-            wait = f"wait/trial {median(waits) * 1000:.0f} ms, " if waits else ""
-            parts.append(f"{name}: {wait}busy {median([r.busy for r in rs]):.0%}, "
-                         f"after search {median([r.total_s - r.search_s for r in rs]):.1f} s")
-        lines.append(f"- {data.name}: " + "; ".join(parts) + ".")
+            waits = [r.wait_s for r in runs.get((data.name, name), []) if r.wait_s is not None]
+            if waits:
+                parts.append(f"{name.removeprefix('Zygarde ')} {median(waits) * 1000:.0f} ms")
+        if parts:
+            lines.append(f"- {data.name}: " + ", ".join(parts) + ".")
     return lines
 
 
@@ -320,9 +317,8 @@ def report(runs: dict[tuple[str, str], list[RunResult]], elapsed_s: float) -> li
         "FerretDB on these 2 cores during the run, so absolute times are noisy; compare methods through the "
         "ratios and deltas, which were measured side by side in one run.",
         "",
-        "Where the time went (medians over seeds; *wait/trial*: request → result stored, minus the trial's "
-        "own seconds; *after search*: last result → end, i.e. the winner's refit and, for Zygarde, the "
-        "selector's holdout score, artifact, diagnostics report and registry entry):",
+        "How long a Zygarde trial waited beyond its own work (request → result stored, minus the trial's "
+        "seconds; median over seeds of each run's mean):",
         "",
         *_zygarde_facts(runs),
         "",
@@ -388,9 +384,10 @@ def plot(runs: dict[tuple[str, str], list[RunResult]], summary: dict[tuple[str, 
             results = runs.get((data.name, name))
             if not results:
                 continue
-            ys = q.median_curve([r.curve for r in results], grid, _greater(data))
-            ax.step(grid, ys, where="post", color=COLORS[name], label=name, linewidth=1.6)
             s = summary[(data.name, name)]
+            until = [t for t in grid if t <= s.total_s] or grid[:1]  # each curve ends where its method did
+            ys = q.median_curve([r.curve for r in results], until, _greater(data))
+            ax.step(until, ys, where="post", color=COLORS[name], label=name, linewidth=1.6)
             ax.plot([s.total_s], [s.holdout], "o", color=COLORS[name], markersize=7, markeredgecolor="black")
         ax.set_title(f"{data.name}: {data.metric} ({'higher' if _greater(data) else 'lower'} is better)")
         ax.set_xlabel("wall time since start (s)")
