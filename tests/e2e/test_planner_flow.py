@@ -56,9 +56,9 @@ def test_time_budget_holds(services: Services) -> None:
 
 def test_cancel_mid_job_stops_within_one_fold(services: Services) -> None:
     job_id = post(services, burn_spec(1.0, max_trials=30))
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # trainers that just started may still be importing on a busy machine
     while httpx.get(f"{services.url}/jobs/{job_id}").json()["trials"]["completed"] < 2:
-        assert time.monotonic() < deadline
+        assert time.monotonic() < deadline, "two trials never completed"
         time.sleep(0.3)
     assert httpx.post(f"{services.url}/jobs/{job_id}/cancel").status_code == 401
     asked = time.monotonic()
