@@ -213,4 +213,40 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     add_model_routes(app, ctx, require_token)  # /models/..., /jobs/{id}/trials/{trial_id}/report
+    document_errors(app)
     return app
+
+
+_REASONS = {"application/json": {"schema": {"type": "object", "properties": {
+    "detail": {"type": "array", "items": {"type": "string"}}}}}}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Every answer the API can give is in its OpenAPI page: the shared error answers (unknown id,
+    token, body limit, malformed body, store or broker down) are added to each operation here, once,
+    rather than repeated on every route."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for path, operations in schema["paths"].items():
+            for method, op in operations.items():
+                answers = op.setdefault("responses", {})
+                if "{" in path:
+                    answers.setdefault("404", {"description": "unknown job, trial or model", "content": _REASONS})
+                if method in ("post", "put", "patch", "delete"):
+                    answers.setdefault("400", {"description": "malformed request body", "content": _REASONS})
+                    answers.setdefault("401", {"description": "no or wrong bearer token", "content": _REASONS})
+                    answers.setdefault("413", {"description": f"body over {MAX_BODY_BYTES} bytes",
+                                               "content": _REASONS})
+                answers.setdefault("503", {"description": "MongoDB or Kafka unavailable; retry after a moment",
+                                           "content": _REASONS})
+        schema["paths"]["/metrics"]["get"]["responses"]["200"] = {
+            "description": "Prometheus text exposition format", "content": {CONTENT_TYPE_LATEST.split(";")[0]: {
+                "schema": {"type": "string"}}}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

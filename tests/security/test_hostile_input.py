@@ -95,15 +95,16 @@ def test_garbage_on_every_topic_is_dead_lettered_and_the_next_job_completes(serv
                 b'{"type": "TrialRequested", "job_id": "x", "trial_id": 5}', b"9" * 300_000,
                 ev.JobSubmitted(job_id="wrong-topic", spec={}).to_bytes()]
     sent = 0
+    per_topic = 167  # 501 poison messages in all
     for topic in (topics.JOBS, topics.TRIALS, topics.RESULTS):
-        for i in range(50):
+        for i in range(per_topic):
             producer.publish_raw(topic, payloads[i % len(payloads)], f"k{i}")
             sent += 1
     producer.flush()
     # A valid JobSubmitted is garbage on trials and results, but a real (if empty, so rejected) job on jobs.
-    valid_on_jobs = sum(1 for i in range(50) if i % len(payloads) == len(payloads) - 1)
+    valid_on_jobs = sum(1 for i in range(per_topic) if i % len(payloads) == len(payloads) - 1)
     # results is read by two groups (planner, selector): each dead-letters what it cannot read
-    expected = (50 - valid_on_jobs) + 50 + 2 * 50
+    expected = (per_topic - valid_on_jobs) + per_topic + 2 * per_topic
     deadline = time.monotonic() + 90
     letters: list[ev.Event] = []
     while time.monotonic() < deadline:
@@ -114,9 +115,9 @@ def test_garbage_on_every_topic_is_dead_lettered_and_the_next_job_completes(serv
     for letter in letters:
         assert isinstance(letter, ev.MessageDeadLettered) and letter.error
         by_topic[letter.source_topic] += 1
-    assert by_topic[topics.JOBS.physical(s.topic_prefix)] == 50 - valid_on_jobs
-    assert by_topic[topics.TRIALS.physical(s.topic_prefix)] == 50
-    assert by_topic[topics.RESULTS.physical(s.topic_prefix)] == 100
+    assert by_topic[topics.JOBS.physical(s.topic_prefix)] == per_topic - valid_on_jobs
+    assert by_topic[topics.TRIALS.physical(s.topic_prefix)] == per_topic
+    assert by_topic[topics.RESULTS.physical(s.topic_prefix)] == 2 * per_topic
     assert httpx.get(f"{services.url}/jobs/wrong-topic").json()["status"] == "rejected"
     assert all(services.alive().values())
     job_id = httpx.post(f"{services.url}/jobs", json=small_spec(max_trials=3), headers=AUTH).json()["job_id"]
