@@ -8,6 +8,7 @@ import socket
 
 from confluent_kafka import TopicPartition
 from pydantic_settings import SettingsConfigDict
+from pymongo.errors import PyMongoError
 
 from services.trainer.train import Trainer
 from zygarde import events as ev
@@ -42,8 +43,15 @@ def main() -> None:
 
     def should_stop(trial: ev.TrialRequested) -> str | None:
         """Checked before a trial and between folds: one read by _id. A cancel closes the job's open
-        trials as "cancelled", a prune or time budget marks the trial with its reason."""
-        return trials.stop_reason(trial.trial_id)
+        trials as "cancelled", a prune or time budget marks the trial with its reason. The check is
+        advice: while MongoDB is unreachable the trial goes on (its result is still needed), rather
+        than failing a good trial for an infrastructure blip."""
+        try:
+            return trials.stop_reason(trial.trial_id)
+        except PyMongoError as exc:
+            log.warning("stop check unavailable, going on: %s", type(exc).__name__,
+                        extra={"job_id": trial.job_id, "trial_id": trial.trial_id})
+            return None
 
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
     trainer = Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s,
