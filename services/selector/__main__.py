@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.selector.selection import Selector
 from zygarde import topics
-from zygarde.bus import EventConsumer, EventProducer
+from zygarde.bus import BusAdmin, EventConsumer, EventProducer
 from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
 from zygarde.store import connect, ensure_indexes
@@ -18,6 +21,10 @@ class SelectorSettings(Settings):
     model_config = SettingsConfigDict(env_prefix="ZYGARDE_SELECTOR_", extra="ignore")
 
     metrics_port: int = 9102
+    # consumer: the bus's EventConsumer (the default); faust: services/selector/stream.py (docs/selector.md)
+    engine: Literal["consumer", "faust"] = "consumer"
+    faust_top_k: int = Field(5, ge=1, description="trials kept per job in the faust engine's table")
+    faust_replication: int = Field(1, ge=1, description="replication factor of the faust changelog topics")
 
 
 def main() -> None:
@@ -31,6 +38,15 @@ def main() -> None:
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="selector")
     selector = Selector(shared, db, producer)
     selector.resume_all()
+    if own.engine == "faust":
+        from services.selector.stream import StreamingSelector  # faust is imported only by this engine
+
+        # faust subscribes to the topics it finds at start-up: make sure ours exist (as the planner does)
+        BusAdmin(shared.kafka_bootstrap, shared.topic_prefix).ensure_topics([topics.RESULTS, topics.JOB_EVENTS])
+        StreamingSelector(shared, selector, producer, top_k=own.faust_top_k,
+                          replication=own.faust_replication).run(shared.log_level)
+        producer.close()
+        return
     consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, GROUP,
                              [topics.RESULTS, topics.JOB_EVENTS], dlq=producer, service="selector")
     consumer.install_signal_handlers()
