@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,11 @@ class FoldScorer:
         return score if m.greater_is_better else -score
 
 
+def _fresh_log(workdir: Path, name: str) -> Path:
+    """A new, empty fold log (a seed run again must not read the folds of its interrupted attempt)."""
+    return workdir / f"{name}-{uuid.uuid4().hex[:8]}.jsonl"
+
+
 def _records(log: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
@@ -170,7 +176,7 @@ def run_randomized(problem: Problem, seed: int, max_trials: int, workdir: Path) 
     """``RandomizedSearchCV(n_iter=max_trials, n_jobs=2)``, refit on the training part included."""
     from sklearn.model_selection import RandomizedSearchCV
 
-    log = workdir / f"{problem.name}-random-{seed}.jsonl"
+    log = _fresh_log(workdir, f"{problem.name}-random-{seed}")
     X, y = problem.xy(problem.train)
     search = RandomizedSearchCV(
         estimator(problem, seed), q.sklearn_space(problem.spaces), n_iter=max_trials, n_jobs=WORKERS,
@@ -187,7 +193,7 @@ def run_halving(problem: Problem, seed: int, max_trials: int, workdir: Path) -> 
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401 - registers the class
     from sklearn.model_selection import HalvingRandomSearchCV
 
-    log = workdir / f"{problem.name}-halving-{seed}.jsonl"
+    log = _fresh_log(workdir, f"{problem.name}-halving-{seed}")
     X, y = problem.xy(problem.train)
     search = HalvingRandomSearchCV(
         estimator(problem, seed), q.sklearn_space(problem.spaces), n_candidates=max_trials, factor=3,

@@ -14,6 +14,7 @@ Zygarde tpe/asha: ≤ 1/3), and the holdout score against Optuna's (goal: no wor
 from __future__ import annotations
 
 import json
+import math
 import signal
 import statistics
 import sys
@@ -232,7 +233,7 @@ def summarize(runs: dict[tuple[str, str], list[RunResult]], greater: dict[str, b
         out[(data, name)] = Summary(
             median([r.best_cv for r in results]), median([r.holdout for r in results]),
             median([r.total_s for r in results]), median([r.search_s for r in results]),
-            median([r.busy for r in results]), q.median_time(reach), sum(t is not None for t in reach),
+            _finite_median([r.busy for r in results]), q.median_time(reach), sum(t is not None for t in reach),
             q.median_time(ratios), median(gains), median([r.trials for r in results]),
             median([r.pruned for r in results]), len(results))
     return out
@@ -266,6 +267,12 @@ def load_runs(path: Path) -> tuple[dict[tuple[str, str], list[RunResult]], float
     return runs, float(saved["elapsed_s"])
 
 
+def _finite_median(values: list[float]) -> float:
+    """Median of the measured values (NaN marks one that was not measured)."""
+    finite = [v for v in values if not math.isnan(v)]
+    return median(finite) if finite else math.nan
+
+
 def _fmt_s(v: float | None) -> str:
     return "not reached" if v is None else f"{v:.1f} s"
 
@@ -287,7 +294,8 @@ def report(runs: dict[tuple[str, str], list[RunResult]], elapsed_s: float) -> li
             rows.append([f"{data.name} ({data.metric})", name, f"{s.best_cv:.4f}", f"{s.holdout:.4f}",
                          "-" if name == REFERENCE else f"{s.holdout_gain:+.4f}",
                          f"{_fmt_s(s.reach_s)} ({s.reached}/{s.seeds})", _fmt_ratio(s.ratio),
-                         f"{s.total_s:.1f} s ({s.search_s:.1f} s)", f"{s.busy:.0%}", trials])
+                         f"{s.total_s:.1f} s ({s.search_s:.1f} s)",
+                         "n/a" if math.isnan(s.busy) else f"{s.busy:.0%}", trials])
     goals = _goals(summary)
     seeds = max(len(v) for v in runs.values())
     notes = [
@@ -370,7 +378,35 @@ def _goals(summary: dict[tuple[str, str], Summary]) -> list[list[str]]:
     return goals
 
 
-WHY: list[str] = []  # filled in after reading the results: why Zygarde meets or misses each goal
+# Written after reading the results of the run in bench/results (re-read them after a new run).
+WHY: list[str] = [
+    "## Why Zygarde meets or misses the goals",
+    "",
+    "- **caravan, met except asha by a hair (0.34):** gradient-boosting trials take 1-3 s, so Zygarde's "
+    "~0.1 s of wait per trial matters little, and Zygarde's own random stream (shared by `random` and "
+    "`asha`) happened to draw better configurations than sklearn's on these seeds (holdout +0.018 over "
+    "Optuna): part of this win is sampling luck, not the platform; and a trainer scores each trial on its"
+    " own shuffle of the folds, so reaching RandomizedSearchCV's best CV score is not measured on "
+    "identical folds.",
+    "- **bikeshare, missed:** most trials are short (ridge ~0.1 s a fold), so each trial's 0.1-0.3 s of "
+    "wait beyond its work (Kafka and MongoDB round trips, and the planner sending trials round-robin to "
+    "the trainers' partitions rather than to the idle trainer, so a short trial can queue behind a long "
+    "one while the other trainer idles) keeps the two trainers busy only 67-88 % of the search against "
+    "~95 % for RandomizedSearchCV's in-process workers; the broker, FerretDB, planner and selector share "
+    "the same 2 cores, with other engineers' test suites on top. Zygarde `tpe` never reached "
+    "RandomizedSearchCV's best in 2 of 3 seeds: with 10 random start-up trials out of 30 over two "
+    "algorithms it is high-variance (Optuna with the same sampler did better but took 2.7x "
+    "RandomizedSearchCV's time: TPE soon spends most trials on the costlier gradient boosting, while half"
+    " of a random search's are nearly free ridge fits).",
+    "- **holdout vs Optuna on bikeshare:** every Zygarde strategy is 0.12-0.30 rmse worse (about 1 % of "
+    "~31), less than the spread between seeds (holdout 30.8-35.2) but a miss by the stated goal.",
+    "- Zygarde's *total* also carries 1.4-7 s after the last result (the selector's refit, holdout score,"
+    " artifact, diagnostics report and registry entry) against 0.1-1.4 s for a baseline's refit; the "
+    "ratios above are unaffected (they stop at the time the score was reached).",
+    "- Seed 3 was run twice (a fault test restarted the shared FerretDB just after its first attempt): "
+    "the RandomizedSearchCV and halving fold logs of the two attempts were mixed, so their *workers busy*"
+    " for seed 3 is not reported (NaN in the raw JSON); every other figure is from the second attempt.",
+]
 
 COLORS = {BASELINE: "#555555", "HalvingRandomSearchCV": "#999999", REFERENCE: "#8e44ad",
           "Zygarde random": "#2a7ab9", "Zygarde tpe": "#e07b39", "Zygarde asha": "#3a9e5c"}
@@ -398,15 +434,13 @@ def plot(runs: dict[tuple[str, str], list[RunResult]], summary: dict[tuple[str, 
         ax.set_title(f"{data.name}: {data.metric} ({'higher' if _greater(data) else 'lower'} is better)")
         ax.set_xlabel("wall time since start (s)")
         ax.set_ylabel(f"best-so-far CV {data.metric} (line), winner's holdout (dot)")
-        finite = [v for (d, _), rs in runs.items() if d == data.name for r in rs for _, v in r.curve]
-        if finite:  # zoom on the interesting part: the first results can be far off
-            lo, hi = statistics.quantiles(finite, n=10)[0], max(finite)
-            if not _greater(data):
-                lo, hi = min(finite), statistics.quantiles(finite, n=10)[-1]
-            holdouts = [s.holdout for (d, _), s in summary.items() if d == data.name]
-            lo, hi = min(lo, *holdouts), max(hi, *holdouts)
-            pad = (hi - lo) * 0.08 or 0.01
-            ax.set_ylim(lo - pad, hi + pad)
+        # zoom on where the searches end (the first results, e.g. a ridge's rmse, can be far off)
+        ends = [r.curve[-1][1] for (d, _), rs in runs.items() if d == data.name for r in rs if r.curve]
+        ends += [s.holdout for (d, _), s in summary.items() if d == data.name]
+        if ends:
+            lo, hi = min(ends), max(ends)
+            span = (hi - lo) or abs(hi) * 0.05 or 0.01
+            ax.set_ylim(lo - span * (1.0 if _greater(data) else 0.1), hi + span * (0.1 if _greater(data) else 1.0))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right" if _greater(data) else "upper right")
     fig.suptitle("Time to quality on 2 cores (medians over seeds)")
