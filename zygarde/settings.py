@@ -80,6 +80,12 @@ class Settings(BaseSettings):
                 fh.write(secrets.token_urlsafe(32))
         return path.read_text().strip()
 
+    def consumer_group(self, role: str) -> str:
+        """The Kafka consumer group of a service role, derived from the topic prefix, so two
+        deployments (or two tests) on one broker never share a group: ``zygarde.`` gives
+        ``zygarde-trainers``, the name the deploy manifests and KEDA use."""
+        return f"{self.topic_prefix.rstrip('.').replace('.', '-')}-{role}"
+
     def mongo_database(self) -> str:
         from pymongo.uri_parser import parse_uri
 

@@ -21,7 +21,6 @@ from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository, WorkerRepository, connect, ensure_indexes
 
 log = logging.getLogger("zygarde.planner")
-GROUP = "zygarde-planner"
 
 
 class PlannerSettings(Settings):
@@ -42,8 +41,8 @@ def main() -> None:
     own = PlannerSettings()
     planner = Planner(s, JobRepository(db), TrialRepository(db), producer, trial_lease_s=own.trial_lease_s,
                       max_attempts=own.max_attempts)
-    consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, GROUP, [topics.JOBS, topics.RESULTS],
-                             dlq=producer, service="planner")
+    consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, s.consumer_group("planner"),
+                             [topics.JOBS, topics.RESULTS], dlq=producer, service="planner")
 
     last_tick = [0.0]
 

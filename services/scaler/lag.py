@@ -15,8 +15,6 @@ from zygarde import topics
 from zygarde.bus import BusAdmin, PartitionLag
 from zygarde.observability import SCALER_IN_FLIGHT, SCALER_LAG
 
-TRAINER_GROUP = "zygarde-trainers"
-
 
 @dataclass(frozen=True)
 class Work:
@@ -32,8 +30,8 @@ class Work:
         return self.lag
 
 
-def measure(admin: BusAdmin, db: Database[dict], group: str = TRAINER_GROUP) -> Work:
-    """Read the lag and the in-flight count, and export both as metrics."""
+def measure(admin: BusAdmin, db: Database[dict], group: str) -> Work:
+    """Read the lag of the trainers' consumer ``group`` and the in-flight count; export both."""
     parts = admin.lag(group, topics.TRIALS)
     in_flight = db.trials.count_documents({"status": "running"})
     for p in parts:

@@ -106,7 +106,7 @@ def run() -> None:
         options = {"env": shared.child_env(), "targets_file": shared.home / "prometheus" / "etc" / "targets" /
                    "trainers.json", "drain_timeout_s": own.drain_timeout_s, "log_dir": shared.home / "logs"}
     backend = make_backend(own.backend, **options)
-    scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, db))
+    scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, db, shared.consumer_group("trainers")))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

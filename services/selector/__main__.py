@@ -14,8 +14,6 @@ from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
 from zygarde.store import connect, ensure_indexes
 
-GROUP = "zygarde-selector"
-
 
 class SelectorSettings(Settings):
     model_config = SettingsConfigDict(env_prefix="ZYGARDE_SELECTOR_", extra="ignore")
@@ -47,7 +45,7 @@ def main() -> None:
                           replication=own.faust_replication).run(shared.log_level)
         producer.close()
         return
-    consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, GROUP,
+    consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, shared.consumer_group("selector"),
                              [topics.RESULTS, topics.JOB_EVENTS], dlq=producer, service="selector")
     consumer.install_signal_handlers()
     consumer.run(selector.handle)

@@ -18,7 +18,6 @@ from zygarde.observability import serve_metrics, setup_logging
 from zygarde.settings import Settings
 from zygarde.store import TrialRepository, WorkerRepository, connect
 
-GROUP = "zygarde-trainers"
 log = logging.getLogger("zygarde.trainer")
 
 
@@ -65,7 +64,8 @@ def main() -> None:
         except Exception:  # noqa: BLE001 - routing advice only: a store outage must not stop training
             log.warning("could not record this trainer's partitions", exc_info=True)
 
-    consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, GROUP, [topics.TRIALS], dlq=producer,
+    consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, shared.consumer_group("trainers"),
+                             [topics.TRIALS], dlq=producer,
                              service="trainer", max_poll_interval_ms=own.max_poll_interval_s * 1000,
                              extra={"max.poll.interval.ms": own.max_poll_interval_s * 1000},
                              on_dead_letter=trainer.on_dead_letter, on_assignment=record_assignment)
