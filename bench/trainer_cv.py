@@ -97,7 +97,7 @@ def by_hand(trial: ev.TrialRequested, settings: Settings) -> tuple[float, float]
     def scorer(model: Any, X_te: Any, y_te: Any) -> float:
         return float(metrics.score(metric, model, X_te, y_te))
 
-    scores = cross_val_score(pipeline, X, y, cv=cv.make_splitter(spec.cv, trial.task, trial.seed, train),
+    scores = cross_val_score(pipeline, X, y, cv=cv.make_splitter(spec.cv, trial.task, spec.search.seed, train),
                              scoring=scorer)
     return time.perf_counter() - started, float(scores.mean())
 

@@ -111,6 +111,7 @@ class Planner:
         self._last_beat: dict[str, float] = {}
         self._shares: dict[str, tuple[int, int]] = {}  # active job -> (max_parallel, priority)
         self._deadlines: dict[str, float] = {}  # active job -> its time budget's end (clock seconds)
+        self._sent: dict[str, int] = {}  # open trial -> the partition it was sent to (trainer load)
         self._next_partition = 0
         self.trainer_partitions: list[list[int]] = []  # refreshed by the composition root
 
@@ -227,6 +228,7 @@ class Planner:
             fields.update(reason=event.reason, seconds=event.seconds)
         closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
         self._last_beat.pop(event.trial_id, None)
+        self._sent.pop(event.trial_id, None)
         if closed is None:
             return  # a duplicate or a late attempt: already counted
         view = self._views.get(event.job_id)
@@ -312,16 +314,7 @@ class Planner:
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
                        params: dict[str, Any], attempt: int = 1) -> None:
-        # Round-robin over the trainers, not a key hash: each trainer owns some partitions, so
-        # choosing a trainer's partition in turn spreads work evenly (hashing 40 trials onto two
-        # trainers leaves one with ~15 % more, which the other then waits for).
-        self._next_partition += 1
-        members = self.trainer_partitions
-        if members:
-            owned = members[self._next_partition % len(members)]
-            partition = owned[(self._next_partition // len(members)) % len(owned)]
-        else:
-            partition = self._next_partition % topics.TRIALS.partitions
+        partition = self._route(tid)
         self.producer.publish(ev.TrialRequested(
             job_id=job["_id"], trial_id=tid, index=index, algorithm=algorithm, params=params, spec=spec,
             task=job["task"], seed=trial_seed(spec.search.seed, index), attempt=attempt,
@@ -330,6 +323,31 @@ class Planner:
         self.producer.flush()
         self.trials.mark_published(tid)
         PLANNER_TRIALS_REQUESTED.inc()
+
+    def _route(self, tid: str) -> int:
+        """The ``trials`` partition for a new request: one of the least loaded trainer's partitions.
+
+        Each trainer owns some partitions (as it recorded them); a trainer's load is the trials sent
+        to its partitions and not finished yet. Sending to the least loaded one, not round-robin and
+        not by key hash, keeps a trainer from idling while the next trial queues behind a busy one
+        (hashing 40 trials onto two trainers leaves one with ~15 % more, which the other waits for)."""
+        self._next_partition += 1
+        self._sent.pop(tid, None)  # a re-requested trial no longer loads where it was sent before
+        members = self.trainer_partitions
+        if members:
+            owner = {p: i for i, owned in enumerate(members) for p in owned}
+            load = [0] * len(members)
+            for sent_to in self._sent.values():
+                if sent_to in owner:
+                    load[owner[sent_to]] += 1
+            start = self._next_partition % len(members)  # ties rotate, so equal trainers alternate
+            pick = min(range(len(members)), key=lambda i: (load[i], (i - start) % len(members)))
+            owned = members[pick]
+            partition = owned[(self._next_partition // len(members)) % len(owned)]
+        else:
+            partition = self._next_partition % topics.TRIALS.partitions
+        self._sent[tid] = partition
+        return partition
 
     def _republish_unpublished(self, job: dict[str, Any], spec: ev.JobSpec) -> None:
         """A trial stored but never acknowledged by Kafka (the planner died between): send it now."""

@@ -143,7 +143,9 @@ def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], tra
     y = frame[spec.dataset.target]
     metric = metrics.get(spec.metric)
     pipeline, notes = build_pipeline(algorithm, params, task, X, spec.imbalance.strategy, seed, y=y)
-    splitter = make_splitter(spec.cv, task, seed, frame)
+    # The folds follow the job's seed, not the trial's: every trial of a job is scored on the same
+    # folds, so trials (and ASHA's rungs) are compared on equal terms, as sklearn's searches do.
+    splitter = make_splitter(spec.cv, task, spec.search.seed, frame)
     groups = groups_of(frame, spec.cv)
     n_folds = splitter.get_n_splits(X, y, groups)
     scores: list[float] = []
