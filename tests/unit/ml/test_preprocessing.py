@@ -137,7 +137,7 @@ def test_resampling_touches_training_folds_only() -> None:
     ours = cv.run_cv(s, "binary", "logistic_regression", {"C": 0.5}, df, seed=2)
     X, y = df.drop(columns="y"), df["y"]
     scores = []
-    for tr, te in cv.make_splitter(s.cv, "binary", 2).split(X, y):
+    for tr, te in cv.make_splitter(s.cv, "binary", s.search.seed).split(X, y):
         pipeline, _ = build_pipeline("logistic_regression", {"C": 0.5}, "binary", X, "none", 2)
         prep = pipeline.named_steps["prep"].fit(X.iloc[tr], y.iloc[tr])
         Xs, ys = SMOTE(k_neighbors=5, random_state=2).fit_resample(prep.transform(X.iloc[tr]), y.iloc[tr])
