@@ -284,9 +284,10 @@ class Planner:
             self._republish_unpublished(job, spec)
         view = self._views[job_id]
         deadline = job.get("deadline")
-        if deadline is not None:
-            self._deadlines[job_id] = float(deadline)
-        spent = budget_spent(spec.search, view, deadline is not None and self.clock() >= deadline)
+        out_of_time = deadline is not None and self.clock() >= deadline
+        if deadline is not None and not out_of_time:
+            self._deadlines[job_id] = float(deadline)  # ``due`` fills once when it passes; ``tick`` after that
+        spent = budget_spent(spec.search, view, out_of_time)
         room = min(fair_limit(self._shares, job_id) - len(view.open), spec.search.max_trials - view.total)
         if room > 0 and spent is None:
             for trial in strategy.ask(room):
