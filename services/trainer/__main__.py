@@ -67,7 +67,6 @@ def main() -> None:
     consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, shared.consumer_group("trainers"),
                              [topics.TRIALS], dlq=producer,
                              service="trainer", max_poll_interval_ms=own.max_poll_interval_s * 1000,
-                             extra={"max.poll.interval.ms": own.max_poll_interval_s * 1000},
                              on_dead_letter=trainer.on_dead_letter, on_assignment=record_assignment)
     consumer.install_signal_handlers()
     try:

@@ -93,20 +93,6 @@ class BusAdmin:
             pass  # an unknown group has committed nothing
         return [PartitionLag(p, end_by_part[p], committed[p]) for p in parts]
 
-    def assignment(self, group: str, spec: topics.TopicSpec, timeout: float = 5.0) -> list[list[int]]:
-        """Partitions of ``spec`` per live member of ``group`` (members with none are left out)."""
-        name = spec.physical(self._prefix)
-        try:
-            desc = _result(self._admin.describe_consumer_groups([group], request_timeout=timeout)[group], timeout + 5)
-        except KafkaException:  # AdminTimeout included: no assignment known now
-            return []
-        out = []
-        for member in desc.members:
-            parts = sorted(tp.partition for tp in member.assignment.topic_partitions if tp.topic == name)
-            if parts:
-                out.append(parts)
-        return sorted(out)
-
     def delete_prefix(self, timeout: float = 30.0) -> None:
         """Delete every topic under this admin's prefix (test clean-up)."""
         names = [t for t in self._admin.list_topics(timeout=timeout).topics if t.startswith(self._prefix)]
