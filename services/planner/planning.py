@@ -112,6 +112,7 @@ class Planner:
         self._shares: dict[str, tuple[int, int]] = {}  # active job -> (max_parallel, priority)
         self._deadlines: dict[str, float] = {}  # active job -> its time budget's end (clock seconds)
         self._sent: dict[str, int] = {}  # open trial -> the partition it was sent to (trainer load)
+        self._attempts: dict[str, int] = {}  # open trial -> the attempt this planner requested last
         self._next_partition = 0
         self.trainer_partitions: list[list[int]] = []  # refreshed by the composition root
 
@@ -127,7 +128,7 @@ class Planner:
             self.jobs.update(event.retrain_job_id(), **retrain.lineage(event))
         elif isinstance(event, ev.TrialStarted):
             self._last_beat[event.trial_id] = self.clock()
-            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+            self._mark_running(event)
         elif isinstance(event, ev.TrialProgressed):
             self.on_progress(event)
         elif isinstance(event, ev.TrialCompleted | ev.TrialFailed):
@@ -195,6 +196,8 @@ class Planner:
                                     ended_reason=f"cancelled: {event.reason}"):
             return
         self.trials.cancel_open(event.job_id)
+        for tid in [t for t in self._attempts if t.startswith(f"{event.job_id}-")]:
+            self._forget(tid)
         self._strategies.pop(event.job_id, None)
         self._views.pop(event.job_id, None)
         self._release(event.job_id)
@@ -209,7 +212,7 @@ class Planner:
         now = self.clock()
         if now - self._last_beat.get(event.trial_id, 0.0) >= min(1.0, self.trial_lease_s / 3):
             self._last_beat[event.trial_id] = now  # renewing a lease more often than this buys nothing
-            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+            self._mark_running(event)
         if event.heartbeat or event.score_so_far is None or not self._wants_reports(event.job_id):
             return
         doc = self.trials.record_report(event.trial_id, event.fold, event.score_so_far)
@@ -219,6 +222,14 @@ class Planner:
         if self.strategy(job).report(int(doc["index"]), event.fold, event.score_so_far):
             self.trials.request_stop(event.trial_id, "pruned")
 
+    def _mark_running(self, event: ev.TrialStarted | ev.TrialProgressed) -> None:
+        """Renew the lease of the current attempt; a trial this planner requested in this very attempt
+        is known open (it is forgotten when it closes), so its document is written without a read."""
+        if self._attempts.get(event.trial_id) == event.attempt:
+            self.trials.renew(event.trial_id, event.worker)
+        else:
+            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+
     def on_result(self, event: ev.TrialCompleted | ev.TrialFailed) -> None:
         completed = isinstance(event, ev.TrialCompleted)
         fields: dict[str, Any] = {"worker": event.worker, "attempt": event.attempt}
@@ -227,8 +238,7 @@ class Planner:
         else:
             fields.update(reason=event.reason, seconds=event.seconds)
         closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
-        self._last_beat.pop(event.trial_id, None)
-        self._sent.pop(event.trial_id, None)
+        self._forget(event.trial_id)
         if closed is None:
             return  # a duplicate or a late attempt: already counted
         view = self._views.get(event.job_id)
@@ -240,6 +250,12 @@ class Planner:
         if strategy is not None:
             strategy.tell(int(closed["index"]), TrialResult(fields.get("score")))
         self.fill(event.job_id)
+
+    def _forget(self, tid: str) -> None:
+        """A closed trial: no lease to watch, no load on its trainer, no longer known open."""
+        self._last_beat.pop(tid, None)
+        self._sent.pop(tid, None)
+        self._attempts.pop(tid, None)
 
     def _wants_reports(self, job_id: str) -> bool:
         """Only strategies that prune (ASHA) need every fold's score stored and judged."""
@@ -323,6 +339,7 @@ class Planner:
         ), partition=partition)
         self.producer.flush()
         self.trials.mark_published(tid)
+        self._attempts[tid] = attempt
         PLANNER_TRIALS_REQUESTED.inc()
 
     def _route(self, tid: str) -> int:

@@ -35,6 +35,32 @@ def test_repositories_are_idempotent(test_settings: Settings) -> None:
     db.client.drop_database(db.name)
 
 
+def test_trial_lifecycle_conditions_hold(test_settings: Settings) -> None:
+    """The planner's trial updates filter by _id alone and check their conditions on the document."""
+    db = connect(test_settings.mongo_uri)
+    ensure_indexes(db)
+    trials = TrialRepository(db)
+    assert trials.add("j2-t0", "j2", 0, "rf", {})
+    assert not trials.mark_running("j2-t0", 2, "w1"), "another attempt's heartbeat is refused"
+    assert trials.mark_running("j2-t0", 1, "w1")
+    assert db.trials.find_one({"_id": "j2-t0"})["status"] == "running"
+    assert not trials.requeue("j2-t0", 3), "requeue needs the attempt before it"
+    assert trials.requeue("j2-t0", 2)
+    doc = db.trials.find_one({"_id": "j2-t0"})
+    assert (doc["status"], doc["attempt"], doc["published"]) == ("requested", 2, False)
+    assert not trials.mark_running("j2-t0", 1, "w1"), "the lost attempt's late heartbeat is refused"
+    trials.request_stop("j2-t0", "pruned")
+    assert trials.stop_reason("j2-t0") == "pruned"
+    closed = trials.finish("j2-t0", "failed", reason="pruned")
+    assert closed is not None and closed["index"] == 0 and closed["status"] == "failed"
+    assert not trials.mark_running("j2-t0", 2, "w1"), "a closed trial never runs again"
+    assert trials.finish("j2-t0", "completed", score=1.0) is None
+    assert trials.finish("missing", "completed") is None
+    doc = db.trials.find_one({"_id": "j2-t0"})
+    assert (doc["status"], doc.get("score")) == ("failed", None)
+    db.client.drop_database(db.name)
+
+
 def test_document_survives_kill9_of_the_server(test_settings: Settings) -> None:
     base = Settings()
     mongo = components.MongoComponent(base)

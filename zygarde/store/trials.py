@@ -2,10 +2,18 @@
 
 Status only moves forward: requested → running → completed | failed. The unique
 ``(job_id, index)`` index makes a re-requested trial impossible to duplicate.
+
+The hot-path updates (a heartbeat, a result) filter by ``_id`` alone: FerretDB's SQLite backend
+serves a filter that is exactly ``{_id: value}`` from the primary key and scans the whole collection
+for anything else (a ``{_id, status}`` findAndModify took 23 ms at 300 trials and grows with every job
+ever run). Their conditions are checked on the document read by ``_id`` before writing it by ``_id``.
+That read-check-write is safe because one thread writes this collection: the planner's consumer loop
+(the API and the trainers only read it); a second planner in the same group owns other jobs' results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,25 +42,32 @@ class TrialRepository:
         except DuplicateKeyError:
             return False
 
-    def _update_by_id(self, query: dict[str, Any], update: dict[str, Any]) -> bool:
-        """Conditional update of one document by _id. findAndModify, because FerretDB serves it by
-        the _id index while ``update_one`` with extra conditions scans the collection (40 ms at 2k)."""
-        return self._c.find_one_and_update(query, update) is not None  # FerretDB: no projection here
+    def _update_if(self, trial_id: str, allowed: Callable[[dict[str, Any]], bool],
+                   fields: dict[str, Any]) -> dict[str, Any] | None:
+        """Read by _id, check ``allowed``, write by _id (see the module's note on the single writer);
+        returns the document as written, or None when it is missing or ``allowed`` refused it."""
+        doc = self._c.find_one({"_id": trial_id})
+        if doc is None or not allowed(doc):
+            return None
+        self._c.update_one({"_id": trial_id}, {"$set": fields})
+        return {**doc, **fields}
 
-    def mark_running(self, trial_id: str, attempt: int, worker: str) -> None:
+    def mark_running(self, trial_id: str, attempt: int, worker: str) -> bool:
         """A heartbeat of the current attempt: requested → running, and the lease renewed."""
-        self._update_by_id(
-            {"_id": trial_id, "status": {"$in": list(OPEN)}, "attempt": attempt},
-            {"$set": {"status": "running", "worker": worker, "heartbeat_at": now()}},
-        )
+        return self._update_if(
+            trial_id, lambda d: d.get("status") in OPEN and d.get("attempt") == attempt,
+            {"status": "running", "worker": worker, "heartbeat_at": now()},
+        ) is not None
+
+    def renew(self, trial_id: str, worker: str) -> None:
+        """``mark_running`` for a trial the caller knows is open in this attempt (no read)."""
+        self._c.update_one({"_id": trial_id}, {"$set": {"status": "running", "worker": worker,
+                                                        "heartbeat_at": now()}})
 
     def finish(self, trial_id: str, status: str, **fields: Any) -> dict[str, Any] | None:
         """Close an open trial; returns it when this call closed it, None if it was already closed."""
-        return self._c.find_one_and_update(
-            {"_id": trial_id, "status": {"$in": list(OPEN)}},
-            {"$set": {"status": status, "finished_at": now(), **fields}},
-            return_document=ReturnDocument.AFTER,
-        )
+        return self._update_if(trial_id, lambda d: d.get("status") in OPEN,
+                               {"status": status, "finished_at": now(), **fields})
 
     def stale_running(self, before: datetime) -> list[dict[str, Any]]:
         """Running trials whose last heartbeat is older than ``before`` (their trainer is gone)."""
@@ -60,10 +75,10 @@ class TrialRepository:
 
     def requeue(self, trial_id: str, attempt: int) -> bool:
         """Hand a lost trial out again as ``attempt``; False if it finished meanwhile."""
-        return self._update_by_id(
-            {"_id": trial_id, "status": "running", "attempt": attempt - 1},
-            {"$set": {"status": "requested", "attempt": attempt, "published": False, "requeued_at": now()}},
-        )
+        return self._update_if(
+            trial_id, lambda d: d.get("status") == "running" and d.get("attempt") == attempt - 1,
+            {"status": "requested", "attempt": attempt, "published": False, "requeued_at": now()},
+        ) is not None
 
     def record_report(self, trial_id: str, fold: int, score: float) -> dict[str, Any] | None:
         """Append a fold's running score (once per fold) so a restarted strategy can replay it."""
@@ -75,7 +90,7 @@ class TrialRepository:
 
     def request_stop(self, trial_id: str, reason: str) -> None:
         """Ask the trainer running (or about to run) this trial to stop at its next check."""
-        self._update_by_id({"_id": trial_id, "status": {"$in": list(OPEN)}}, {"$set": {"stop": reason}})
+        self._update_if(trial_id, lambda d: d.get("status") in OPEN, {"stop": reason})
 
     def request_stop_open(self, job_id: str, reason: str) -> int:
         res = self._c.update_many({"job_id": job_id, "status": {"$in": list(OPEN)}, "stop": {"$exists": False}},
@@ -94,7 +109,7 @@ class TrialRepository:
         return None
 
     def mark_published(self, trial_id: str) -> None:
-        self._update_by_id({"_id": trial_id}, {"$set": {"published": True}})
+        self._c.update_one({"_id": trial_id}, {"$set": {"published": True}})
 
     def unpublished(self, job_id: str) -> list[dict[str, Any]]:
         return list(self._c.find({"job_id": job_id, "published": False, "status": "requested"}))
