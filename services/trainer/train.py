@@ -82,7 +82,7 @@ class Trainer:
             if not on_spark:
                 frame = datasets.load_frame(trial.spec.dataset.uri, self.settings.data_root_paths,
                                             self.settings.dataset_cache)
-                train, _ = cv.split_holdout(frame, trial.spec.dataset, trial.task, trial.spec.search.seed)
+                train = cv.train_part(frame, trial.spec.dataset, trial.task, trial.spec.search.seed)
             with Heartbeat(self.producer, base, trial.spec.cv.folds, self.heartbeat_s) as beat:
 
                 def on_fold(fold: int, folds: int, score: float) -> None:
