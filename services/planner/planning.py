@@ -34,6 +34,8 @@ from zygarde.store.jobs import ACTIVE
 
 log = logging.getLogger(__name__)
 
+SWEEP_S = 30.0  # how often the lease check also scans MongoDB for running trials this planner never saw
+
 
 def stable_event_id(*parts: str) -> str:
     """Deterministic event id: a re-run of the same step publishes the same id (idempotency key)."""
@@ -113,6 +115,7 @@ class Planner:
         self._deadlines: dict[str, float] = {}  # active job -> its time budget's end (clock seconds)
         self._sent: dict[str, int] = {}  # open trial -> the partition it was sent to (trainer load)
         self._attempts: dict[str, int] = {}  # open trial -> the attempt this planner requested last
+        self._last_sweep: float | None = None
         self._next_partition = 0
         self.trainer_partitions: list[list[int]] = []  # refreshed by the composition root
 
@@ -274,6 +277,11 @@ class Planner:
                                      greater_is_better=bool(job["greater_is_better"]), folds=spec.cv.folds)
             stored = self.trials.for_job(job_id)
             open_ids = {d["_id"] for d in stored if d["status"] in ("requested", "running")}
+            for d in stored:  # what this planner knows of its open trials from now on (see _mark_running)
+                if d["status"] in ("requested", "running") and d.get("published", True):
+                    self._attempts.setdefault(d["_id"], int(d.get("attempt", 1)))
+                if d["status"] == "running":
+                    self._last_beat.setdefault(d["_id"], self.clock())  # a lease from now, if none beats
             view = JobView(len(stored), open_ids, greater_is_better=bool(job["greater_is_better"]))
             finished = [d for d in stored if d["status"] in ("completed", "failed")]
             for d in sorted(finished, key=lambda d: (d.get("finished_at") is None, d.get("finished_at"), d["index"])):
@@ -403,13 +411,32 @@ class Planner:
 
     def recover_lost_trials(self) -> None:
         """A running trial with no heartbeat for ``trial_lease_s`` lost its trainer: request it again
-        with the same id and ``attempt + 1``, or record it as ``TrialFailed(reason="lost")``."""
+        with the same id and ``attempt + 1``, or record it as ``TrialFailed(reason="lost")``.
+
+        The candidates are the running trials whose last heartbeat this planner saw a lease ago, each
+        read by _id; every ``SWEEP_S`` a query for stale running trials also catches those it never saw.
+        (FerretDB answers that query by scanning every trial ever stored: not a once-a-second job.)"""
+        now = self.clock()
         before = ev.now() - timedelta(seconds=self.trial_lease_s)
-        for doc in self.trials.stale_running(before):
+        docs = {}
+        for tid in [t for t, beat in self._last_beat.items() if now - beat >= self.trial_lease_s]:
+            doc = self.trials.get(tid)
+            if doc is None or doc.get("status") not in ("requested", "running"):
+                self._forget(tid)
+            elif doc.get("status") == "running" and doc.get("heartbeat_at") and doc["heartbeat_at"] < before:
+                docs[tid] = doc
+            else:
+                self._last_beat[tid] = now  # renewed elsewhere or handed out again: look a lease later
+        if self._last_sweep is None or now - self._last_sweep >= SWEEP_S:
+            self._last_sweep = now
+            docs.update({d["_id"]: d for d in self.trials.stale_running(before)})
+        for doc in docs.values():
             attempt = int(doc.get("attempt", 1))
             job = self.jobs.get(doc["job_id"])
             if job is None or job.get("status") not in ACTIVE:
+                self._forget(doc["_id"])
                 continue
+            self._last_beat.pop(doc["_id"], None)  # the next attempt's heartbeats start a new lease
             if attempt < self.max_attempts:
                 if self.trials.requeue(doc["_id"], attempt + 1):
                     log.warning("trial lost, requesting attempt %d", attempt + 1,

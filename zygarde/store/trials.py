@@ -69,6 +69,9 @@ class TrialRepository:
         return self._update_if(trial_id, lambda d: d.get("status") in OPEN,
                                {"status": status, "finished_at": now(), **fields})
 
+    def get(self, trial_id: str) -> dict[str, Any] | None:
+        return self._c.find_one({"_id": trial_id})
+
     def stale_running(self, before: datetime) -> list[dict[str, Any]]:
         """Running trials whose last heartbeat is older than ``before`` (their trainer is gone)."""
         return list(self._c.find({"status": "running", "heartbeat_at": {"$lt": before}}))
