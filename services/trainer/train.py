@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 StopCheck = Callable[[ev.TrialRequested], str | None]
 
 
+PROGRESS_S = 1.0  # fold progress nobody judges is published at most this often (see report_folds)
+
+
 class Heartbeat:
     """Renews the trial's lease while a long fold runs, so the planner never takes a live trial for lost."""
 
@@ -85,9 +88,14 @@ class Trainer:
                 train = cv.train_part(frame, trial.spec.dataset, trial.task, trial.spec.search.seed)
             with Heartbeat(self.producer, base, trial.spec.cv.folds, self.heartbeat_s) as beat:
 
+                last_report = [time.monotonic()]
+
                 def on_fold(fold: int, folds: int, score: float) -> None:
                     beat.fold = fold
-                    self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
+                    now = time.monotonic()
+                    if trial.report_folds or (fold < folds and now - last_report[0] >= PROGRESS_S):
+                        last_report[0] = now
+                        self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
                     if fold == folds:
                         return  # nothing left to stop
                     stop = self.should_stop(trial)

@@ -1,0 +1,56 @@
+"""A trainer publishes every fold's score only when the planner judges them (``report_folds``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.trainer.train import Trainer
+from zygarde import events as ev
+from zygarde.settings import Settings
+
+
+class RecordingProducer:
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+
+    def publish(self, event: ev.Event, **_: Any) -> None:
+        self.events.append(event)
+
+    def flush(self) -> None:
+        pass
+
+    def poll(self) -> None:
+        pass
+
+
+def request(report_folds: bool, seconds: float) -> ev.TrialRequested:
+    spec = ev.JobSpec.model_validate({
+        "name": "folds", "dataset": {"uri": "builtin:breast_cancer", "target": "target"}, "metric": "roc_auc",
+        "algorithms": ["burn"], "cv": {"folds": 3}})
+    return ev.TrialRequested(job_id="j", trial_id="j-00000", index=0, algorithm="burn",
+                             params={"seconds": seconds}, spec=spec, task="binary", seed=1,
+                             report_folds=report_folds)
+
+
+def run(report_folds: bool, seconds: float) -> list[ev.Event]:
+    producer = RecordingProducer()
+    Trainer(Settings(), producer, "w1", heartbeat_s=60).run_trial(request(report_folds, seconds))  # type: ignore[arg-type]
+    kinds = [type(e).__name__ for e in producer.events]
+    assert kinds[0] == "TrialStarted" and kinds[-1] == "TrialCompleted", kinds
+    return producer.events
+
+
+def test_every_fold_is_reported_when_the_planner_judges_folds() -> None:
+    assert [e.fold for e in run(True, 0.0) if isinstance(e, ev.TrialProgressed)] == [1, 2, 3]
+
+
+def test_short_folds_nobody_judges_are_not_reported() -> None:
+    assert [e for e in run(False, 0.0) if isinstance(e, ev.TrialProgressed)] == []
+
+
+def test_long_folds_report_progress_at_most_once_a_second() -> None:
+    events = run(False, 0.6)
+    reports = [e for e in events if isinstance(e, ev.TrialProgressed)]
+    assert reports and all(e.fold < 3 for e in reports), "progress shows, but never for the last fold"
+    times = [events[0].occurred_at] + [e.occurred_at for e in reports]
+    assert all((b - a).total_seconds() >= 0.99 for a, b in zip(times, times[1:], strict=False))
