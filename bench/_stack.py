@@ -57,6 +57,30 @@ class BenchStack:
             time.sleep(poll_s)
         raise TimeoutError(job_id)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far by each service process of this stack, and by the
+        local stack's broker and MongoDB-wire server (shared with anything else running on them)."""
+        import psutil
+
+        pids: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for proc in self.procs:
+            service = str(proc.args[-1]) if isinstance(proc.args, list) else "service"
+            counts[service] = counts.get(service, 0) + 1
+            pids[f"{service}-{counts[service]}" if service == "trainer" else service] = proc.pid
+        for component in ("kafka", "mongo"):
+            pidfile = self.settings.home / "run" / f"{component}.pid"
+            if pidfile.exists():
+                pids[component] = int(pidfile.read_text().split()[0])
+        out = {}
+        for name, pid in pids.items():
+            try:
+                times = psutil.Process(pid).cpu_times()
+                out[name] = times.user + times.system
+            except psutil.Error:
+                continue
+        return out
+
     @property
     def db(self) -> Any:
         return connect(self.settings.mongo_uri)
