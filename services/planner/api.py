@@ -76,7 +76,7 @@ def budget_view(job: dict[str, Any], trials_used: int, instance_seconds: float) 
 
 def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
     best = ctx.results.best(job["_id"])
-    counts = ctx.trials.counts(job["_id"])
+    counts, instance_seconds = ctx.trials.summary(job["_id"])
     return {
         "job_id": job["_id"], "name": job.get("name"), "status": job.get("status"), "spec": job.get("spec"),
         "task": job.get("task"), "metric": job.get("metric"), "strategy": job.get("strategy"),
@@ -84,7 +84,7 @@ def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
         "best": None if best is None else {
             "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"],
             "score": best["cv_mean"]},
-        "budget": budget_view(job, sum(counts.values()), ctx.trials.seconds_used(job["_id"])),
+        "budget": budget_view(job, sum(counts.values()), instance_seconds),
         "reasons": job.get("reasons", []),
         "created_at": _iso(job.get("created_at")), "finished_at": _iso(job.get("finished_at")),
         "ended_reason": job.get("ended_reason"), "submitted_via": job.get("submitted_via"),

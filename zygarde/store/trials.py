@@ -121,20 +121,20 @@ class TrialRepository:
         return list(self._c.find({"job_id": job_id}).sort("index", ASCENDING))
 
     def counts(self, job_id: str) -> dict[str, int]:
+        return self.summary(job_id)[0]
+
+    def summary(self, job_id: str) -> tuple[dict[str, int], float]:
+        """Trials by status, and the instance-seconds the finished ones occupied trainers (what its
+        cost budget counts), in one pass over the job's trials."""
         counts = {"requested": 0, "running": 0, "completed": 0, "failed": 0}
-        for doc in self._c.find({"job_id": job_id}, {"status": 1}):
+        seconds = 0.0
+        for doc in self._c.find({"job_id": job_id}, {"status": 1, "seconds": 1}):
             counts[doc["status"]] = counts.get(doc["status"], 0) + 1
-        return counts
+            seconds += float(doc.get("seconds") or 0.0)
+        return counts, seconds
 
     def exists(self, trial_id: str) -> bool:
         return self._c.find_one({"_id": trial_id}, {"_id": 1}) is not None
-
-    def seconds_used(self, job_id: str) -> float:
-        """Instance-seconds the job's finished trials occupied trainers (what its cost budget counts)."""
-        return sum(float(d.get("seconds") or 0.0) for d in self._c.find({"job_id": job_id}, {"seconds": 1}))
-
-    def open_count(self, job_id: str) -> int:
-        return self._c.count_documents({"job_id": job_id, "status": {"$in": list(OPEN)}})
 
     def cancel_open(self, job_id: str) -> int:
         res = self._c.update_many(
