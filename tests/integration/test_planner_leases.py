@@ -10,25 +10,13 @@ import pytest
 
 from services.planner import planning
 from services.planner.planning import Planner
+from tests.recording import RecordingProducer
 from zygarde import events as ev
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository, connect, ensure_indexes
 
 pytestmark = pytest.mark.integration
 LEASE = 10.0
-
-
-class Recorder:
-    """Stands in for the producer: what the planner published, in order."""
-
-    def __init__(self) -> None:
-        self.events: list[ev.Event] = []
-
-    def publish(self, event: ev.Event, **_: Any) -> None:
-        self.events.append(event)
-
-    def flush(self) -> None:
-        pass
 
 
 class Clock:
@@ -48,7 +36,7 @@ def setup(test_settings: Settings) -> Any:
     jobs, trials = JobRepository(db), TrialRepository(db)
     jobs.create("j", {"status": "running", "spec": spec.model_dump(mode="json"), "task": "binary",
                       "search_finished": True})
-    clock, producer = Clock(), Recorder()
+    clock, producer = Clock(), RecordingProducer()
     planner = Planner(test_settings, jobs, trials, producer, clock, trial_lease_s=LEASE, max_attempts=2)  # type: ignore[arg-type]
     yield db, trials, planner, clock, producer
     db.client.drop_database(db.name)

@@ -8,22 +8,10 @@ from typing import Any
 import pytest
 
 from services.trainer.train import Trainer, _trial_ids
+from tests.recording import RecordingProducer
 from zygarde import events as ev
 from zygarde.bus import MessageMeta
 from zygarde.settings import Settings
-
-
-class RecordingProducer:
-    def __init__(self) -> None:
-        self.events: list[ev.Event] = []
-        self.flushed = 0
-
-    def publish(self, event: ev.Event, **_: Any) -> None:
-        self.events.append(event)
-
-    def flush(self) -> None:
-        self.flushed += 1
-
 
 META = MessageMeta("p.trials", 3, 17, "k")
 

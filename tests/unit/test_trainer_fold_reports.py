@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.trainer.train import Trainer
+from tests.recording import RecordingProducer
 from zygarde import events as ev
 from zygarde.settings import Settings
-
-
-class RecordingProducer:
-    def __init__(self) -> None:
-        self.events: list[ev.Event] = []
-
-    def publish(self, event: ev.Event, **_: Any) -> None:
-        self.events.append(event)
-
-    def flush(self) -> None:
-        pass
-
-    def poll(self) -> None:
-        pass
 
 
 def request(report_folds: bool, seconds: float) -> ev.TrialRequested:
