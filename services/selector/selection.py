@@ -39,6 +39,7 @@ class Selector:
         self.results = ResultRepository(db)
         self.producer = producer
         self._counts: dict[str, int] = {}  # results stored per job; rebuilt from MongoDB on first use
+        self._totals: dict[str, int | None] = {}  # each job's trials_total as last read (None: search goes on)
         self.provisional = ProvisionalWinners(self.results, producer)
 
     def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
@@ -47,6 +48,7 @@ class Selector:
             self.maybe_finalize(event.job_id)
         elif isinstance(event, ev.JobSearchFinished):
             self.jobs.update(event.job_id, trials_total=event.trials_total, search_ended_reason=event.ended_reason)
+            self._totals[event.job_id] = event.trials_total
             self.maybe_finalize(event.job_id)
 
     def on_result(self, event: ev.TrialCompleted | ev.TrialFailed) -> None:
@@ -71,7 +73,16 @@ class Selector:
             self._counts[event.job_id] += 1
 
     def maybe_finalize(self, job_id: str) -> None:
+        """Finish the job once its search ended and every trial has a result. The job is read the first
+        time and then only when that can be true: not once per result while the search goes on (its
+        ``trials_total`` arrives with ``JobSearchFinished``, which this selector handles itself)."""
+        if job_id in self._totals:
+            total = self._totals[job_id]
+            if total is None or (job_id in self._counts and self._counts[job_id] < total):
+                return
         job = self.jobs.get(job_id)
+        if job is not None:
+            self._totals[job_id] = job.get("trials_total")
         if job is None or job.get("status") not in ACTIVE or job.get("trials_total") is None:
             return
         if job_id not in self._counts:
