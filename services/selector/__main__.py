@@ -23,6 +23,8 @@ class SelectorSettings(Settings):
     engine: Literal["consumer", "faust"] = "consumer"
     faust_top_k: int = Field(5, ge=1, description="trials kept per job in the faust engine's table")
     faust_replication: int = Field(1, ge=1, description="replication factor of the faust changelog topics")
+    faust_stall_s: float = Field(20.0, ge=0, description="the faust engine exits (75) to be restarted when "
+                                 "messages wait and none was handled for this long; 0 turns that off")
 
 
 def main() -> None:
@@ -41,8 +43,8 @@ def main() -> None:
 
         # faust subscribes to the topics it finds at start-up: make sure ours exist (as the planner does)
         BusAdmin(shared.kafka_bootstrap, shared.topic_prefix).ensure_topics([topics.RESULTS, topics.JOB_EVENTS])
-        StreamingSelector(shared, selector, producer, top_k=own.faust_top_k,
-                          replication=own.faust_replication).run(shared.log_level)
+        StreamingSelector(shared, selector, producer, top_k=own.faust_top_k, replication=own.faust_replication,
+                          stall_s=own.faust_stall_s).run(shared.log_level)
         producer.close()
         return
     consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, shared.consumer_group("selector"),

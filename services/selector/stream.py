@@ -20,6 +20,11 @@ Offsets: faust acks a message when the agent's body returns for it, and commits 
 flushing the changelog, so an offset is committed only after the Mongo write (at-least-once). faust
 would also ack a message whose body raised, so an error (Mongo or Kafka down) ends the process at once,
 before anything is acked: the restarted selector handles that message again.
+
+Restarts: the table is recovered from its changelog, then the stream partitions are sought to their
+committed offsets and resumed. ``_Recovery`` closes two races of faust 0.15.3 that dropped the results
+waiting at that moment and stalled the selector, and a watchdog exits (75, to be restarted) should
+consumption ever stop with messages waiting (docs/selector.md).
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.tables import TableManager
@@ -39,7 +46,7 @@ from faust.types import TP, EventT
 from services.selector.selection import Selector
 from zygarde import events as ev
 from zygarde import topics
-from zygarde.bus import EventProducer, MessageMeta
+from zygarde.bus import BusAdmin, EventProducer, MessageMeta
 from zygarde.bus.consumer import _job_id_guess
 from zygarde.errors import DecodeError
 from zygarde.ml import metrics
@@ -49,6 +56,7 @@ from zygarde.settings import Settings
 log = logging.getLogger(__name__)
 
 EXIT_HANDLER_FAILED = 70  # EX_SOFTWARE: the orchestrator restarts the selector
+EXIT_STALLED = 75  # EX_TEMPFAIL: messages waiting, none handled for stall_s; the orchestrator restarts it
 
 
 def app_id(prefix: str) -> str:
@@ -75,6 +83,12 @@ def tally(state: dict[str, Any] | None, event: ev.TrialCompleted | ev.TrialFaile
 
 # In faust's set of partitions to fetch from, so that set is never empty: never assigned (partition -1).
 _NEVER_ASSIGNED = TP(topic="zygarde-selector-never-assigned", partition=-1)
+
+
+def stalled(*, idle_s: float, stall_s: float, busy: bool, lag: Mapping[str, int]) -> bool:
+    """The watchdog's verdict: no message in hand, none handled for ``stall_s`` (0 turns the watchdog
+    off), and some waiting on a partition this worker is assigned (committed offset below the end)."""
+    return stall_s > 0 and not busy and idle_s >= stall_s and any(n > 0 for n in lag.values())
 
 
 class _Recovery(Recovery):
@@ -150,11 +164,12 @@ class StreamingSelector:
     """The faust app, its two agents and its table, around one ``Selector``."""
 
     def __init__(self, settings: Settings, selector: Selector, producer: EventProducer, *, top_k: int = 5,
-                 replication: int = 1, datadir: Path | None = None) -> None:
+                 replication: int = 1, datadir: Path | None = None, stall_s: float = 20.0) -> None:
         self.selector = selector
         self.producer = producer
         self.top_k = top_k
         prefix = settings.topic_prefix
+        self.group = app_id(prefix)
         partitions = topics.RESULTS.partitions
         datadir = datadir or settings.home / "faust"  # faust's own folder (unused by the memory store)
         datadir.mkdir(parents=True, exist_ok=True)
@@ -186,6 +201,16 @@ class StreamingSelector:
                                     value_serializer="raw")
         self.app.agent(results, name="results")(self._on_results)
         self.app.agent(job_events, name="job-events")(self._on_job_events)
+        # The stall watchdog (a defence: _Recovery fixes the stalls seen so far). Progress is a message
+        # handled, a handle in flight, a rebalance or a recovery; lag is read off the event loop with
+        # bounded admin calls.
+        self.stall_s = stall_s
+        self._admin = BusAdmin(settings.kafka_bootstrap, prefix)
+        self._busy = 0
+        self._handled = 0
+        self._progress_at = time.monotonic()
+        if stall_s > 0:
+            self.app.timer(interval=min(5.0, stall_s / 4), name="selector-stall-watchdog")(self._watch)
 
     async def _on_results(self, stream: faust.StreamT[bytes]) -> None:
         async for message in stream.events():
@@ -213,6 +238,7 @@ class StreamingSelector:
         meta = MessageMeta(msg.topic, msg.partition, msg.offset, key)
         raw = msg.value if isinstance(msg.value, bytes) else bytes(msg.value or b"")
         loop = asyncio.get_running_loop()
+        self._busy += 1
         try:
             try:
                 event = ev.decode(raw)
@@ -227,9 +253,73 @@ class StreamingSelector:
             log.exception("selector handler failed at %s[%d]@%d; exiting to be restarted",
                           meta.topic, meta.partition, meta.offset)
             os._exit(EXIT_HANDLER_FAILED)
+        finally:
+            self._busy -= 1
+            self._handled += 1
+            self._progress_at = time.monotonic()
         if spec is not None:
             BUS_CONSUMED.labels(topic=spec.name, service="selector").inc()
         return event
+
+    async def _watch(self) -> None:
+        """Exit with ``EXIT_STALLED`` when messages wait on this worker's partitions and none was handled
+        for ``stall_s``: the orchestrator restarts the selector, which resumes from the committed offsets."""
+        app = self.app
+        now = time.monotonic()
+        recovery = cast(TableManager, app.tables).recovery
+        if self._busy or app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
+            self._progress_at = now
+            return
+        if now - self._progress_at < self.stall_s:
+            return
+        handled = self._handled
+        assigned = {tp for tp in app.consumer.assignment() if tp.topic in self._specs}
+        lag = await asyncio.get_running_loop().run_in_executor(None, self._lag, assigned)
+        if self._handled != handled:
+            return  # a message came while the lag was read
+        idle_s = time.monotonic() - self._progress_at
+        if not stalled(idle_s=idle_s, stall_s=self.stall_s, busy=self._busy > 0, lag=lag):
+            self._progress_at = time.monotonic()  # nothing waiting (or no answer): look again in stall_s
+            return
+        log.error("faust selector stalled: %d message(s) waiting, none handled for %.0f s; exiting (%d) to be "
+                  "restarted. state: %s\nagents:\n%s", sum(lag.values()), idle_s, EXIT_STALLED,
+                  self._diagnostics(lag), _agent_tracebacks(app))
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(EXIT_STALLED)
+
+    def _lag(self, assigned: set[TP]) -> dict[str, int]:
+        """Committed-to-end lag of this app's group on the partitions assigned to this worker ({} when the
+        broker does not answer: no progress is expected then, and no restart would help)."""
+        lag: dict[str, int] = {}
+        for name, spec in self._specs.items():
+            try:
+                parts = self._admin.lag(self.group, spec, timeout=5.0)
+            except Exception as exc:  # noqa: BLE001 - a broker that does not answer is not a stall
+                log.warning("stall watchdog: cannot read the lag of %s: %s", name, exc)
+                return {}
+            lag.update({f"{name}[{p.partition}]": p.lag for p in parts if TP(name, p.partition) in assigned})
+        return lag
+
+    def _diagnostics(self, lag: Mapping[str, int]) -> dict[str, Any]:
+        """What a stall looked like from inside faust, for the log (best effort)."""
+        app, consumer = self.app, self.app.consumer
+        state: dict[str, Any] = {"lag": {k: n for k, n in lag.items() if n}, "handled": self._handled,
+                                 "generation": app.consumer_generation_id}
+        try:
+            paused: set[TP] = getattr(consumer, "_paused_partitions", set())
+            recovery = cast(TableManager, app.tables).recovery
+            state.update(
+                flow_control_active=app.flow_control.is_active(),
+                consumer_flow_active=getattr(consumer, "flow_active", None),
+                paused=sorted(f"{tp.topic}[{tp.partition}]" for tp in paused if tp.topic in self._specs),
+                buffers={str(ch): ch.queue.qsize() for ch in app.topics if str(ch) in self._specs},
+                unacked=len(consumer.unacked),
+                recovery={"in_recovery": recovery.in_recovery, "completed": recovery.completed.is_set()},
+            )
+        except Exception as exc:  # noqa: BLE001 - diagnostics must not stop the exit
+            state["error"] = repr(exc)
+        return state
 
     def _dead_letter(self, raw: bytes, meta: MessageMeta, error: str) -> None:
         import base64
@@ -253,6 +343,13 @@ class StreamingSelector:
                 raise
         finally:
             self._executor.shutdown(wait=True)
+
+
+def _agent_tracebacks(app: faust.App) -> str:
+    try:
+        return str(app.agents.human_tracebacks())
+    except Exception as exc:  # noqa: BLE001
+        return repr(exc)
 
 
 def _describe(state: dict[str, Any] | None) -> str:
