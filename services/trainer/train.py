@@ -22,6 +22,7 @@ from zygarde.errors import DatasetError, TrialStopped
 from zygarde.ml import cv, datasets
 from zygarde.observability import TRAINER_BUSY, TRAINER_TRIAL_DURATION, TRAINER_TRIALS
 from zygarde.settings import Settings
+from zygarde.store.trials import FINISHED
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class Trainer:
         extra = {"job_id": trial.job_id, "trial_id": trial.trial_id}
         base = {"job_id": trial.job_id, "trial_id": trial.trial_id, "attempt": trial.attempt, "worker": self.worker}
         reason = self.should_stop(trial)
+        if reason == FINISHED:
+            log.info("trial already finished; not run again", extra=extra)
+            return
         if reason is not None:
             self._fail(trial, base, reason, "", 0.0)
             return
@@ -118,7 +122,10 @@ class Trainer:
         except isolation.TrialTimeout as exc:
             self._fail(trial, base, "timeout", f"ran past its limit of {exc.limit}s", time.monotonic() - started)
         except TrialStopped as exc:
-            self._fail(trial, base, exc.reason, "", time.monotonic() - started)
+            if exc.reason == FINISHED:  # another attempt's result is counted: this one says nothing
+                log.info("trial finished by another attempt; stopped", extra=extra)
+            else:
+                self._fail(trial, base, exc.reason, "", time.monotonic() - started)
         except isolation.TrialCrashed as exc:
             reason = "memory" if str(exc).startswith("memory") else "error"
             self._fail(trial, base, reason, str(exc), time.monotonic() - started)

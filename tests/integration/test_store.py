@@ -7,6 +7,7 @@ import pytest
 from zygarde.localstack import components, process
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository, TrialRepository, connect, ensure_indexes
+from zygarde.store.trials import FINISHED
 
 pytestmark = pytest.mark.integration
 
@@ -54,6 +55,11 @@ def test_trial_lifecycle_conditions_hold(test_settings: Settings) -> None:
     closed = trials.finish("j2-t0", "failed", reason="pruned")
     assert closed is not None and closed["index"] == 0 and closed["status"] == "failed"
     assert not trials.mark_running("j2-t0", 2, "w1"), "a closed trial never runs again"
+    assert trials.stop_reason("j2-t0") == "pruned", "an explicit stop says why"
+    assert trials.add("j2-t1", "j2", 1, "rf", {})
+    assert trials.stop_reason("j2-t1") is None
+    assert trials.finish("j2-t1", "completed", score=0.5) is not None
+    assert trials.stop_reason("j2-t1") == FINISHED, "a re-delivered request of a finished trial is not run"
     assert trials.finish("j2-t0", "completed", score=1.0) is None
     assert trials.finish("missing", "completed") is None
     doc = db.trials.find_one({"_id": "j2-t0"})

@@ -1,4 +1,5 @@
-"""A trainer publishes every fold's score only when the planner judges them (``report_folds``)."""
+"""A trainer publishes every fold's score only when the planner judges them (``report_folds``), and
+says nothing of a trial that another attempt already finished."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from services.trainer.train import Trainer
 from tests.recording import RecordingProducer
 from zygarde import events as ev
 from zygarde.settings import Settings
+from zygarde.store.trials import FINISHED
 
 
 def request(report_folds: bool, seconds: float) -> ev.TrialRequested:
@@ -39,3 +41,18 @@ def test_long_folds_report_progress_at_most_once_a_second() -> None:
     assert reports and all(e.fold < 3 for e in reports), "progress shows, but never for the last fold"
     times = [events[0].occurred_at] + [e.occurred_at for e in reports]
     assert all((b - a).total_seconds() >= 0.99 for a, b in zip(times, times[1:], strict=False))
+
+
+def test_a_trial_already_finished_is_neither_run_nor_reported() -> None:
+    producer = RecordingProducer()
+    Trainer(Settings(), producer, "w1", should_stop=lambda trial: FINISHED).run_trial(  # type: ignore[arg-type]
+        request(False, 0.0))
+    assert producer.events == []
+
+
+def test_a_trial_finished_elsewhere_mid_run_stops_silently() -> None:
+    producer = RecordingProducer()
+    checks = iter([None, FINISHED])  # before the start, then after the first fold
+    Trainer(Settings(), producer, "w1", should_stop=lambda trial: next(checks)).run_trial(  # type: ignore[arg-type]
+        request(True, 0.0))
+    assert [type(e).__name__ for e in producer.events] == ["TrialStarted", "TrialProgressed"]

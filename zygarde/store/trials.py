@@ -25,6 +25,7 @@ from zygarde.events import now
 
 OPEN = ("requested", "running")
 DONE = ("completed", "failed")
+FINISHED = "finished"  # stop_reason of a trial already closed: nothing to run, nothing to report
 
 
 class TrialRepository:
@@ -101,7 +102,8 @@ class TrialRepository:
         return int(res.modified_count)
 
     def stop_reason(self, trial_id: str) -> str | None:
-        """Why a trial should stop at its next check: "pruned", "time_budget", "cancelled" or None."""
+        """Why a trial should stop at its next check: "pruned", "time_budget", "cancelled", FINISHED
+        (another attempt or a re-delivered request already ended it) or None."""
         doc = self._c.find_one({"_id": trial_id}, {"stop": 1, "status": 1, "reason": 1})
         if doc is None:
             return None
@@ -109,6 +111,8 @@ class TrialRepository:
             return str(doc["stop"])
         if doc.get("status") == "failed" and doc.get("reason") == "cancelled":
             return "cancelled"
+        if doc.get("status") in DONE:
+            return FINISHED
         return None
 
     def mark_published(self, trial_id: str) -> None:
