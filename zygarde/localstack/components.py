@@ -6,6 +6,7 @@ and stop. Installs are cached: a second ``up`` downloads nothing.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import string
@@ -186,8 +187,17 @@ class MongoComponent(Component):
     def address(self) -> str:
         return self.settings.mongo_uri
 
+    def _source_hash(self) -> str:
+        """The Go module's sources: the server is rebuilt when they change, not only when missing."""
+        digest = hashlib.sha256()
+        for name in ("main.go", "go.mod", "go.sum"):
+            digest.update((LOCAL / "mongowire" / name).read_bytes())
+        return digest.hexdigest()
+
     def install(self) -> None:
-        if self.binary.exists():
+        stamp = self.binary.with_name(self.binary.name + ".src-sha256")
+        source = self._source_hash()
+        if self.binary.exists() and stamp.exists() and stamp.read_text() == source:
             return
         if shutil.which("go") is None:
             raise StackError("mongo", "Go is needed to build the FerretDB (SQLite) server")
@@ -197,6 +207,7 @@ class MongoComponent(Component):
                    GOCACHE=str(self.settings.cache_dir / "go" / "build"), GOFLAGS="-mod=mod", CGO_ENABLED="0")
         _run("mongo", ["go", "build", "-trimpath", "-o", str(self.binary), "."], self.install_log,
              cwd=LOCAL / "mongowire", env=env)
+        stamp.write_text(source)
 
     def _hostport(self) -> tuple[str, int]:
         parsed = urlparse(self.settings.mongo_uri)

@@ -17,6 +17,9 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dir := flag.String("dir", "./data", "folder for the SQLite files")
+	// NORMAL: in WAL mode a commit is safe from a crash of any process and reaches the disk at the
+	// next checkpoint, like MongoDB's default journal commit interval; FULL also fsyncs every commit.
+	synchronous := flag.String("synchronous", "normal", "SQLite synchronous pragma: normal or full")
 	flag.Parse()
 
 	abs, err := filepath.Abs(*dir)
@@ -30,10 +33,14 @@ func main() {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(" + *synchronous + ")",
 	})
 	if err != nil {
 		log.Fatal(err)
+	}
+
+	if *synchronous != "normal" && *synchronous != "full" {
+		log.Fatalf("-synchronous must be normal or full, not %q", *synchronous)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
