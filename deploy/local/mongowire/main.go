@@ -21,6 +21,9 @@ func main() {
 	// next checkpoint, like MongoDB's default journal commit interval; FULL also fsyncs every commit.
 	synchronous := flag.String("synchronous", "normal", "SQLite synchronous pragma: normal or full")
 	flag.Parse()
+	if *synchronous != "normal" && *synchronous != "full" {
+		log.Fatalf("-synchronous must be normal or full, not %q", *synchronous)
+	}
 
 	abs, err := filepath.Abs(*dir)
 	if err != nil {
@@ -37,10 +40,6 @@ func main() {
 	})
 	if err != nil {
 		log.Fatal(err)
-	}
-
-	if *synchronous != "normal" && *synchronous != "full" {
-		log.Fatalf("-synchronous must be normal or full, not %q", *synchronous)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
