@@ -31,6 +31,7 @@ from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository
 from zygarde.store.jobs import ACTIVE
+from zygarde.store.trials import OPEN
 
 log = logging.getLogger(__name__)
 
@@ -276,9 +277,9 @@ class Planner:
                                      max_trials=spec.search.max_trials,
                                      greater_is_better=bool(job["greater_is_better"]), folds=spec.cv.folds)
             stored = self.trials.for_job(job_id)
-            open_ids = {d["_id"] for d in stored if d["status"] in ("requested", "running")}
+            open_ids = {d["_id"] for d in stored if d["status"] in OPEN}
             for d in stored:  # what this planner knows of its open trials from now on (see _mark_running)
-                if d["status"] in ("requested", "running") and d.get("published", True):
+                if d["status"] in OPEN and d.get("published", True):
                     self._attempts.setdefault(d["_id"], int(d.get("attempt", 1)))
                 if d["status"] == "running":
                     self._last_beat.setdefault(d["_id"], self.clock())  # a lease from now, if none beats
@@ -421,7 +422,7 @@ class Planner:
         docs = {}
         for tid in [t for t, beat in self._last_beat.items() if now - beat >= self.trial_lease_s]:
             doc = self.trials.get(tid)
-            if doc is None or doc.get("status") not in ("requested", "running"):
+            if doc is None or doc.get("status") not in OPEN:
                 self._forget(tid)
             elif doc.get("status") == "running" and doc.get("heartbeat_at") and doc["heartbeat_at"] < before:
                 docs[tid] = doc
