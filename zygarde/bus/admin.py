@@ -8,7 +8,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from zygarde import topics
@@ -41,8 +41,21 @@ def _result(fut: Future[Any], timeout: float) -> Any:
 
 class BusAdmin:
     def __init__(self, bootstrap: str, prefix: str) -> None:
+        self._bootstrap = bootstrap
         self._admin = AdminClient({"bootstrap.servers": bootstrap})
         self._prefix = prefix
+        self._readers: dict[str, Consumer] = {}  # group -> a consumer that only reads its commits
+
+    def _reader(self, group: str) -> Consumer:
+        """A consumer of ``group`` that never subscribes (so never joins it), kept to read its commits.
+
+        Not ``AdminClient.list_consumer_group_offsets``: librdkafka crashes the process (SIGSEGV in
+        ``rd_kafka_cgrp_op``, librdkafka#5040) when that request meets NOT_COORDINATOR, which a broker
+        answers while it starts; a consumer has the group coordinator machinery to retry it."""
+        if group not in self._readers:
+            self._readers[group] = Consumer({"bootstrap.servers": self._bootstrap, "group.id": group,
+                                             "enable.auto.commit": False, "client.id": "zygarde-lag"})
+        return self._readers[group]
 
     def ping(self, timeout: float = 5.0) -> int:
         """Number of brokers in the cluster metadata; raises when the broker does not answer."""
@@ -80,17 +93,14 @@ class BusAdmin:
             {TopicPartition(name, p): OffsetSpec.latest() for p in parts}, request_timeout=timeout
         )
         end_by_part = {tp.partition: _result(fut, timeout + 5).offset for tp, fut in ends.items()}
-        req = [ConsumerGroupTopicPartitions(group, [TopicPartition(name, p) for p in parts])]
-        committed: dict[int, int | None] = {p: None for p in parts}
+        committed: dict[int, int | None] = {p: None for p in parts}  # an unknown group has committed nothing
         try:
-            res = self._admin.list_consumer_group_offsets(req, request_timeout=timeout)
-            for fut in res.values():
-                for tp in _result(fut, timeout + 5).topic_partitions:
-                    committed[tp.partition] = tp.offset if tp.offset >= 0 else None
-        except AdminTimeout:
+            for tp in self._reader(group).committed([TopicPartition(name, p) for p in parts], timeout=timeout):
+                committed[tp.partition] = tp.offset if tp.offset >= 0 else None
+        except KafkaException as exc:
+            if exc.args and isinstance(exc.args[0], KafkaError) and exc.args[0].code() == KafkaError._TIMED_OUT:
+                raise AdminTimeout(f"no committed offsets from the broker within {timeout}s") from exc
             raise
-        except KafkaException:
-            pass  # an unknown group has committed nothing
         return [PartitionLag(p, end_by_part[p], committed[p]) for p in parts]
 
     def delete_prefix(self, timeout: float = 30.0) -> None:
