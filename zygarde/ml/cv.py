@@ -78,7 +78,7 @@ def split_holdout(frame: pd.DataFrame, dataset: DatasetSpec, task: str,
     return train, holdout
 
 
-_splits: dict[tuple[int, str, float, str, int], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+_splits: dict[tuple[int, str, float, str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}  # -> (frame, train)
 
 
 def train_part(frame: pd.DataFrame, dataset: DatasetSpec, task: str, seed: int) -> pd.DataFrame:
@@ -88,10 +88,10 @@ def train_part(frame: pd.DataFrame, dataset: DatasetSpec, task: str, seed: int) 
     hit = _splits.get(key)
     if hit is not None and hit[0] is frame:
         return hit[1]
-    train, holdout = split_holdout(frame, dataset, task, seed)
+    train, _ = split_holdout(frame, dataset, task, seed)
     if len(_splits) >= 8:
         _splits.pop(next(iter(_splits)))
-    _splits[key] = (frame, train, holdout)
+    _splits[key] = (frame, train)
     return train
 
 

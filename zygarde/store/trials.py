@@ -28,6 +28,11 @@ DONE = ("completed", "failed")
 FINISHED = "finished"  # stop_reason of a trial already closed: nothing to run, nothing to report
 
 
+def _running(worker: str) -> dict[str, Any]:
+    """The fields a heartbeat sets: running on ``worker``, lease renewed now."""
+    return {"status": "running", "worker": worker, "heartbeat_at": now()}
+
+
 class TrialRepository:
     def __init__(self, db: Database[dict]) -> None:
         self._c = db.trials
@@ -47,7 +52,7 @@ class TrialRepository:
                    fields: dict[str, Any]) -> dict[str, Any] | None:
         """Read by _id, check ``allowed``, write by _id (see the module's note on the single writer);
         returns the document as written, or None when it is missing or ``allowed`` refused it."""
-        doc = self._c.find_one({"_id": trial_id})
+        doc = self.get(trial_id)
         if doc is None or not allowed(doc):
             return None
         self._c.update_one({"_id": trial_id}, {"$set": fields})
@@ -56,14 +61,12 @@ class TrialRepository:
     def mark_running(self, trial_id: str, attempt: int, worker: str) -> bool:
         """A heartbeat of the current attempt: requested → running, and the lease renewed."""
         return self._update_if(
-            trial_id, lambda d: d.get("status") in OPEN and d.get("attempt") == attempt,
-            {"status": "running", "worker": worker, "heartbeat_at": now()},
+            trial_id, lambda d: d.get("status") in OPEN and d.get("attempt") == attempt, _running(worker),
         ) is not None
 
     def renew(self, trial_id: str, worker: str) -> None:
         """``mark_running`` for a trial the caller knows is open in this attempt (no read)."""
-        self._c.update_one({"_id": trial_id}, {"$set": {"status": "running", "worker": worker,
-                                                        "heartbeat_at": now()}})
+        self._c.update_one({"_id": trial_id}, {"$set": _running(worker)})
 
     def finish(self, trial_id: str, status: str, **fields: Any) -> dict[str, Any] | None:
         """Close an open trial; returns it when this call closed it, None if it was already closed."""
