@@ -87,6 +87,12 @@ def budget_spent(search: ev.SearchSpec, view: JobView, out_of_time: bool) -> str
     return None
 
 
+def initial_points(spaces: dict[str, Any], task: str) -> list[tuple[str, dict[str, Any]]]:
+    """Each algorithm's own defaults as a point of its space, in the job's order of algorithms."""
+    points = ((name, algorithms.default_params(name, space, task)) for name, space in spaces.items())
+    return [(name, params) for name, params in points if params is not None]
+
+
 def fair_limit(shares: dict[str, tuple[int, int]], job_id: str) -> int:
     """How many trials ``job_id`` may have in flight while ``shares`` (job -> (max_parallel,
     priority)) are active: the largest ``max_parallel`` is split by weight ``2 ** (priority / 2)``,
@@ -273,9 +279,12 @@ class Planner:
             spec = ev.JobSpec.model_validate(job["spec"])
             overrides = {a.name: a.space for a in spec.algorithms or [] if isinstance(a, ev.AlgorithmChoice)}
             spaces = {name: algorithms.space_for(name, overrides.get(name)) for name in job["algorithms"]}
+            options: dict[str, Any] = {"folds": spec.cv.folds}
+            if spec.search.defaults_first:
+                options["initial"] = initial_points(spaces, job["task"])
             strategy = make_strategy(spec.search.strategy, spaces, seed=spec.search.seed,
                                      max_trials=spec.search.max_trials,
-                                     greater_is_better=bool(job["greater_is_better"]), folds=spec.cv.folds)
+                                     greater_is_better=bool(job["greater_is_better"]), **options)
             stored = self.trials.for_job(job_id)
             open_ids = {d["_id"] for d in stored if d["status"] in OPEN}
             for d in stored:  # what this planner knows of its open trials from now on (see _mark_running)

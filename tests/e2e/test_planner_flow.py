@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.conftest import Services
 from tests.e2e.test_job_flow import AUTH, check_completed_job, small_spec, wait_status
+from zygarde.ml import algorithms
 from zygarde.store import connect
 
 pytestmark = pytest.mark.e2e
@@ -33,8 +34,15 @@ def post(svc: Services, spec: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("strategy", ["tpe", "asha"])
 def test_tpe_and_asha_jobs_complete(services: Services, strategy: str) -> None:
-    job_id = post(services, small_spec(strategy=strategy, max_trials=8, max_parallel=2))
+    spec = small_spec(strategy=strategy, max_trials=8, max_parallel=2)
+    job_id = post(services, spec)
     check_completed_job(services, job_id, 8)
+    # each algorithm's own defaults are tried first, in the job's order (search.defaults_first)
+    db = connect(services.settings.mongo_uri)
+    first = [(t["algorithm"], t["params"]) for t in db.trials.find({"job_id": job_id, "index": {"$lt": 3}})]
+    expected = [(name, algorithms.default_params(name, algorithms.space_for(name), "binary"))
+                for name in spec["algorithms"]]
+    assert sorted(first, key=lambda t: spec["algorithms"].index(t[0])) == expected
 
 
 def test_time_budget_holds(services: Services) -> None:

@@ -60,3 +60,16 @@ def test_every_bad_dimension_is_reported_at_once() -> None:
 
 def test_json_round_trip() -> None:
     assert sp.parse_space(sp.space_to_json(SPACE)) == SPACE
+
+
+@pytest.mark.parametrize(("dim", "value", "expected"), [
+    pytest.param(sp.FloatDim(1e-6, 10.0, log=True), 0.0, 1e-6, id="below-a-log-range"),
+    pytest.param(sp.FloatDim(0.0, 1.0), 0.25, 0.25, id="inside"),
+    pytest.param(sp.IntDim(50, 300), 1000, 300, id="above"),
+    pytest.param(sp.IntDim(1, 100, log=True), None, 10, id="missing-takes-the-geometric-centre"),
+    pytest.param(sp.FloatDim(0.0, 1.0), "scale", 0.5, id="a-string-for-a-number"),
+    pytest.param(sp.CategoricalDim(("sqrt", None)), None, None, id="a-choice"),
+    pytest.param(sp.CategoricalDim(("l1", "l2")), "none", "l1", id="not-a-choice-takes-the-first"),
+])
+def test_nearest_moves_a_value_into_the_dimension(dim: sp.Dimension, value: object, expected: object) -> None:
+    assert sp.nearest(dim, value) == expected

@@ -109,6 +109,26 @@ def sample(space: Space, rng: random.Random) -> dict[str, Any]:
     return params
 
 
+def center(dim: Dimension) -> Value:
+    """The middle of a dimension (geometric for a log scale), or its first choice."""
+    if isinstance(dim, CategoricalDim):
+        return dim.choices[0]
+    mid = math.sqrt(dim.low * dim.high) if dim.log else (dim.low + dim.high) / 2
+    return int(round(mid)) if isinstance(dim, IntDim) else float(mid)
+
+
+def nearest(dim: Dimension, value: Any) -> Value:
+    """The value of ``dim`` closest to ``value``: clamped into a numeric range, kept when it is one of
+    the choices; the dimension's :func:`center` when ``value`` does not fit it at all (None, a string
+    for a number, a choice it does not offer)."""
+    if isinstance(dim, CategoricalDim):
+        return value if value in dim.choices else center(dim)
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        return center(dim)
+    clamped = min(max(value, dim.low), dim.high)
+    return int(round(clamped)) if isinstance(dim, IntDim) else float(clamped)
+
+
 def grid(space: Space, points: int = 3) -> Iterator[dict[str, Any]]:
     """Every combination of ``points`` values per numeric dimension, conditionals respected."""
     names = [n for n, _ in ordered(space)]

@@ -1,6 +1,7 @@
 """Asynchronous successive halving (Li et al., 2018) with rungs over CV folds.
 
-Candidates come from an inner strategy (option ``sampler``: ``random``, the default, or ``tpe``).
+Candidates come from an inner strategy (option ``sampler``: ``tpe``, the default, as in BOHB and
+Optuna's TPE-with-Hyperband, or ``random``); a pruned trial teaches it the score it was pruned with.
 A trial reaching a rung goes on only if its score is in the top ``1/eta`` of the scores recorded at
 that rung so far; the first ``min_at_rung`` trials at a rung always go on (like the bootstrap count
 of Optuna's SuccessiveHalvingPruner), so the first arrivals are not judged against nothing.
@@ -33,7 +34,7 @@ class AshaStrategy(BaseStrategy):
         folds = int(self.options.pop("folds", 5))
         self.rungs = sorted(int(r) for r in self.options.pop("rungs", None) or default_rungs(folds, self.eta))
         self.min_at_rung = int(self.options.pop("min_at_rung", self.eta))
-        sampler = str(self.options.pop("sampler", "random"))
+        sampler = str(self.options.pop("sampler", "tpe"))
         from services.planner.strategies import make_strategy  # the registry imports this module
 
         self.inner = make_strategy(sampler, spaces, seed=self.seed, max_trials=self.max_trials,

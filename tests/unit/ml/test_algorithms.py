@@ -74,3 +74,30 @@ def test_space_override_replaces_the_default() -> None:
     assert algorithms.space_for("random_forest", None) == algorithms.get("random_forest").space
     with pytest.raises(SpecError, match="n_estimators"):
         algorithms.space_for("random_forest", {"n_estimators": {"int": [20, 10]}})
+
+
+@pytest.mark.parametrize("name, task", CASES)
+def test_default_params_are_a_point_of_the_space_and_build(name: str, task: str) -> None:
+    space = algorithms.space_for(name)
+    params = algorithms.default_params(name, space, task)
+    assert params is not None
+    assert set(params) == {n for n, dim in sp.ordered(space) if sp.active(dim, params)}
+    for pname, value in params.items():
+        dim = space[pname]
+        if isinstance(dim, sp.CategoricalDim):
+            assert value in dim.choices
+        else:
+            assert dim.low <= value <= dim.high, (pname, value)
+    algorithms.get(name).build(params, task, 0)
+
+
+def test_default_params_are_the_builders_defaults_where_the_space_allows() -> None:
+    hgb = algorithms.default_params("hist_gradient_boosting", algorithms.space_for("hist_gradient_boosting"),
+                                    "binary")
+    assert hgb is not None
+    # sklearn's own defaults, except l2_regularization 0, which a log range starts above
+    assert (hgb["learning_rate"], hgb["max_leaf_nodes"], hgb["min_samples_leaf"]) == (0.1, 31, 20)
+    assert hgb["l2_regularization"] == 1e-6
+    narrow = {"C": sp.FloatDim(1e-3, 1e-1, log=True)}
+    assert algorithms.default_params("logistic_regression", narrow, "binary") == {"C": 0.1}
+    assert algorithms.default_params("ridge", algorithms.space_for("ridge"), "binary") is None

@@ -67,3 +67,35 @@ def test_rebuild_restores_the_model_from_told_results() -> None:
     after.tell(12, TrialResult(-0.5))  # still running at the restart: reaches the study
     assert after.study.trials[12].state == STATES.COMPLETE
     assert [t.index for t in after.ask(5)] == [15, 16, 17, 18, 19]
+
+
+INITIAL = [("b", {"w": 0.5, "n": 10}), ("a", {"x": 1.0, "v": 1.0, "mode": "q", "z": 3})]
+
+
+def test_initial_points_are_asked_first_and_reach_the_study() -> None:
+    strategy = tpe(seed=4, max_trials=10, initial=INITIAL)
+    first = strategy.ask(3)
+    assert [(s.algorithm, s.params) for s in first[:2]] == INITIAL
+    assert first[2].index == 2
+    for spec in first:
+        strategy.tell(spec.index, TrialResult(objective(spec.algorithm, spec.params)))
+    assert [t.value for t in strategy.study.trials[:2]] == [objective(a, p) for a, p in INITIAL]
+
+
+def test_initial_points_outside_the_spaces_are_ignored() -> None:
+    strategy = tpe(max_trials=4, initial=[("gone", {"p": 1}), *INITIAL[:1]])
+    assert [(s.algorithm, s.params) for s in strategy.ask(1)] == INITIAL[:1]
+
+
+def test_a_restart_asks_only_the_initial_points_not_asked_before() -> None:
+    before = tpe(seed=3, max_trials=10, initial=INITIAL)
+    asked = before.ask(1)
+    after = tpe(seed=3, max_trials=10, initial=INITIAL)
+    after.rebuild(asked, {0: TrialResult(-3.0)}, {})
+    nxt = after.ask(2)
+    assert [t.index for t in nxt] == [1, 2]
+    assert (nxt[0].algorithm, nxt[0].params) == INITIAL[1]
+    assert (nxt[1].algorithm, nxt[1].params) not in INITIAL
+    done = tpe(seed=3, max_trials=10, initial=INITIAL)
+    done.rebuild([*asked, *nxt], {}, {})
+    assert all((s.algorithm, s.params) not in INITIAL for s in done.ask(3))

@@ -60,4 +60,28 @@ def space_for(name: str, override: Mapping[str, Any] | None = None) -> sp.Space:
     return dict(algorithm.space)
 
 
-__all__ = ["REGISTRY", "SPARK", "Algorithm", "default_algorithms", "engine_of", "get", "names", "space_for"]
+def default_params(name: str, space: sp.Space, task: str) -> dict[str, Any] | None:
+    """The builder's own defaults (what ``build({})`` makes) as a point of ``space``.
+
+    Each active dimension takes the unfitted estimator's value of the parameter with that name,
+    moved into the dimension (:func:`zygarde.ml.space.nearest`): a default outside the searched range
+    becomes its nearest bound, and a parameter the estimator does not have becomes the dimension's
+    centre. None for an algorithm whose estimator cannot be built here (the Spark catalog's).
+    """
+    algorithm = get(name)
+    if name in SPARK or task not in algorithm.tasks:
+        return None
+    try:
+        built = algorithm.build({}, task, 0)
+        given = built.get_params(deep=False) if hasattr(built, "get_params") else {}
+    except (ImportError, RuntimeError, TypeError, ValueError):
+        return None
+    params: dict[str, Any] = {}
+    for pname, dim in sp.ordered(space):
+        if sp.active(dim, params):
+            params[pname] = sp.nearest(dim, given.get(pname))
+    return params
+
+
+__all__ = ["REGISTRY", "SPARK", "Algorithm", "default_algorithms", "default_params", "engine_of", "get", "names",
+           "space_for"]
