@@ -208,8 +208,9 @@ def run_halving(problem: Problem, seed: int, max_trials: int, workdir: Path) -> 
 
 
 def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> RunResult:
-    """``study.optimize(objective, n_trials=max_trials, n_jobs=2)`` with the sampler Zygarde's ``tpe``
-    builds (multivariate, grouped, constant liar, 10 random start-up trials); each trial is
+    """``study.optimize(objective, n_trials=max_trials, n_jobs=2)`` with TPE set up for a conditional
+    space (multivariate, grouped, constant liar) and Optuna's 10 random start-up trials (Zygarde's
+    ``tpe`` adds the algorithms' defaults first and fewer start-up trials); each trial is
     ``cv.run_cv`` (the trainers' own function) on the fixed folds; the winner is refitted after."""
     import optuna
 

@@ -311,10 +311,13 @@ def report(runs: dict[tuple[str, str], list[RunResult]], elapsed_s: float) -> li
         "",
         "Same for every method: the holdout split (20 %, the job seed), the algorithms and parameter ranges "
         "(Zygarde's catalog spaces, converted to scipy distributions and Optuna suggestions), the pipelines "
-        "(`zygarde.ml.pipeline.build_pipeline`) and the metric code. Optuna uses the sampler Zygarde's `tpe` "
-        "builds (multivariate, grouped TPE, constant liar, 10 start-up trials). Baselines cross-validate every "
-        "candidate on the same folds (the job seed); a Zygarde trainer shuffles the folds with each trial's "
-        "own seed, so its CV scores carry a little fold noise that the baselines' do not.",
+        "(`zygarde.ml.pipeline.build_pipeline`) and the metric code. Optuna runs TPE as its user would set it "
+        "up for this conditional space (multivariate, grouped, constant liar) with Optuna's 10 random start-up "
+        "trials; Zygarde's `tpe` and `asha` (TPE candidates, pruned at the first fold) first try each "
+        "algorithm's own defaults (`search.defaults_first`), then 5 start-up trials for 30 "
+        "(`min(10, max(4, max_trials // 6))`). Every method cross-validates every candidate on the same folds "
+        "(the job seed); a Zygarde trial seeds its estimator with the trial's own seed (the baselines with the "
+        "job seed), which moves gradient boosting's early-stopping split a little.",
         "",
         "*time to RS best*: wall time from the start (Zygarde: just before `POST /jobs`) until the method's "
         "best-so-far CV score first reached RandomizedSearchCV's best CV score of the same seed; *÷ RS total*: "

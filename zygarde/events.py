@@ -67,7 +67,7 @@ class SearchSpec(_Spec):
                                  "in a row without a better score")
     cost_budget: float | None = Field(None, gt=0, description="instance-seconds the job's trials may occupy "
                                       "trainers; queued and running trials stop once it is spent")
-    defaults_first: bool = Field(True, description="tpe and asha first try each algorithm's own default "
+    defaults_first: bool = Field(True, description="random, tpe and asha first try each algorithm's own default "
                                  "configuration (moved into its space), then search from what they scored")
     trial_timeout_s: float | None = Field(None, gt=0, le=24 * 3600, description="a trial running longer fails")
     trial_memory_mb: int | None = Field(None, ge=64, description="address-space limit of a trial's process")

@@ -1,4 +1,5 @@
-"""Random search: proposal ``i`` depends only on (seed, i), so a restart continues the same sequence."""
+"""Random search: proposal ``i`` depends only on (seed, i) and the initial points, so a restart continues
+the same sequence."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from zygarde.ml import space as sp
 
 
 class RandomStrategy(IndexedStrategy):
-    """The algorithm uniformly, then its parameters from their own distributions."""
+    """The algorithm uniformly, then its parameters from their own distributions; option ``initial``:
+    ``(algorithm, params)`` points proposed first, in order (the planner passes the algorithms' defaults)."""
 
     def propose(self, index: int) -> TrialSpec | None:
+        initial = [(a, p) for a, p in self.options.get("initial") or () if a in self.spaces]
+        if index < len(initial):
+            algorithm, params = initial[index]
+            return TrialSpec(index, algorithm, dict(params))
         # A string seed is hashed with SHA-512, the same in every process (unlike hash()).
         rng = _random.Random(f"{self.seed}:{index}")
         algorithm = rng.choice(sorted(self.spaces))

@@ -29,3 +29,13 @@ def test_rebuild_continues_the_same_sequence() -> None:
 def test_algorithms_are_chosen_uniformly() -> None:
     counts = collections.Counter(t.algorithm for t in make("random", seed=1, max_trials=2000).ask(2000))
     assert abs(counts["a"] - counts["b"]) < 200  # 2000 fair coin flips: sd ~45
+
+
+def test_initial_points_come_first_then_the_same_random_sequence() -> None:
+    initial = [("b", {"w": 0.5, "n": 10}), ("gone", {"p": 1}), ("a", {"x": 1.0, "v": 1.0, "mode": "p"})]
+    plain = make("random", seed=5, max_trials=6).ask(6)
+    started = make("random", seed=5, max_trials=6, initial=initial).ask(6)
+    assert [(s.algorithm, s.params) for s in started[:2]] == [initial[0], initial[2]]
+    assert [s.index for s in started] == list(range(6))
+    # after the initial points, proposal i is the plain sequence's proposal i (a pure function of i)
+    assert [(s.algorithm, s.params) for s in started[2:]] == [(s.algorithm, s.params) for s in plain[2:]]
