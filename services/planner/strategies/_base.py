@@ -41,6 +41,9 @@ class BaseStrategy(ABC):
         self.max_trials = max_trials
         self.greater_is_better = greater_is_better
         self.options = options
+        # option ``initial``: (algorithm, params) points to ask first, in order, where the strategy
+        # honours it (random, tpe); the planner passes each algorithm's defaults. Unknown algorithms drop.
+        self.initial = [(a, dict(p)) for a, p in options.get("initial") or () if a in spaces]
         self.asked: dict[int, TrialSpec] = {}
         self.told: dict[int, TrialResult] = {}
 

@@ -14,9 +14,8 @@ class RandomStrategy(IndexedStrategy):
     ``(algorithm, params)`` points proposed first, in order (the planner passes the algorithms' defaults)."""
 
     def propose(self, index: int) -> TrialSpec | None:
-        initial = [(a, p) for a, p in self.options.get("initial") or () if a in self.spaces]
-        if index < len(initial):
-            algorithm, params = initial[index]
+        if index < len(self.initial):
+            algorithm, params = self.initial[index]
             return TrialSpec(index, algorithm, dict(params))
         # A string seed is hashed with SHA-512, the same in every process (unlike hash()).
         rng = _random.Random(f"{self.seed}:{index}")

@@ -68,7 +68,6 @@ class TpeStrategy(BaseStrategy):
         self.study = optuna.create_study(direction="maximize" if self.greater_is_better else "minimize",
                                          sampler=sampler)
         self._numbers: dict[int, int] = {}  # our trial index -> Optuna's trial number, until told
-        self.initial = [(a, dict(p)) for a, p in self.options.get("initial") or () if a in self.spaces]
         self._enqueued = False
 
     def _enqueue_initial(self) -> None:
