@@ -14,12 +14,7 @@ from zygarde.ml import space as sp
 
 def _clamped(space: sp.Space, params: dict[str, Any]) -> dict[str, Any]:
     """Keep log-scale grid ends inside their bounds (exp(log(100)) is 100.00000000000004)."""
-    out = dict(params)
-    for name, value in params.items():
-        dim = space[name]
-        if not isinstance(dim, sp.CategoricalDim):
-            out[name] = type(value)(min(max(value, dim.low), dim.high))
-    return out
+    return {name: sp.nearest(space[name], value) for name, value in params.items()}
 
 
 def round_robin(spaces: dict[str, sp.Space], points: int) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -46,6 +46,11 @@ def suggest(trial: optuna.Trial, name: str, dim: sp.Dimension) -> Any:
     return trial.suggest_categorical(name, list(dim.choices))
 
 
+def study_params(algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
+    """One of our trials as the study's flat parameters: the algorithm, then its own prefixed."""
+    return {ALGORITHM: algorithm, **{f"{algorithm}__{k}": v for k, v in params.items()}}
+
+
 def startup_trials(max_trials: int) -> int:
     """Optuna's 10 start-up trials, fewer for a small budget (a third of 30 trials spent on random
     draws left TPE too little time to reach RandomizedSearchCV's best): 5 for 30, 10 from 60 on."""
@@ -76,8 +81,7 @@ class TpeStrategy(BaseStrategy):
             return
         self._enqueued = True
         for algorithm, params in self.initial[self.next_index:]:
-            prefixed = {f"{algorithm}__{k}": v for k, v in params.items()}
-            self.study.enqueue_trial({ALGORITHM: algorithm, **prefixed}, skip_if_exists=False)
+            self.study.enqueue_trial(study_params(algorithm, params), skip_if_exists=False)
 
     def _distributions(self, algorithm: str, params: dict[str, Any]) -> dict[str, BaseDistribution]:
         dists: dict[str, BaseDistribution] = {ALGORITHM: CategoricalDistribution(sorted(self.spaces))}
@@ -126,8 +130,7 @@ class TpeStrategy(BaseStrategy):
             score = None if result is None else _value(result)
             state = TrialState.RUNNING if result is None else (
                 TrialState.FAIL if score is None else TrialState.COMPLETE)
-            prefixed = {f"{spec.algorithm}__{k}": v for k, v in spec.params.items()}
-            params = {ALGORITHM: spec.algorithm, **prefixed}
+            params = study_params(spec.algorithm, spec.params)
             try:
                 dists = self._distributions(spec.algorithm, spec.params)
                 self.study.add_trial(optuna.trial.create_trial(
