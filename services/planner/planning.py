@@ -47,6 +47,11 @@ def trial_id(job_id: str, index: int) -> str:
     return f"{job_id}-{index:05d}"
 
 
+def trial_index(tid: str) -> int:
+    """The index a :func:`trial_id` was made from (ValueError for an id it did not make)."""
+    return int(tid.rsplit("-", 1)[-1])
+
+
 def trial_seed(job_seed: int, index: int) -> int:
     digest = hashlib.sha256(f"{job_seed}:{index}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
@@ -117,6 +122,8 @@ class Planner:
         self.clock = clock
         self._strategies: dict[str, BaseStrategy] = {}
         self._views: dict[str, JobView] = {}
+        self._jobs: dict[str, dict[str, Any]] = {}  # active job -> its document, while its search goes on
+        self._specs: dict[str, ev.JobSpec] = {}  # active job -> its parsed spec
         self._last_beat: dict[str, float] = {}
         self._shares: dict[str, tuple[int, int]] = {}  # active job -> (max_parallel, priority)
         self._deadlines: dict[str, float] = {}  # active job -> its time budget's end (clock seconds)
@@ -172,7 +179,8 @@ class Planner:
             self.jobs.create(event.job_id, doc)
         else:
             self.jobs.transition(event.job_id, "running", ("queued",), **doc)
-        job = self.jobs.get(event.job_id)
+        self._forget_job(event.job_id)
+        job = self._job(event.job_id)
         assert job is not None
         self._publish_accepted(job)
         self.fill(event.job_id)
@@ -200,6 +208,7 @@ class Planner:
                                              event_id=stable_event_id(job["_id"], "accepted")))
         self.producer.flush()
         self.jobs.update(job["_id"], accepted_published=True)
+        job["accepted_published"] = True
 
     def on_cancel(self, event: ev.JobCancelRequested) -> None:
         if not self.jobs.transition(event.job_id, "cancelled", ACTIVE, finished_at=ev.now(),
@@ -210,6 +219,7 @@ class Planner:
             self._forget(tid)
         self._strategies.pop(event.job_id, None)
         self._views.pop(event.job_id, None)
+        self._forget_job(event.job_id)
         self._release(event.job_id)
         self.producer.publish(ev.JobCancelled(job_id=event.job_id, reason=event.reason,
                                               event_id=stable_event_id(event.job_id, "cancelled")))
@@ -226,7 +236,7 @@ class Planner:
         if event.heartbeat or event.score_so_far is None or not self._wants_reports(event.job_id):
             return
         doc = self.trials.record_report(event.trial_id, event.fold, event.score_so_far)
-        job = self.jobs.get(event.job_id)
+        job = self._job(event.job_id)
         if doc is None or job is None or job.get("status") not in ACTIVE:
             return
         if self.strategy(job).report(int(doc["index"]), event.fold, event.score_so_far):
@@ -247,10 +257,17 @@ class Planner:
             fields.update(score=event.cv_mean, seconds=event.cv_seconds)
         else:
             fields.update(reason=event.reason, seconds=event.seconds)
-        closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
+        status = "completed" if completed else "failed"
+        if event.trial_id in self._attempts:  # requested by this planner and not closed since: open
+            self.trials.close(event.trial_id, status, **fields)
+            index = trial_index(event.trial_id)
+        else:
+            closed = self.trials.finish(event.trial_id, status, **fields)
+            if closed is None:
+                self._forget(event.trial_id)
+                return  # a duplicate or a late attempt: already counted
+            index = int(closed["index"])
         self._forget(event.trial_id)
-        if closed is None:
-            return  # a duplicate or a late attempt: already counted
         view = self._views.get(event.job_id)
         if view is not None:
             view.open.discard(event.trial_id)
@@ -258,7 +275,7 @@ class Planner:
         PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
         strategy = self._strategies.get(event.job_id)
         if strategy is not None:
-            strategy.tell(int(closed["index"]), TrialResult(fields.get("score")))
+            strategy.tell(index, TrialResult(fields.get("score")))
         self.fill(event.job_id)
 
     def _forget(self, tid: str) -> None:
@@ -272,11 +289,36 @@ class Planner:
         strategy = self._strategies.get(job_id)
         return strategy is None or type(strategy).report is not BaseStrategy.report
 
+    def _job(self, job_id: str) -> dict[str, Any] | None:
+        """The job's document, read from MongoDB once and then kept while its search goes on: until the
+        search finishes, every change to a running job is this planner's own (cancel, the deadline, the
+        search's end), so the hot path (``fill`` after each result) reads no collection. ``tick`` replaces
+        the copy with a fresh read."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            job = self.jobs.get(job_id)
+            if job is not None and job.get("status") == "running" and not job.get("search_finished"):
+                self._jobs[job_id] = job
+        return job
+
+    def _spec(self, job: dict[str, Any]) -> ev.JobSpec:
+        """The job's parsed spec, validated once per job (not once per trial)."""
+        spec = self._specs.get(job["_id"])
+        if spec is None:
+            spec = ev.JobSpec.model_validate(job["spec"])
+            if job["_id"] in self._jobs:
+                self._specs[job["_id"]] = spec
+        return spec
+
+    def _forget_job(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)
+        self._specs.pop(job_id, None)
+
     def strategy(self, job: dict[str, Any]) -> BaseStrategy:
         """The job's strategy, rebuilt from the stored trials the first time it is needed."""
         job_id = job["_id"]
         if job_id not in self._strategies:
-            spec = ev.JobSpec.model_validate(job["spec"])
+            spec = self._spec(job)
             overrides = {a.name: a.space for a in spec.algorithms or [] if isinstance(a, ev.AlgorithmChoice)}
             spaces = {name: algorithms.space_for(name, overrides.get(name)) for name in job["algorithms"]}
             options: dict[str, Any] = {"folds": spec.cv.folds}
@@ -306,11 +348,11 @@ class Planner:
 
     def fill(self, job_id: str) -> None:
         """Request trials until ``max_parallel`` are in flight or the search is over."""
-        job = self.jobs.get(job_id)
+        job = self._job(job_id)
         if job is None or job.get("status") not in ACTIVE or job.get("search_finished"):
             self._shares.pop(job_id, None)  # nothing more to request: it holds no share
             return
-        spec = ev.JobSpec.model_validate(job["spec"])
+        spec = self._spec(job)
         self._shares[job_id] = (spec.search.max_parallel, spec.priority)
         fresh = job_id not in self._strategies
         strategy = self.strategy(job)
@@ -341,11 +383,14 @@ class Planner:
 
     def _request(self, job: dict[str, Any], spec: ev.JobSpec, trial: TrialSpec) -> None:
         tid = trial_id(job["_id"], trial.index)
-        if self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params):
+        added = self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params)
+        if added:
             view = self._views[job["_id"]]
             view.total += 1
             view.open.add(tid)
         self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params)
+        if not added:
+            self._attempts.pop(tid, None)  # stored before: whether it is still open is read, not assumed
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
                        params: dict[str, Any], attempt: int = 1) -> None:
@@ -398,6 +443,8 @@ class Planner:
                                                    event_id=stable_event_id(job["_id"], "search-finished")))
         self.producer.flush()
         self.jobs.update(job["_id"], search_finished=True, trials_total=total, search_ended_reason=reason)
+        job["search_finished"] = True
+        self._forget_job(job["_id"])
         self._release(job["_id"])
 
     # ------------------------------------------------------------------ periodic
@@ -413,7 +460,12 @@ class Planner:
     def tick(self) -> None:
         """Between messages: lost trials are handed out again; jobs past their deadline stop."""
         self.recover_lost_trials()
-        for job in self.jobs.active():
+        active = self.jobs.active()
+        for job_id in set(self._jobs) - {job["_id"] for job in active}:
+            self._forget_job(job_id)  # ended elsewhere: read it again if it is ever needed
+        for job in active:
+            if job["_id"] in self._jobs:
+                self._jobs[job["_id"]] = job  # a fresh read of the truth replaces this planner's copy
             if job.get("status") == "running" and job.get("deadline") and self.clock() >= job["deadline"]:
                 self.fill(job["_id"])
         self._refresh_gauges()
@@ -442,7 +494,7 @@ class Planner:
             docs.update({d["_id"]: d for d in self.trials.stale_running(before)})
         for doc in docs.values():
             attempt = int(doc.get("attempt", 1))
-            job = self.jobs.get(doc["job_id"])
+            job = self._job(doc["job_id"])
             if job is None or job.get("status") not in ACTIVE:
                 self._forget(doc["_id"])
                 continue
@@ -451,7 +503,7 @@ class Planner:
                 if self.trials.requeue(doc["_id"], attempt + 1):
                     log.warning("trial lost, requesting attempt %d", attempt + 1,
                                 extra={"job_id": doc["job_id"], "trial_id": doc["_id"]})
-                    spec = ev.JobSpec.model_validate(job["spec"])
+                    spec = self._spec(job)
                     self._publish_trial(job, spec, doc["_id"], doc["index"], doc["algorithm"], doc["params"],
                                         attempt + 1)
             else:
