@@ -235,12 +235,16 @@ class Planner:
             self._mark_running(event)
         if event.heartbeat or event.score_so_far is None or not self._wants_reports(event.job_id):
             return
-        doc = self.trials.record_report(event.trial_id, event.fold, event.score_so_far)
         job = self._job(event.job_id)
-        if doc is None or job is None or job.get("status") not in ACTIVE:
+        suffix = event.trial_id.removeprefix(f"{event.job_id}-")  # the index, in an id of ours
+        if job is None or job.get("status") not in ACTIVE or not suffix.isdigit():
             return
-        if self.strategy(job).report(int(doc["index"]), event.fold, event.score_so_far):
-            self.trials.request_stop(event.trial_id, "pruned")
+        strategy = self.strategy(job)
+        index = int(suffix)
+        # Judged first, then the report and its verdict stored in one write: the trainer waits for this
+        # fold's report to appear (``TrialRepository.verdict``) and so never reads one without the other.
+        prune = index in strategy.asked and strategy.report(index, event.fold, event.score_so_far)
+        self.trials.record_report(event.trial_id, event.fold, event.score_so_far, "pruned" if prune else None)
 
     def _mark_running(self, event: ev.TrialStarted | ev.TrialProgressed) -> None:
         """Renew the lease of the current attempt; a trial this planner requested in this very attempt

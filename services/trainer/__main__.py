@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 
 from confluent_kafka import TopicPartition
 from pydantic_settings import SettingsConfigDict
@@ -19,6 +20,7 @@ from zygarde.settings import Settings
 from zygarde.store import TrialRepository, WorkerRepository, connect
 
 log = logging.getLogger("zygarde.trainer")
+VERDICT_POLL_S = 0.005
 
 
 class TrainerSettings(Settings):
@@ -28,6 +30,9 @@ class TrainerSettings(Settings):
     worker_id: str = ""
     max_poll_interval_s: int = 1800
     heartbeat_s: float = 5.0
+    # how long a trial whose folds the planner judges (ASHA) waits for the verdict on a fold before
+    # going on without it (the planner answers in milliseconds; this covers a planner restart)
+    verdict_wait_s: float = 0.5
 
 
 def main() -> None:
@@ -52,9 +57,26 @@ def main() -> None:
                         extra={"job_id": trial.job_id, "trial_id": trial.trial_id})
             return None
 
+    def await_verdict(trial: ev.TrialRequested, fold: int) -> str | None:
+        """Poll the trial (one read by _id every few ms) until the planner stored its verdict on ``fold``
+        (the fold's report and a stop, if any, come in one write), for at most ``verdict_wait_s``.
+        Without it a pruned trial ran one more fold: the check right after a fold came before the
+        planner had even read the fold's report. Advice, as ``should_stop``."""
+        deadline = time.monotonic() + own.verdict_wait_s
+        try:
+            while True:
+                judged, reason = trials.verdict(trial.trial_id, fold)
+                if judged or reason is not None or time.monotonic() >= deadline:
+                    return reason
+                time.sleep(VERDICT_POLL_S)
+        except PyMongoError as exc:
+            log.warning("verdict unavailable, going on: %s", type(exc).__name__,
+                        extra={"job_id": trial.job_id, "trial_id": trial.trial_id})
+            return None
+
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
     trainer = Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s,
-                      known_trial=trials.exists)
+                      known_trial=trials.exists, await_verdict=await_verdict)
     workers = WorkerRepository(db)
 
     def record_assignment(partitions: list[TopicPartition]) -> None:

@@ -27,6 +27,7 @@ from zygarde.store.trials import FINISHED
 log = logging.getLogger(__name__)
 
 StopCheck = Callable[[ev.TrialRequested], str | None]
+VerdictWait = Callable[[ev.TrialRequested, int], str | None]
 
 
 PROGRESS_S = 1.0  # fold progress nobody judges is published at most this often (see report_folds)
@@ -61,6 +62,8 @@ class Trainer:
     producer: EventProducer
     worker: str
     should_stop: StopCheck = lambda trial: None  # noqa: E731 - a reason to stop, or None
+    # where the planner judges every fold (``report_folds``, ASHA): its verdict on a fold, waited for
+    await_verdict: VerdictWait = lambda trial, fold: None  # noqa: E731
     heartbeat_s: float = 5.0
     known_trial: Callable[[str], bool] = lambda trial_id: True  # noqa: E731 - did the planner request it?
 
@@ -102,7 +105,11 @@ class Trainer:
                         self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
                     if fold == folds:
                         return  # nothing left to stop
-                    stop = self.should_stop(trial)
+                    if trial.report_folds:  # the planner judges this fold now: its verdict before the next
+                        self.producer.flush()
+                        stop = self.await_verdict(trial, fold)
+                    else:
+                        stop = self.should_stop(trial)
                     if stop is not None:
                         raise TrialStopped(stop)
 

@@ -43,6 +43,9 @@ def test_tpe_and_asha_jobs_complete(services: Services, strategy: str) -> None:
     expected = [(name, algorithms.default_params(name, algorithms.space_for(name), "binary"))
                 for name in spec["algorithms"]]
     assert sorted(first, key=lambda t: spec["algorithms"].index(t[0])) == expected
+    # a pruned trial stops at the rung it was judged at (fold 1), not one fold later
+    pruned = [t for t in db.trials.find({"job_id": job_id}) if t.get("reason") == "pruned"]
+    assert all([r["fold"] for r in t.get("reports", [])] == [1] for t in pruned), pruned
 
 
 def test_time_budget_holds(services: Services) -> None:

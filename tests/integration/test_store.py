@@ -67,6 +67,23 @@ def test_trial_lifecycle_conditions_hold(test_settings: Settings) -> None:
     db.client.drop_database(db.name)
 
 
+def test_a_fold_report_and_its_verdict_are_one_write(test_settings: Settings) -> None:
+    db = connect(test_settings.mongo_uri)
+    ensure_indexes(db)
+    trials = TrialRepository(db)
+    assert trials.add("j3-t0", "j3", 0, "rf", {})
+    assert trials.verdict("j3-t0", 1) == (False, None), "not judged yet"
+    assert trials.record_report("j3-t0", 1, 0.5)
+    assert trials.verdict("j3-t0", 1) == (True, None), "judged: go on"
+    assert trials.record_report("j3-t0", 2, 0.4, "pruned")
+    assert trials.verdict("j3-t0", 2) == (True, "pruned")
+    assert trials.record_report("j3-t0", 2, 0.4, "pruned"), "a re-delivered report changes nothing"
+    assert [r["fold"] for r in db.trials.find_one({"_id": "j3-t0"})["reports"]] == [1, 2]
+    assert not trials.record_report("missing", 1, 0.1)
+    assert trials.verdict("missing", 1) == (False, None)
+    db.client.drop_database(db.name)
+
+
 def test_document_survives_kill9_of_the_server(test_settings: Settings) -> None:
     base = Settings()
     mongo = components.MongoComponent(base)

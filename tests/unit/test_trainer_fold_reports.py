@@ -1,5 +1,6 @@
-"""A trainer publishes every fold's score only when the planner judges them (``report_folds``), and
-says nothing of a trial that another attempt already finished."""
+"""A trainer publishes every fold's score only when the planner judges them (``report_folds``) and then
+waits for the verdict on each fold before the next; it says nothing of a trial that another attempt
+already finished."""
 
 from __future__ import annotations
 
@@ -54,5 +55,23 @@ def test_a_trial_finished_elsewhere_mid_run_stops_silently() -> None:
     producer = RecordingProducer()
     checks = iter([None, FINISHED])  # before the start, then after the first fold
     Trainer(Settings(), producer, "w1", should_stop=lambda trial: next(checks)).run_trial(  # type: ignore[arg-type]
-        request(True, 0.0))
-    assert [type(e).__name__ for e in producer.events] == ["TrialStarted", "TrialProgressed"]
+        request(False, 0.0))
+    assert [type(e).__name__ for e in producer.events] == ["TrialStarted"]
+
+
+def test_a_judged_fold_waits_for_the_verdict_and_a_prune_stops_the_trial_there() -> None:
+    producer = RecordingProducer()
+    waits: list[tuple[int, int, int]] = []  # (fold, reports published, flushes) when the wait began
+
+    def verdict(trial: ev.TrialRequested, fold: int) -> str | None:
+        reports = sum(isinstance(e, ev.TrialProgressed) for e in producer.events)
+        waits.append((fold, reports, producer.flushed))
+        return "pruned" if fold == 2 else None
+
+    Trainer(Settings(), producer, "w1", should_stop=lambda trial: None,  # type: ignore[arg-type]
+            await_verdict=verdict).run_trial(request(True, 0.0))
+    assert [type(e).__name__ for e in producer.events] == [
+        "TrialStarted", "TrialProgressed", "TrialProgressed", "TrialFailed"], "no third fold after the prune"
+    assert producer.events[-1].reason == "pruned"  # type: ignore[attr-defined]
+    assert [(fold, reports) for fold, reports, _ in waits] == [(1, 1), (2, 2)], "each fold's report, then its wait"
+    assert 0 < waits[0][2] < waits[1][2], "the report was flushed before each wait"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -26,6 +26,18 @@ from zygarde.events import now
 OPEN = ("requested", "running")
 DONE = ("completed", "failed")
 FINISHED = "finished"  # stop_reason of a trial already closed: nothing to run, nothing to report
+
+
+def _stop_reason(doc: dict[str, Any] | None) -> str | None:
+    if doc is None:
+        return None
+    if doc.get("stop"):
+        return str(doc["stop"])
+    if doc.get("status") == "failed" and doc.get("reason") == "cancelled":
+        return "cancelled"
+    if doc.get("status") in DONE:
+        return FINISHED
+    return None
 
 
 def _running(worker: str) -> dict[str, Any]:
@@ -91,13 +103,15 @@ class TrialRepository:
             {"status": "requested", "attempt": attempt, "published": False, "requeued_at": now()},
         ) is not None
 
-    def record_report(self, trial_id: str, fold: int, score: float) -> dict[str, Any] | None:
-        """Append a fold's running score (once per fold) so a restarted strategy can replay it."""
-        return self._c.find_one_and_update(
-            {"_id": trial_id},
-            {"$addToSet": {"reports": {"fold": fold, "score": score}}},  # FerretDB has no nested arrays
-            return_document=ReturnDocument.AFTER,
-        )
+    def record_report(self, trial_id: str, fold: int, score: float, stop: str | None = None) -> bool:
+        """Append a fold's running score (once per fold) so a restarted strategy can replay it, and with
+        it, in the same write, the verdict on it: ``stop`` (e.g. "pruned"), or None to go on. A trainer
+        waiting for the verdict (:meth:`verdict`) so never sees the report without the decision.
+        False when the trial is unknown."""
+        update: dict[str, Any] = {"$addToSet": {"reports": {"fold": fold, "score": score}}}  # no nested arrays
+        if stop is not None:
+            update["$set"] = {"stop": stop}
+        return self._c.update_one({"_id": trial_id}, update).matched_count > 0
 
     def request_stop(self, trial_id: str, reason: str) -> None:
         """Ask the trainer running (or about to run) this trial to stop at its next check."""
@@ -111,16 +125,14 @@ class TrialRepository:
     def stop_reason(self, trial_id: str) -> str | None:
         """Why a trial should stop at its next check: "pruned", "time_budget", "cancelled", FINISHED
         (another attempt or a re-delivered request already ended it) or None."""
-        doc = self._c.find_one({"_id": trial_id}, {"stop": 1, "status": 1, "reason": 1})
-        if doc is None:
-            return None
-        if doc.get("stop"):
-            return str(doc["stop"])
-        if doc.get("status") == "failed" and doc.get("reason") == "cancelled":
-            return "cancelled"
-        if doc.get("status") in DONE:
-            return FINISHED
-        return None
+        return _stop_reason(self._c.find_one({"_id": trial_id}, {"stop": 1, "status": 1, "reason": 1}))
+
+    def verdict(self, trial_id: str, fold: int) -> tuple[bool, str | None]:
+        """Whether the planner has judged ``fold`` (its report is stored), and why the trial should stop
+        (as :meth:`stop_reason`); one read by _id."""
+        doc = self._c.find_one({"_id": trial_id}, {"stop": 1, "status": 1, "reason": 1, "reports": 1})
+        judged = doc is not None and any(r.get("fold") == fold for r in doc.get("reports") or ())
+        return judged, _stop_reason(doc)
 
     def mark_published(self, trial_id: str) -> None:
         self._c.update_one({"_id": trial_id}, {"$set": {"published": True}})
