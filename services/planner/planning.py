@@ -47,11 +47,6 @@ def trial_id(job_id: str, index: int) -> str:
     return f"{job_id}-{index:05d}"
 
 
-def trial_index(tid: str) -> int:
-    """The index a :func:`trial_id` was made from (ValueError for an id it did not make)."""
-    return int(tid.rsplit("-", 1)[-1])
-
-
 def trial_seed(job_seed: int, index: int) -> int:
     digest = hashlib.sha256(f"{job_seed}:{index}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
@@ -261,17 +256,10 @@ class Planner:
             fields.update(score=event.cv_mean, seconds=event.cv_seconds)
         else:
             fields.update(reason=event.reason, seconds=event.seconds)
-        status = "completed" if completed else "failed"
-        if event.trial_id in self._attempts:  # requested by this planner and not closed since: open
-            self.trials.close(event.trial_id, status, **fields)
-            index = trial_index(event.trial_id)
-        else:
-            closed = self.trials.finish(event.trial_id, status, **fields)
-            if closed is None:
-                self._forget(event.trial_id)
-                return  # a duplicate or a late attempt: already counted
-            index = int(closed["index"])
+        closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
         self._forget(event.trial_id)
+        if closed is None:
+            return  # a duplicate or a late attempt: already counted
         view = self._views.get(event.job_id)
         if view is not None:
             view.open.discard(event.trial_id)
@@ -279,7 +267,7 @@ class Planner:
         PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
         strategy = self._strategies.get(event.job_id)
         if strategy is not None:
-            strategy.tell(index, TrialResult(fields.get("score")))
+            strategy.tell(int(closed["index"]), TrialResult(fields.get("score")))
         self.fill(event.job_id)
 
     def _forget(self, tid: str) -> None:

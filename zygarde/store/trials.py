@@ -85,10 +85,6 @@ class TrialRepository:
         return self._update_if(trial_id, lambda d: d.get("status") in OPEN,
                                {"status": status, "finished_at": now(), **fields})
 
-    def close(self, trial_id: str, status: str, **fields: Any) -> None:
-        """``finish`` for a trial the caller knows is open (no read)."""
-        self._c.update_one({"_id": trial_id}, {"$set": {"status": status, "finished_at": now(), **fields}})
-
     def get(self, trial_id: str) -> dict[str, Any] | None:
         return self._c.find_one({"_id": trial_id})
 
