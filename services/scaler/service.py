@@ -48,6 +48,7 @@ class ScalerSettings(Settings):
     stabilization_window_s: float = _DEFAULTS.stabilization_window_s
     scale_up_max_step: int = _DEFAULTS.scale_up_max_step
     drain_timeout_s: float = 60.0
+    in_flight_every_s: float = Field(15.0, gt=0, description="how often the in-flight gauge counts running trials")
     max_failed_steps: int = Field(30, ge=1, description="consecutive failed steps before the scaler exits")
 
 
@@ -106,7 +107,8 @@ def run() -> None:
         options = {"env": shared.child_env(), "targets_file": shared.home / "prometheus" / "etc" / "targets" /
                    "trainers.json", "drain_timeout_s": own.drain_timeout_s, "log_dir": shared.home / "logs"}
     backend = make_backend(own.backend, **options)
-    scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, db, shared.consumer_group("trainers")))
+    in_flight = lag.InFlight(db, own.in_flight_every_s)
+    scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, shared.consumer_group("trainers"), in_flight))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
