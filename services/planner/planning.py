@@ -375,14 +375,11 @@ class Planner:
 
     def _request(self, job: dict[str, Any], spec: ev.JobSpec, trial: TrialSpec) -> None:
         tid = trial_id(job["_id"], trial.index)
-        added = self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params)
-        if added:
+        if self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params):
             view = self._views[job["_id"]]
             view.total += 1
             view.open.add(tid)
         self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params)
-        if not added:
-            self._attempts.pop(tid, None)  # stored before: whether it is still open is read, not assumed
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
                        params: dict[str, Any], attempt: int = 1) -> None:
