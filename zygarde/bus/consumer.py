@@ -9,6 +9,7 @@ is dead-lettered with its source topic, partition, offset and error, and the con
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import signal
 import threading
@@ -40,6 +41,22 @@ Handler = Callable[[Event, MessageMeta], None]
 DeadLetterHook = Callable[[bytes, MessageMeta, str], None]  # (raw value, where, why), after the DLQ write
 AssignmentHook = Callable[[list[TopicPartition]], None]  # the whole assignment after each rebalance
 
+STUCK_S = 30.0  # out of a steady group membership, nothing asked of the coordinator: made again (``stuck``)
+STATS_MS = 5000  # how often librdkafka reports the group's state (served by poll, on the loop's thread)
+
+
+def stuck(join_state: str | None, since: float | None, now: float, stuck_s: float = STUCK_S) -> bool:
+    """Whether a consumer has been outside a steady group membership, with no request in flight to
+    its group coordinator, for ``stuck_s`` seconds.
+
+    After a broker restart librdkafka can leave its JoinGroup request queued to a coordinator
+    connection that never sends it ("GroupCoordinator: Timed out 0 in-flight, 0 retry-queued,
+    1 out-queue" once a minute) and never rejoin: the service then consumes nothing, for good. A
+    rebalance that waits for a busy member (a trainer deep in a trial) has its JoinGroup in flight,
+    and a member with no partitions is steady: neither is taken for stuck. ``since``: when this
+    consumer was last seen steady or waiting on the coordinator (see ``EventConsumer._on_stats``)."""
+    return stuck_s > 0 and join_state not in (None, "steady") and since is not None and now - since >= stuck_s
+
 
 class EventConsumer:
     """Subscribes a consumer group to logical topics and feeds decoded events to a handler."""
@@ -61,17 +78,55 @@ class EventConsumer:
             "fetch.wait.max.ms": 10,
             "partition.assignment.strategy": "cooperative-sticky",
             "client.id": f"zygarde-{service}",
+            "statistics.interval.ms": STATS_MS,
+            "stats_cb": self._on_stats,
         }
         conf.update(extra or {})
+        self._conf = conf
         self._specs = {t.physical(prefix): t for t in subscribe}
+        self._join_state: str | None = None
+        self._unsteady_since: float | None = None
         self._consumer = Consumer(conf)
         self._dlq = dlq
         self._on_dead_letter = on_dead_letter
         self._service = service
         self.stop_event = threading.Event()
         self._on_assignment = on_assignment
+        self._subscribe()
+
+    def _subscribe(self) -> None:
         self._consumer.subscribe(list(self._specs), on_assign=self._assigned, on_revoke=self._revoked,
                                  on_lost=self._revoked)
+
+    def _on_stats(self, raw: str) -> None:
+        """librdkafka's statistics: the group's join state, and since when it is unsteady with nothing
+        in flight to the coordinator (a request out means a rebalance is waiting on the others)."""
+        try:
+            stats = json.loads(raw)
+            state = stats.get("cgrp", {}).get("join_state")
+            asking = int((stats.get("brokers", {}).get("GroupCoordinator") or {}).get("waitresp_cnt", 0)) > 0
+        except (ValueError, AttributeError, TypeError):
+            return
+        if state == "steady" or asking:
+            self._unsteady_since = None
+        elif self._unsteady_since is None:  # from now on, whichever unsteady states follow
+            self._unsteady_since = time.monotonic()
+        self._join_state = state
+
+    def _renew_if_stuck(self) -> None:
+        """Make the consumer again (same group, same subscription) when ``stuck`` says so: the
+        offsets it stored and did not commit are re-delivered, which every consumer here tolerates."""
+        if not stuck(self._join_state, self._unsteady_since, time.monotonic()):
+            return
+        log.warning("consumer group join stuck in %r for %.0f s: making the consumer again",
+                    self._join_state, time.monotonic() - (self._unsteady_since or 0.0))
+        old = self._consumer
+        closing = threading.Thread(target=_close_quietly, args=(old,), name="close-stuck-consumer", daemon=True)
+        closing.start()
+        closing.join(10)  # a close that hangs on the dead coordinator must not hold the service
+        self._join_state, self._unsteady_since = None, None
+        self._consumer = Consumer(self._conf)
+        self._subscribe()
 
     # Cooperative rebalancing hands partitions over incrementally: inside the callback the
     # consumer's assignment does not include the change yet, so it is applied here by hand.
@@ -100,6 +155,8 @@ class EventConsumer:
         try:
             while not self.stop_event.is_set():
                 msg = self._consumer.poll(poll_s)
+                if msg is None:
+                    self._renew_if_stuck()
                 if idle is not None and (msg is None or time.monotonic() - last_idle >= poll_s):
                     last_idle = time.monotonic()
                     idle()
@@ -170,6 +227,13 @@ class EventConsumer:
             self.commit()
         finally:
             self._consumer.close()
+
+
+def _close_quietly(consumer: Consumer) -> None:
+    try:
+        consumer.close()
+    except Exception:  # noqa: BLE001 - the consumer being replaced was already broken
+        log.warning("closing the stuck consumer failed", exc_info=True)
 
 
 def _keys(partitions: Iterable[TopicPartition]) -> list[tuple[str, int]]:
