@@ -50,7 +50,7 @@ def test_trial_lifecycle_conditions_hold(test_settings: Settings) -> None:
     doc = db.trials.find_one({"_id": "j2-t0"})
     assert (doc["status"], doc["attempt"], doc["published"]) == ("requested", 2, False)
     assert not trials.mark_running("j2-t0", 1, "w1"), "the lost attempt's late heartbeat is refused"
-    trials.request_stop("j2-t0", "pruned")
+    assert trials.record_report("j2-t0", 1, 0.1, "pruned")  # a fold judged and pruned
     assert trials.stop_reason("j2-t0") == "pruned"
     closed = trials.finish("j2-t0", "failed", reason="pruned")
     assert closed is not None and closed["index"] == 0 and closed["status"] == "failed"

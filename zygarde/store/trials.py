@@ -109,10 +109,6 @@ class TrialRepository:
             update["$set"] = {"stop": stop}
         return self._c.update_one({"_id": trial_id}, update).matched_count > 0
 
-    def request_stop(self, trial_id: str, reason: str) -> None:
-        """Ask the trainer running (or about to run) this trial to stop at its next check."""
-        self._update_if(trial_id, lambda d: d.get("status") in OPEN, {"stop": reason})
-
     def request_stop_open(self, job_id: str, reason: str) -> int:
         res = self._c.update_many({"job_id": job_id, "status": {"$in": list(OPEN)}, "stop": {"$exists": False}},
                                   {"$set": {"stop": reason}})
