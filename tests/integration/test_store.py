@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 import pytest
 
 from zygarde.localstack import components, process
@@ -81,6 +84,35 @@ def test_a_fold_report_and_its_verdict_are_one_write(test_settings: Settings) ->
     assert [r["fold"] for r in db.trials.find_one({"_id": "j3-t0"})["reports"]] == [1, 2]
     assert not trials.record_report("missing", 1, 0.1)
     assert trials.verdict("missing", 1) == (False, None)
+    db.client.drop_database(db.name)
+
+
+def test_lookups_by_id_use_an_index_on_the_local_server(test_settings: Settings) -> None:
+    """FerretDB's SQLite backend filters by ``_ferretdb_sjson->'$._id'`` but indexes ``->"_id"``: without
+    the index our server adds (deploy/local/mongowire/idindex.go) every lookup by _id scans the table."""
+    base = Settings()
+    if components.MongoComponent(base).running_pid() is None:
+        pytest.fail("the MongoDB-wire server under test is not the local stack's (its files are not ours to read)")
+    db = connect(test_settings.mongo_uri)
+    db.probe.insert_many([{"_id": f"doc-{i}", "n": i} for i in range(50)])
+    plan = ""
+    deadline = time.monotonic() + 10
+    while "USING INDEX" not in plan and time.monotonic() < deadline:
+        time.sleep(0.2)
+        files = sqlite3.connect(f"file:{base.home / 'mongo' / db.name}.sqlite?mode=ro", uri=True)
+        try:
+            (table,) = files.execute("SELECT table_name FROM _ferretdb_collections WHERE name = 'probe'").fetchone()
+            plan = str(files.execute(
+                f"EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM \"{table}\" WHERE _ferretdb_sjson->'$._id' = ?",
+                ('"doc-7"',)).fetchall())
+        finally:
+            files.close()
+    assert "USING INDEX" in plan, plan
+    assert list(db.probe.index_information()) == ["_id_"]  # FerretDB's own list is unchanged
+    assert db.probe.find_one({"_id": "doc-7"}) == {"_id": "doc-7", "n": 7}
+    assert db.probe.update_one({"_id": "doc-8"}, {"$set": {"n": 80}}).modified_count == 1
+    assert db.probe.delete_one({"_id": "doc-9"}).deleted_count == 1
+    assert db.probe.count_documents({}) == 49 and db.probe.find_one({"_id": "doc-8"})["n"] == 80
     db.client.drop_database(db.name)
 
 

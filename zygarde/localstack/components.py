@@ -190,8 +190,9 @@ class MongoComponent(Component):
     def _source_hash(self) -> str:
         """The Go module's sources: the server is rebuilt when they change, not only when missing."""
         digest = hashlib.sha256()
-        for name in ("main.go", "go.mod", "go.sum"):
-            digest.update((LOCAL / "mongowire" / name).read_bytes())
+        module = LOCAL / "mongowire"
+        for path in sorted([*module.glob("*.go"), module / "go.mod", module / "go.sum"]):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 
     def install(self) -> None:

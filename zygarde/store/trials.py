@@ -4,9 +4,10 @@ Status only moves forward: requested → running → completed | failed. The uni
 ``(job_id, index)`` index makes a re-requested trial impossible to duplicate.
 
 The hot-path updates (a heartbeat, a result) filter by ``_id`` alone: FerretDB's SQLite backend
-serves a filter that is exactly ``{_id: value}`` from the primary key and scans the whole collection
-for anything else (a ``{_id, status}`` findAndModify took 23 ms at 300 trials and grows with every job
-ever run). Their conditions are checked on the document read by ``_id`` before writing it by ``_id``.
+serves a filter that is exactly ``{_id: value}`` from an index (the one our server adds, see
+``deploy/local/README.md``) and scans the whole collection for anything else (a ``{_id, status}``
+findAndModify took 23 ms at 300 trials and grows with every job ever run). Their conditions are
+checked on the document read by ``_id`` before writing it by ``_id``.
 That read-check-write is safe because one thread writes this collection: the planner's consumer loop
 (the API and the trainers only read it); a second planner in the same group owns other jobs' results.
 """

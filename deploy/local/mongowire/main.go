@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -44,6 +45,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	go indexIDPaths(ctx, abs, time.Second)
 	log.Printf("ferretdb-sqlite listening on %s, data in %s", *listen, abs)
 	f.Run(ctx)
 }
