@@ -45,12 +45,14 @@ def main() -> None:
         BusAdmin(shared.kafka_bootstrap, shared.topic_prefix).ensure_topics([topics.RESULTS, topics.JOB_EVENTS])
         StreamingSelector(shared, selector, producer, top_k=own.faust_top_k, replication=own.faust_replication,
                           stall_s=own.faust_stall_s).run(shared.log_level)
+        selector.close()
         producer.close()
         return
     consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, shared.consumer_group("selector"),
                              [topics.RESULTS, topics.JOB_EVENTS], dlq=producer, service="selector")
     consumer.install_signal_handlers()
     consumer.run(selector.handle)
+    selector.close()
     producer.close()
 
 

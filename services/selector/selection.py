@@ -4,12 +4,19 @@ A job is complete when the planner said how many trials it ran (``JobSearchFinis
 many distinct trial ids have a result. Then the best pipeline is refitted on the training split,
 scored on the holdout, stored with its sha256, and ``ModelSelected(final)`` + ``JobCompleted`` are
 published with deterministic event ids, exactly once per job.
+
+That finishing work (the refit, the holdout score, the diagnostics report and its plots, the registry
+entry) runs on a thread of its own, one job at a time, so the results of the other jobs keep being
+stored meanwhile instead of waiting behind it. The job stays ``running`` until it is done: a selector
+that dies in between finishes it again at start-up (``resume_all``), idempotently.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -30,6 +37,8 @@ from zygarde.store.jobs import ACTIVE
 
 log = logging.getLogger(__name__)
 
+EXIT_FINALIZE_FAILED = 70  # EX_SOFTWARE, as a failed handler: the orchestrator restarts the selector
+
 
 class Selector:
     def __init__(self, settings: Settings, db: Database[dict], producer: EventProducer) -> None:
@@ -41,6 +50,8 @@ class Selector:
         self._counts: dict[str, int] = {}  # results stored per job; rebuilt from MongoDB on first use
         self._totals: dict[str, int | None] = {}  # each job's trials_total as last read (None: search goes on)
         self.provisional = ProvisionalWinners(self.results, producer)
+        self._finalizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="selector-finalize")
+        self._finalizing: set[str] = set()  # jobs handed to the finalizer and not finished yet
 
     def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
         if isinstance(event, ev.TrialCompleted | ev.TrialFailed):
@@ -87,9 +98,24 @@ class Selector:
             return
         if job_id not in self._counts:
             self._counts[job_id] = sum(self.results.counts(job_id).values())
-        if self._counts[job_id] < int(job["trials_total"]):
+        if self._counts[job_id] < int(job["trials_total"]) or job_id in self._finalizing:
             return
-        self.finalize(job, self.results.counts(job_id))
+        self._finalizing.add(job_id)
+        self._finalizer.submit(self._finalize_in_background, job)
+
+    def _finalize_in_background(self, job: dict[str, Any]) -> None:
+        try:
+            self.finalize(job, self.results.counts(job["_id"]))
+        except Exception:
+            # as a handler that raised: exit to be restarted; start-up finishes the job again
+            log.exception("finishing job %s failed; exiting to be restarted", job["_id"], extra={"job_id": job["_id"]})
+            os._exit(EXIT_FINALIZE_FAILED)
+        finally:
+            self._finalizing.discard(job["_id"])
+
+    def close(self) -> None:
+        """Wait for the job being finished, if any (its results' offsets may be committed already)."""
+        self._finalizer.shutdown(wait=True)
 
     def finalize(self, job: dict[str, Any], counts: dict[str, int]) -> None:
         job_id = job["_id"]
