@@ -147,3 +147,19 @@ def test_patience_and_cost_budget_end_the_search(services: Services) -> None:
     cost = httpx.get(f"{services.url}/jobs/{costly}").json()["budget"]
     # no new trial after the budget was spent: at most the two in flight (its fair share) ran past it
     assert 5 <= cost["instance_seconds_used"] <= 5 + 2 * 1.6, cost
+
+
+def test_results_are_stored_while_another_job_is_being_finished(services: Services) -> None:
+    """The selector refits a finished job's winner off the thread that stores results: a job running
+    beside it keeps getting its results stored during that refit (3 s of ``burn`` here)."""
+    steady = post(services, {**burn_spec(0.1, max_trials=100, max_parallel=1), "cv": {"folds": 2}})
+    slow = post(services, {**burn_spec(3.0, max_trials=1, max_parallel=1), "cv": {"folds": 2}})
+    wait_status(services, slow, {"completed"}, timeout=120)
+    db = connect(services.settings.mongo_uri)
+    finished_at = db.jobs.find_one({"_id": slow})["finished_at"]
+    (last,) = db.results.find({"job_id": slow})
+    assert (finished_at - last["stored_at"]).total_seconds() >= 2.5, "the winner's refit burns 3 s"
+    during = db.results.count_documents({"job_id": steady, "stored_at": {"$gt": last["stored_at"],
+                                                                          "$lt": finished_at}})
+    assert wait_status(services, steady, {"completed"}, timeout=180)["status"] == "completed"
+    assert during >= 3, f"{during} results of the running job stored during the other job's refit"
