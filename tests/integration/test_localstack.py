@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, free_port_pair
 
 pytestmark = pytest.mark.integration
 
@@ -22,14 +23,13 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_up_status_up_again_down(tmp_path: Path, kafka_bootstrap: str) -> None:
-    kafka_port = free_port()
+    kafka_port = free_port_pair()  # the controller listens on kafka_port + 1
     env = dict(os.environ,
                ZYGARDE_HOME=str(tmp_path / "home"),
                ZYGARDE_KAFKA_BOOTSTRAP=f"127.0.0.1:{kafka_port}",
                ZYGARDE_MONGO_URI=f"mongodb://127.0.0.1:{free_port()}/zygarde",
                ZYGARDE_PROMETHEUS_URL=f"http://127.0.0.1:{free_port()}",
                COLUMNS="200")
-    # the controller listens on kafka_port + 1: make sure it is free too
     first = _cli(env, "up", "--only", "kafka,mongo,prometheus")
     try:
         assert first.returncode == 0, first.stdout + first.stderr
@@ -68,3 +68,19 @@ def test_a_component_that_cannot_start_says_which_why_and_where(tmp_path: Path, 
     _cli(env, "down")
     assert res.returncode == 1
     assert "kafka" in res.stderr and "log:" in res.stderr, res.stderr
+    assert "ERROR" in res.stderr, "the error should quote the end of the broker's own log"
+
+
+@pytest.mark.parametrize("taken", [0, 1], ids=["broker port", "controller port"])
+def test_a_port_in_use_is_named_before_anything_starts(tmp_path: Path, taken: int) -> None:
+    kafka_port = free_port_pair()
+    env = dict(os.environ, ZYGARDE_HOME=str(tmp_path / "home"),
+               ZYGARDE_KAFKA_BOOTSTRAP=f"127.0.0.1:{kafka_port}", COLUMNS="200")
+    with socket.socket() as other:  # another program listens there (not a broker: `up` cannot reuse it)
+        other.bind(("127.0.0.1", kafka_port + taken))
+        other.listen()
+        res = _cli(env, "up", "--only", "kafka")
+    _cli(env, "down")
+    assert res.returncode == 1
+    assert f"127.0.0.1:{kafka_port + taken} is already in use" in res.stderr, res.stderr
+    assert not (tmp_path / "home" / "run" / "kafka.pid").exists(), "nothing should have been started"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import string
 import subprocess
 import urllib.request
@@ -73,6 +74,10 @@ class Component(ABC):
     def start_timeout(self) -> float:
         return 60.0
 
+    def ports(self) -> list[tuple[str, int]]:
+        """Every address the component listens on: each must be free before it starts."""
+        return []
+
     def env(self) -> dict[str, str] | None:
         return None
 
@@ -86,6 +91,10 @@ class Component(ABC):
         self.install()
         pid = self.running_pid()
         if pid is None:
+            for host, port in self.ports():
+                if not _port_free(host, port):
+                    raise StackError(self.name, f"{host}:{port} is already in use by another process "
+                                                "(stop it, or point the setting at a free port)")
             self.prepare()
             pid = process.start(self.files, self.command(), env=self.env(), cwd=self.settings.home)
         process.wait_ready(self.files, pid, self.ready, self.start_timeout())
@@ -137,6 +146,10 @@ class KafkaComponent(Component):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return path
+
+    def ports(self) -> list[tuple[str, int]]:
+        host, port = _host_port(self.settings.kafka_bootstrap, 9092)
+        return [(host, port), (host, port + 1)]  # the broker, then the KRaft controller
 
     def _java(self, main: str, *args: str) -> list[str]:
         return ["java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
@@ -214,6 +227,9 @@ class MongoComponent(Component):
         parsed = urlparse(self.settings.mongo_uri)
         return parsed.hostname or "127.0.0.1", parsed.port or 27017
 
+    def ports(self) -> list[tuple[str, int]]:
+        return [self._hostport()]
+
     def command(self) -> list[str]:
         host, port = self._hostport()
         return [str(self.binary), "-listen", f"{host}:{port}", "-dir", str(self.settings.home / "mongo")]
@@ -271,12 +287,16 @@ class PrometheusComponent(Component):
             if not target.exists():
                 target.write_text("[]\n")
 
-    def command(self) -> list[str]:
+    def ports(self) -> list[tuple[str, int]]:
         parsed = urlparse(self.settings.prometheus_url)
+        return [(parsed.hostname or "127.0.0.1", parsed.port or 9090)]
+
+    def command(self) -> list[str]:
+        (host, port), = self.ports()
         return [shutil.which("prometheus") or "prometheus",
                 f"--config.file={self.etc / 'prometheus.yml'}",
                 f"--storage.tsdb.path={self.settings.home / 'prometheus' / 'data'}",
-                f"--web.listen-address={parsed.hostname or '127.0.0.1'}:{parsed.port or 9090}",
+                f"--web.listen-address={host}:{port}",
                 "--web.enable-lifecycle", "--storage.tsdb.retention.time=7d"]
 
     def ready(self) -> bool:
@@ -288,11 +308,20 @@ class PrometheusComponent(Component):
 
 
 def _port_open(host: str, port: int) -> bool:
-    import socket
-
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    """True when a server could listen on ``host:port`` now (as Kafka, FerretDB, Prometheus bind it)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 INFRA: dict[str, type[Component]] = {

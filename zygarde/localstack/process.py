@@ -81,9 +81,21 @@ def wait_ready(files: ProcessFiles, pid: int, check: Callable[[], bool], timeout
         if check():
             return
         if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-            raise StackError(files.name, "the process exited during start-up", str(files.logfile))
+            raise StackError(files.name, "the process exited during start-up" + _last_lines(files.logfile),
+                             str(files.logfile))
         time.sleep(0.3)
     raise StackError(files.name, f"not ready after {timeout:.0f}s", str(files.logfile))
+
+
+def _last_lines(log: Path, count: int = 6) -> str:
+    """The end of this start's output (after our ``--- starting`` line), to show beside the error."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return ""
+    lines = [line for line in text.rsplit("\n--- ", 1)[-1].splitlines()[1:]
+             if line.strip() and not line.lstrip().startswith(("at ", "... "))]  # a Java trace's frames
+    return "".join(f"\n    {line[:300]}" for line in lines[-count:])
 
 
 def stop(files: ProcessFiles, marker: str, timeout: float = 20.0) -> bool:

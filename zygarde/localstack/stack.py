@@ -38,6 +38,9 @@ class ServiceComponent(Component):
     def install(self) -> None:
         pass
 
+    def ports(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", self.port)] if self.port else []
+
     def command(self) -> list[str]:
         return [sys.executable, "-m", "zygarde.cli", "run", self.service]
 
