@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 
 from confluent_kafka import TopicPartition
 from pydantic_settings import SettingsConfigDict
@@ -45,34 +46,36 @@ def main() -> None:
     db = connect(shared.mongo_uri)
     trials = TrialRepository(db)
 
-    def should_stop(trial: ev.TrialRequested) -> str | None:
-        """Checked before a trial and between folds: one read by _id. A cancel closes the job's open
-        trials as "cancelled", a prune or time budget marks the trial with its reason. The check is
-        advice: while MongoDB is unreachable the trial goes on (its result is still needed), rather
-        than failing a good trial for an infrastructure blip."""
+    def advice(what: str, trial: ev.TrialRequested, ask: Callable[[], str | None]) -> str | None:
+        """A stop check or a verdict is advice: while MongoDB is unreachable the trial goes on (its
+        result is still needed), rather than failing a good trial for an infrastructure blip."""
         try:
-            return trials.stop_reason(trial.trial_id)
+            return ask()
         except PyMongoError as exc:
-            log.warning("stop check unavailable, going on: %s", type(exc).__name__,
+            log.warning("%s unavailable, going on: %s", what, type(exc).__name__,
                         extra={"job_id": trial.job_id, "trial_id": trial.trial_id})
             return None
+
+    def should_stop(trial: ev.TrialRequested) -> str | None:
+        """Checked before a trial and between folds: one read by _id. A cancel closes the job's open
+        trials as "cancelled", a prune or time budget marks the trial with its reason."""
+        return advice("stop check", trial, lambda: trials.stop_reason(trial.trial_id))
 
     def await_verdict(trial: ev.TrialRequested, fold: int) -> str | None:
         """Poll the trial (one read by _id every few ms) until the planner stored its verdict on ``fold``
         (the fold's report and a stop, if any, come in one write), for at most ``verdict_wait_s``.
         Without it a pruned trial ran one more fold: the check right after a fold came before the
-        planner had even read the fold's report. Advice, as ``should_stop``."""
+        planner had even read the fold's report."""
         deadline = time.monotonic() + own.verdict_wait_s
-        try:
+
+        def wait() -> str | None:
             while True:
                 judged, reason = trials.verdict(trial.trial_id, fold)
                 if judged or reason is not None or time.monotonic() >= deadline:
                     return reason
                 time.sleep(VERDICT_POLL_S)
-        except PyMongoError as exc:
-            log.warning("verdict unavailable, going on: %s", type(exc).__name__,
-                        extra={"job_id": trial.job_id, "trial_id": trial.trial_id})
-            return None
+
+        return advice("verdict", trial, wait)
 
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
     trainer = Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s,
