@@ -73,7 +73,7 @@ def main() -> None:
             raise
 
     url = urlparse(s.planner_url)
-    app = create_app(ApiContext(s, db, producer, admin, s.token()))
+    app = create_app(ApiContext(s, db, producer, admin, s.token(), live=planner.live_summary))
     config = uvicorn.Config(app, host=url.hostname or "127.0.0.1", port=url.port or 8080, log_level="warning",
                             access_log=False)
     server = uvicorn.Server(config)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from services.planner.models_api import add_model_routes
+from services.planner.planning import empty_summary
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.bus.producer import PublishError
@@ -24,6 +26,7 @@ from zygarde.errors import SpecError
 from zygarde.ml.validation import check_job
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository, TrialRepository, ping
+from zygarde.store.jobs import ACTIVE
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -35,6 +38,8 @@ class ApiContext:
     producer: EventProducer
     admin: BusAdmin
     token: str
+    # the summary of a job whose search the planner in this process runs now (None: not one of them)
+    live: Callable[[str], dict[str, Any] | None] = lambda job_id: None  # noqa: E731
 
     @property
     def jobs(self) -> JobRepository:
@@ -74,16 +79,34 @@ def budget_view(job: dict[str, Any], trials_used: int, instance_seconds: float) 
     }
 
 
-def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
+def job_summary(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
+    """Trials by status, instance-seconds and best trial without a query by ``job_id`` (the local
+    MongoDB-wire server answers one by reading every trial or result ever stored): the planner's own
+    view while the search runs, the summary it stored when the search ended (or the job was cancelled
+    or rejected), nothing for a queued job. Only a job stored before summaries were kept, or one the
+    planner has not loaded yet, is counted from its trials and results."""
+    status = job.get("status")
+    if status == "queued":
+        return empty_summary()
+    live = ctx.live(job["_id"]) if status in ACTIVE and not job.get("search_finished") else None
+    if live is not None:
+        return live
+    if job.get("summary") is not None:
+        return dict(job["summary"])
     best = ctx.results.best(job["_id"])
     counts, instance_seconds = ctx.trials.summary(job["_id"])
+    return {"trials": counts, "instance_seconds": instance_seconds, "best": None if best is None else {
+        "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"], "score": best["cv_mean"]}}
+
+
+def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
+    summary = job_summary(ctx, job)
+    counts, instance_seconds, best = summary["trials"], summary["instance_seconds"], summary["best"]
     return {
         "job_id": job["_id"], "name": job.get("name"), "status": job.get("status"), "spec": job.get("spec"),
         "task": job.get("task"), "metric": job.get("metric"), "strategy": job.get("strategy"),
         "trials": {k: counts.get(k, 0) for k in ("requested", "running", "completed", "failed")},
-        "best": None if best is None else {
-            "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"],
-            "score": best["cv_mean"]},
+        "best": best,
         "budget": budget_view(job, sum(counts.values()), instance_seconds),
         "reasons": job.get("reasons", []),
         "created_at": _iso(job.get("created_at")), "finished_at": _iso(job.get("finished_at")),

@@ -14,7 +14,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -55,7 +55,9 @@ def trial_seed(job_seed: int, index: int) -> int:
 @dataclass
 class JobView:
     """What ``fill`` needs to know about a job's trials, kept in memory so the hot path reads no
-    collection; rebuilt from MongoDB (the truth) whenever the planner first touches the job."""
+    collection; rebuilt from MongoDB (the truth) whenever the planner first touches the job. It is
+    also the job's summary (trials by status, instance-seconds, best trial) that the API shows: the
+    local MongoDB-wire server answers a query by ``job_id`` by reading every trial ever stored."""
 
     total: int
     open: set[str]
@@ -63,16 +65,51 @@ class JobView:
     seconds: float = 0.0  # instance-seconds the finished trials occupied trainers
     best: float | None = None
     since_best: int = 0  # finished trials in a row that did not beat ``best``
+    running: set[str] = field(default_factory=set)  # the open trials a trainer has started
+    completed: int = 0
+    failed: int = 0
+    best_trial: dict[str, Any] | None = None  # trial_id, algorithm, params, score of ``best``
 
-    def account(self, score: float | None, seconds: float) -> None:
-        """One finished trial, in the order trials finished (a failure never improves the best)."""
+    def account(self, score: float | None, seconds: float, trial: dict[str, Any] | None = None) -> None:
+        """One finished trial, in the order trials finished (a failure never improves the best).
+        ``trial``: its id, algorithm and params (None: a failure)."""
         self.seconds += seconds
+        if score is None:
+            self.failed += 1
+        else:
+            self.completed += 1
         better = score is not None and (self.best is None or (
             score > self.best if self.greater_is_better else score < self.best))
         if better:
             self.best, self.since_best = score, 0
+            if trial is not None:
+                self.best_trial = {**trial, "score": score}
         else:
             self.since_best += 1
+
+    @classmethod
+    def of(cls, stored: list[dict[str, Any]], greater_is_better: bool) -> JobView:
+        """The view of a job's stored trials, the finished ones accounted in the order they finished."""
+        view = cls(len(stored), {d["_id"] for d in stored if d["status"] in OPEN}, greater_is_better=greater_is_better,
+                   running={d["_id"] for d in stored if d["status"] == "running"})
+        finished = [d for d in stored if d["status"] in ("completed", "failed")]
+        for d in sorted(finished, key=lambda d: (d.get("finished_at") is None, d.get("finished_at"), d["index"])):
+            completed = d["status"] == "completed"
+            view.account(d.get("score") if completed else None, float(d.get("seconds") or 0.0),
+                         {"trial_id": d["_id"], "algorithm": d["algorithm"], "params": d["params"]})
+        return view
+
+    def summary(self) -> dict[str, Any]:
+        """The job's trials by status, the instance-seconds they used and the best one, as the API
+        shows them (read from another thread: only lengths and whole values, never an iteration)."""
+        running = len(self.running)
+        return {"trials": {"requested": len(self.open) - running, "running": running,
+                           "completed": self.completed, "failed": self.failed},
+                "instance_seconds": self.seconds, "best": self.best_trial}
+
+
+def empty_summary() -> dict[str, Any]:
+    return JobView(0, set()).summary()
 
 
 def budget_spent(search: ev.SearchSpec, view: JobView, out_of_time: bool) -> str | None:
@@ -178,12 +215,14 @@ class Planner:
         job = self._job(event.job_id)
         assert job is not None
         self._publish_accepted(job)
+        self.strategy(job, stored=[])  # a job that starts now has no trials: nothing to read back
         self.fill(event.job_id)
         self._refresh_gauges()
 
     def _reject(self, event: ev.JobSubmitted, reasons: list[str], new: bool) -> None:
         fields = {"status": "rejected", "reasons": reasons, "finished_at": ev.now(),
-                  "ended_reason": "rejected", "spec": event.spec, "submitted_via": event.submitted_via}
+                  "ended_reason": "rejected", "spec": event.spec, "submitted_via": event.submitted_via,
+                  "summary": empty_summary()}
         if new:
             self.jobs.create(event.job_id, fields)
         else:
@@ -213,7 +252,11 @@ class Planner:
         for tid in [t for t in self._attempts if t.startswith(f"{event.job_id}-")]:
             self._forget(tid)
         self._strategies.pop(event.job_id, None)
-        self._views.pop(event.job_id, None)
+        view = self._views.pop(event.job_id, None)
+        greater = view.greater_is_better if view is not None else bool(
+            (self.jobs.get(event.job_id) or {}).get("greater_is_better", True))
+        # its summary, read back once now that nothing more changes (a cancel is rare: one query by job)
+        self.jobs.update(event.job_id, summary=JobView.of(self.trials.for_job(event.job_id), greater).summary())
         self._forget_job(event.job_id)
         self._release(event.job_id)
         self.producer.publish(ev.JobCancelled(job_id=event.job_id, reason=event.reason,
@@ -232,7 +275,7 @@ class Planner:
             return
         job = self._job(event.job_id)
         suffix = event.trial_id.removeprefix(f"{event.job_id}-")  # the index, in an id of ours
-        if job is None or job.get("status") not in ACTIVE or not suffix.isdigit():
+        if job is None or job.get("status") not in ACTIVE or job.get("search_finished") or not suffix.isdigit():
             return
         strategy = self.strategy(job)
         index = int(suffix)
@@ -246,8 +289,11 @@ class Planner:
         is known open (it is forgotten when it closes), so its document is written without a read."""
         if self._attempts.get(event.trial_id) == event.attempt:
             self.trials.renew(event.trial_id, event.worker)
-        else:
-            self.trials.mark_running(event.trial_id, event.attempt, event.worker)
+        elif not self.trials.mark_running(event.trial_id, event.attempt, event.worker):
+            return
+        view = self._views.get(event.job_id)
+        if view is not None and event.trial_id in view.open:
+            view.running.add(event.trial_id)
 
     def on_result(self, event: ev.TrialCompleted | ev.TrialFailed) -> None:
         completed = isinstance(event, ev.TrialCompleted)
@@ -262,13 +308,20 @@ class Planner:
             return  # a duplicate or a late attempt: already counted
         view = self._views.get(event.job_id)
         if view is not None:
+            view.running.discard(event.trial_id)
             view.open.discard(event.trial_id)
-            view.account(fields.get("score"), float(fields["seconds"]))
+            best = {"trial_id": event.trial_id, "algorithm": event.algorithm, "params": event.params}
+            view.account(fields.get("score"), float(fields["seconds"]), best if completed else None)
         PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
         strategy = self._strategies.get(event.job_id)
         if strategy is not None:
             strategy.tell(int(closed["index"]), TrialResult(fields.get("score")))
         self.fill(event.job_id)
+
+    def live_summary(self, job_id: str) -> dict[str, Any] | None:
+        """The summary of a job whose search this planner runs now (None: not one of them)."""
+        view = self._views.get(job_id)
+        return None if view is None else view.summary()
 
     def _forget(self, tid: str) -> None:
         """A closed trial: no lease to watch, no load on its trainer, no longer known open."""
@@ -306,8 +359,9 @@ class Planner:
         self._jobs.pop(job_id, None)
         self._specs.pop(job_id, None)
 
-    def strategy(self, job: dict[str, Any]) -> BaseStrategy:
-        """The job's strategy, rebuilt from the stored trials the first time it is needed."""
+    def strategy(self, job: dict[str, Any], stored: list[dict[str, Any]] | None = None) -> BaseStrategy:
+        """The job's strategy, rebuilt from the stored trials the first time it is needed (``stored``:
+        the job's trials when the caller knows them, as for a job that starts now)."""
         job_id = job["_id"]
         if job_id not in self._strategies:
             spec = self._spec(job)
@@ -319,18 +373,14 @@ class Planner:
             strategy = make_strategy(spec.search.strategy, spaces, seed=spec.search.seed,
                                      max_trials=spec.search.max_trials,
                                      greater_is_better=bool(job["greater_is_better"]), **options)
-            stored = self.trials.for_job(job_id)
-            open_ids = {d["_id"] for d in stored if d["status"] in OPEN}
+            if stored is None:
+                stored = self.trials.for_job(job_id)
             for d in stored:  # what this planner knows of its open trials from now on (see _mark_running)
                 if d["status"] in OPEN and d.get("published", True):
                     self._attempts.setdefault(d["_id"], int(d.get("attempt", 1)))
                 if d["status"] == "running":
                     self._last_beat.setdefault(d["_id"], self.clock())  # a lease from now, if none beats
-            view = JobView(len(stored), open_ids, greater_is_better=bool(job["greater_is_better"]))
-            finished = [d for d in stored if d["status"] in ("completed", "failed")]
-            for d in sorted(finished, key=lambda d: (d.get("finished_at") is None, d.get("finished_at"), d["index"])):
-                view.account(d.get("score"), float(d.get("seconds") or 0.0))
-            self._views[job_id] = view
+            self._views[job_id] = JobView.of(stored, bool(job["greater_is_better"]))
             asked = [TrialSpec(d["index"], d["algorithm"], d["params"]) for d in stored]
             told = {d["index"]: TrialResult(d.get("score")) for d in stored if d["status"] in ("completed", "failed")}
             reports = {d["index"]: [(int(r["fold"]), float(r["score"])) for r in d.get("reports", [])] for d in stored}
@@ -431,7 +481,12 @@ class Planner:
         self.producer.publish(ev.JobSearchFinished(job_id=job["_id"], trials_total=total, ended_reason=reason,
                                                    event_id=stable_event_id(job["_id"], "search-finished")))
         self.producer.flush()
-        self.jobs.update(job["_id"], search_finished=True, trials_total=total, search_ended_reason=reason)
+        view = self._views.pop(job["_id"], None)
+        self._strategies.pop(job["_id"], None)  # nothing more to ask: a long-lived planner keeps no finished job
+        fields: dict[str, Any] = {"search_finished": True, "trials_total": total, "search_ended_reason": reason}
+        if view is not None:  # every trial is closed: the summary the API shows from now on
+            fields["summary"] = view.summary()
+        self.jobs.update(job["_id"], **fields)
         job["search_finished"] = True
         self._forget_job(job["_id"])
         self._release(job["_id"])
@@ -490,6 +545,9 @@ class Planner:
             self._last_beat.pop(doc["_id"], None)  # the next attempt's heartbeats start a new lease
             if attempt < self.max_attempts:
                 if self.trials.requeue(doc["_id"], attempt + 1):
+                    view = self._views.get(doc["job_id"])
+                    if view is not None:
+                        view.running.discard(doc["_id"])
                     log.warning("trial lost, requesting attempt %d", attempt + 1,
                                 extra={"job_id": doc["job_id"], "trial_id": doc["_id"]})
                     spec = self._spec(job)

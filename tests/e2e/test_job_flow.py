@@ -73,6 +73,7 @@ def check_completed_job(svc: Services, job_id: str, max_trials: int) -> None:
 
     model = httpx.get(f"{svc.url}/jobs/{job_id}/model").json()
     assert model["trial_id"] == board["items"][0]["trial_id"]
+    assert job["best"]["score"] == pytest.approx(model["cv_mean"]), "the job's summary names the winner's score"
     assert model["cv_mean"] == pytest.approx(board["items"][0]["cv_mean"])
     selected = [e for e in read_topic(svc, topics.MODELS) if e.job_id == job_id]
     assert all(isinstance(e, ev.ModelSelected) for e in selected)

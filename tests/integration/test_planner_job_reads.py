@@ -94,3 +94,85 @@ def test_a_job_ended_elsewhere_is_read_again_at_the_next_tick(setup: Any) -> Non
     for request in first:
         complete(planner, request)
     assert len(requested(producer)) == 2, "a job no longer running gets no new trial"
+
+
+class CountingTrials(TrialRepository):
+    """The real repository, counting the queries that select a job's trials by ``job_id`` (the local
+    MongoDB-wire server answers each by reading every trial ever stored)."""
+
+    by_job = 0
+
+    def for_job(self, job_id: str) -> list[dict[str, Any]]:
+        self.by_job += 1
+        return super().for_job(job_id)
+
+    def unpublished(self, job_id: str) -> list[dict[str, Any]]:
+        self.by_job += 1
+        return super().unpublished(job_id)
+
+
+def counted(trials: TrialRepository, job_id: str) -> dict[str, Any]:
+    """The summary as the store says it: trials by status, instance-seconds, the best completed trial."""
+    stored = trials.for_job(job_id)
+    counts, seconds = trials.summary(job_id)
+    completed = [d for d in stored if d["status"] == "completed"]
+    best = max(completed, key=lambda d: d["score"], default=None)
+    return {"trials": {k: counts.get(k, 0) for k in ("requested", "running", "completed", "failed")},
+            "instance_seconds": seconds,
+            "best": None if best is None else {"trial_id": best["_id"], "algorithm": best["algorithm"],
+                                               "params": best["params"], "score": best["score"]}}
+
+
+def test_a_new_job_is_planned_and_summarised_without_a_query_by_job(test_settings: Settings) -> None:
+    db = connect(test_settings.mongo_uri)
+    ensure_indexes(db)
+    try:
+        trials = CountingTrials(db)
+        producer = RecordingProducer()
+        planner = Planner(test_settings, JobRepository(db), trials, producer)  # type: ignore[arg-type]
+        spec = {"name": "summary", "dataset": {"uri": "builtin:breast_cancer", "target": "target"},
+                "metric": "roc_auc", "algorithms": ["noop"],
+                "search": {"strategy": "random", "max_trials": TRIALS, "max_parallel": 3}}
+        planner.handle(ev.JobSubmitted(job_id="s", spec=spec))
+        first = [e for e in requested(producer) if e.job_id == "s"]
+        assert len(first) == 3 and trials.by_job == 0, "a job that starts now has nothing stored to read back"
+        assert planner.live_summary("s") == counted(trials, "s")
+        trials.by_job = 0
+
+        planner.handle(ev.TrialStarted(job_id="s", trial_id=first[0].trial_id, worker="w", algorithm="noop"))
+        planner.handle(ev.TrialFailed(job_id="s", trial_id=first[1].trial_id, worker="w", algorithm="noop",
+                                      params=first[1].params, reason="error", error="boom", seconds=0.5))
+        summary = planner.live_summary("s")
+        assert summary is not None and summary["trials"] == {"requested": 2, "running": 1, "completed": 0, "failed": 1}
+        done = 1
+        for score in (0.7, 0.9, 0.8, 0.9, 0.6, 0.5, 0.4):  # the first 0.9 stays the best
+            request = [e for e in requested(producer) if e.job_id == "s" and e.trial_id != first[1].trial_id][done - 1]
+            planner.handle(ev.TrialStarted(job_id="s", trial_id=request.trial_id, worker="w", algorithm="noop"))
+            planner.handle(ev.TrialCompleted(
+                job_id="s", trial_id=request.trial_id, worker="w", algorithm="noop", params=request.params,
+                metric="roc_auc", fold_scores=[score], cv_mean=score, cv_std=0.0, fit_seconds=0.01, cv_seconds=0.25))
+            done += 1
+            if done < TRIALS:
+                by_job, trials.by_job = trials.by_job, 0
+                assert planner.live_summary("s") == counted(trials, "s")
+                trials.by_job = by_job
+        assert trials.by_job == 0, "results, starts and failures are accounted without a query by job"
+        job = db.jobs.find_one({"_id": "s"})
+        assert job["search_finished"] is True and planner.live_summary("s") is None, "a finished search is let go"
+        assert job["summary"] == counted(trials, "s")
+        assert job["summary"]["trials"] == {"requested": 0, "running": 0, "completed": 7, "failed": 1}
+        assert job["summary"]["best"]["score"] == 0.9 and job["summary"]["instance_seconds"] == 0.5 + 7 * 0.25
+    finally:
+        db.client.drop_database(db.name)
+
+
+def test_a_cancelled_job_keeps_the_summary_of_its_trials(setup: Any) -> None:
+    db, jobs, planner, producer = setup
+    planner.fill("j")
+    first = requested(producer)
+    complete(planner, first[0], score=0.8)
+    planner.handle(ev.JobCancelRequested(job_id="j", reason="enough"))
+    summary = db.jobs.find_one({"_id": "j"})["summary"]
+    assert summary == counted(TrialRepository(db), "j")
+    assert summary["trials"] == {"requested": 0, "running": 0, "completed": 1, "failed": 2}
+    assert summary["best"]["trial_id"] == first[0].trial_id
