@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,9 @@ class RunResult:
     search_s: float = 0.0  # until the last trial's result (the rest of ``total_s`` is the winner's refit)
     busy: float = 0.0  # share of the 2 workers' time spent fitting and scoring during the search
     wait_s: float | None = None  # Zygarde: mean of (request → result stored) minus the trial's own seconds
+    best_keys: list[str] = field(default_factory=list)  # the configuration of each point of ``curve``
+    # the holdout score of the best-so-far configuration (refitted as :func:`holdout_score` does), over time
+    holdout_curve: q.Curve = field(default_factory=list)
 
 
 class CatalogEstimator(BaseEstimator):
@@ -162,14 +165,15 @@ def _records(log: Path) -> list[dict[str, Any]]:
 def _finish(problem: Problem, method: str, seed: int, t0: float, log: Path, search: Any, trials: int) -> RunResult:
     total = time.time() - t0
     records = _records(log)
-    points = [(t - t0, s) for t, s in q.completed_candidates(records, problem.spec.cv.folds)]
-    curve = q.best_so_far(points, problem.greater)
+    best = q.best_configs([(t - t0, s, key) for t, s, key in q.completed_candidates(records, problem.spec.cv.folds)],
+                          problem.greater)
     X_h, y_h = problem.xy(problem.holdout)
     holdout = metrics.score(metrics.get(problem.spec.metric), search.best_estimator_.pipeline_, X_h, y_h)
-    best = search.best_score_ if problem.greater else -search.best_score_
+    best_cv = search.best_score_ if problem.greater else -search.best_score_
     search_s = max(r["t"] for r in records) - t0
     busy = sum(r["t"] - r["start"] for r in records) / (WORKERS * search_s)
-    return RunResult(method, seed, curve, total, float(best), float(holdout), trials, 0, search_s, busy)
+    return RunResult(method, seed, [(t, s) for t, s, _ in best], total, float(best_cv), float(holdout), trials, 0,
+                     search_s, busy, best_keys=[key for _, _, key in best])
 
 
 def run_randomized(problem: Problem, seed: int, max_trials: int, workdir: Path) -> RunResult:
@@ -218,7 +222,7 @@ def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> R
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     lock = threading.Lock()
-    points: list[tuple[float, float]] = []
+    points: list[tuple[float, float, str]] = []
     work: list[float] = []
     configs: dict[int, tuple[str, dict[str, Any]]] = {}
 
@@ -230,7 +234,7 @@ def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> R
                 params[name] = suggest(trial, f"{algorithm}__{name}", dim)
         result = cv.run_cv(problem.spec, problem.task, algorithm, params, problem.train, seed)
         with lock:
-            points.append((time.time(), result.mean))
+            points.append((time.time(), result.mean, q.config_key(algorithm, params)))
             work.append(result.wall_seconds)
             configs[trial.number] = (algorithm, params)
         return result.mean
@@ -247,10 +251,34 @@ def run_optuna(problem: Problem, seed: int, max_trials: int, workdir: Path) -> R
     total = time.time() - t0
     X_h, y_h = problem.xy(problem.holdout)
     holdout = metrics.score(metrics.get(problem.spec.metric), model, X_h, y_h)
-    curve = q.best_so_far([(t - t0, s) for t, s in points], problem.greater)
-    search_s = max(t for t, _ in points) - t0
-    return RunResult("Optuna TPE", seed, curve, total, float(study.best_value), float(holdout), max_trials, 0,
-                     search_s, sum(work) / (WORKERS * search_s))
+    best = q.best_configs([(t - t0, s, key) for t, s, key in points], problem.greater)
+    search_s = max(t for t, _, _ in points) - t0
+    return RunResult("Optuna TPE", seed, [(t, s) for t, s, _ in best], total, float(study.best_value),
+                     float(holdout), max_trials, 0, search_s, sum(work) / (WORKERS * search_s),
+                     best_keys=[key for _, _, key in best])
+
+
+def holdout_score(problem: Problem, key: str, seed: int) -> float:
+    """One configuration (a :func:`bench._quality.config_key`) refitted on the training part with the
+    job seed, as ``cv.fit_final`` does for every method alike, and scored on the holdout."""
+    algorithm, params = q.config_of(key)
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = cv.fit_final(problem.spec, problem.task, algorithm, params, problem.train, seed)
+    X_h, y_h = problem.xy(problem.holdout)
+    return float(metrics.score(metrics.get(problem.spec.metric), model, X_h, y_h))
+
+
+def holdout_curves(problem: Problem, results: list[RunResult], seed: int) -> None:
+    """Fill each result's ``holdout_curve`` from its ``best_keys``: every distinct configuration is
+    refitted once (untimed, after the searches, on the 2 workers)."""
+    from joblib import Parallel, delayed
+
+    keys = sorted({key for r in results for key in r.best_keys})
+    scores = dict(zip(keys, Parallel(n_jobs=WORKERS)(delayed(holdout_score)(problem, k, seed) for k in keys),
+                      strict=True))
+    for r in results:
+        r.holdout_curve = [(t, scores[key]) for (t, _), key in zip(r.curve, r.best_keys, strict=True)]
 
 
 def warm_up(problem: Problem, workdir: Path) -> None:

@@ -74,8 +74,19 @@ def active_params(algorithm: str, space: sp.Space, flat: Mapping[str, Any]) -> d
 
 
 def config_key(algorithm: str, params: Mapping[str, Any]) -> str:
-    """A stable name for one configuration (to group its folds)."""
-    return json.dumps([algorithm, {k: params[k] for k in sorted(params)}], default=str)
+    """A stable name for one configuration (to group its folds, and to fit it again: see
+    :func:`config_of`); numpy scalars, as scipy's distributions draw them, become plain numbers."""
+    return json.dumps([algorithm, {k: params[k] for k in sorted(params)}], default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+def config_of(key: str) -> tuple[str, dict[str, Any]]:
+    """The ``(algorithm, params)`` a :func:`config_key` names."""
+    algorithm, params = json.loads(key)
+    return str(algorithm), dict(params)
 
 
 def better(a: float, b: float, greater: bool) -> bool:
@@ -84,13 +95,19 @@ def better(a: float, b: float, greater: bool) -> bool:
 
 def best_so_far(points: Iterable[tuple[float, float]], greater: bool) -> Curve:
     """``(time, score)`` of finished trials → one point per improvement, in time order (NaNs skipped)."""
-    curve: Curve = []
-    for t, score in sorted(points):
+    return [(t, score) for t, score, _ in best_configs(((t, s, "") for t, s in points), greater)]
+
+
+def best_configs(points: Iterable[tuple[float, float, str]], greater: bool) -> list[tuple[float, float, str]]:
+    """:func:`best_so_far` of ``(time, score, config key)``: each improvement with the configuration
+    that made it (the model a search would hand over at that moment)."""
+    best: list[tuple[float, float, str]] = []
+    for t, score, key in sorted(points, key=lambda p: p[0]):
         if math.isnan(score):
             continue
-        if not curve or better(score, curve[-1][1], greater):
-            curve.append((t, score))
-    return curve
+        if not best or better(score, best[-1][1], greater):
+            best.append((t, score, key))
+    return best
 
 
 def reaches(score: float, target: float, greater: bool, rel_tol: float = 1e-9) -> bool:
@@ -107,10 +124,10 @@ def time_to_reach(curve: Curve, target: float, greater: bool) -> float | None:
     return None
 
 
-def completed_candidates(records: Iterable[Mapping[str, Any]], folds: int) -> list[tuple[float, float]]:
+def completed_candidates(records: Iterable[Mapping[str, Any]], folds: int) -> list[tuple[float, float, str]]:
     """Fold records ``{"t", "key", "n", "score"}`` (one per fold scored, any order; ``n`` = training
-    rows of that fit) → ``(time, mean score)`` of each configuration with all ``folds`` folds scored
-    at the last rung, in time order.
+    rows of that fit) → ``(time, mean score, key)`` of each configuration with all ``folds`` folds
+    scored at the last rung, in time order.
 
     Successive halving scores a configuration on subsamples growing by a factor ``>= 2``; only its
     last rung uses (about) the whole training set, the only scores comparable with a full CV. Fold
@@ -124,8 +141,8 @@ def completed_candidates(records: Iterable[Mapping[str, Any]], folds: int) -> li
     for key, n, t, score in rows:
         if n >= 0.9 * top:
             groups[key].append((t, score))
-    return sorted((max(t for t, _ in scored), float(np.mean([s for _, s in scored])))
-                  for scored in groups.values() if len(scored) >= folds)
+    return sorted((max(t for t, _ in scored), float(np.mean([s for _, s in scored])), key)
+                  for key, scored in groups.items() if len(scored) >= folds)
 
 
 def median_time(values: Sequence[float | None]) -> float | None:

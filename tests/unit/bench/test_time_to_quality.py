@@ -59,7 +59,7 @@ def test_completed_candidates_groups_folds_and_keeps_only_the_last_rung() -> Non
         {"t": 8.0, "key": "a", "n": 300, "score": 0.7},
         {"t": 9.5, "key": "c", "n": 300, "score": 0.99},  # only one fold scored: not complete
     ]
-    assert q.completed_candidates(records, folds=3) == [(9.0, pytest.approx(0.7))]
+    assert q.completed_candidates(records, folds=3) == [(9.0, pytest.approx(0.7), "a")]
     assert q.completed_candidates([], folds=3) == []
 
 
@@ -115,5 +115,41 @@ def test_catalog_estimator_in_a_real_search_logs_every_fold(tmp_path: Path) -> N
     search.fit(X, y)
     done = q.completed_candidates(_records(log), folds=3)
     assert len(done) == 3
-    assert max(s for _, s in done) == pytest.approx(search.best_score_)
+    assert max(s for _, s, _ in done) == pytest.approx(search.best_score_)
     assert set(search.best_estimator_.predict(X.head())) <= {"Yes", "No"}
+
+
+def test_best_configs_keep_the_configuration_of_each_improvement() -> None:
+    points = [(2.0, 0.7, "b"), (1.0, 0.6, "a"), (3.0, 0.7, "c"), (4.0, math.nan, "d"), (5.0, 0.8, "e")]
+    assert q.best_configs(points, greater=True) == [(1.0, 0.6, "a"), (2.0, 0.7, "b"), (5.0, 0.8, "e")]
+    assert q.best_configs([(1.0, 40.0, "a"), (2.0, 31.0, "b")], greater=False)[-1] == (2.0, 31.0, "b")
+
+
+def test_a_config_key_names_a_configuration_that_can_be_fitted_again() -> None:
+    drawn = {"max_depth": np.int64(4), "learning_rate": np.float64(0.1), "loss": "log_loss", "max_features": None}
+    key = q.config_key("hist_gradient_boosting", drawn)
+    algorithm, params = q.config_of(key)
+    assert algorithm == "hist_gradient_boosting"
+    assert params == {"max_depth": 4, "learning_rate": 0.1, "loss": "log_loss", "max_features": None}
+    assert type(params["max_depth"]) is int  # not "4": scipy's integer draws are numpy scalars
+    assert q.config_key(algorithm, params) == key
+
+
+def test_holdout_curves_refit_each_best_configuration_once() -> None:
+    from bench import _baselines as b
+    from bench.time_to_quality import _holdout_ratios
+    from zygarde import events as ev
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    frame["y"] = np.where(frame["a"] + rng.normal(scale=0.5, size=300) > 0, "Yes", "No")
+    spec = ev.JobSpec.model_validate({"name": "t", "dataset": {"uri": "builtin:x", "target": "y"}, "metric": "roc_auc",
+                                      "algorithms": ["logistic_regression"], "cv": {"folds": 3}})
+    problem = b.Problem("t", spec, "binary", {}, frame.iloc[:200], frame.iloc[200:])
+    weak, strong = (q.config_key("logistic_regression", {"C": c}) for c in (1e-4, 1.0))
+    base = b.RunResult("RS", 1, [(1.0, 0.6), (4.0, 0.9)], 10.0, 0.9, 0.0, 30, best_keys=[weak, strong])
+    fast = b.RunResult("Z", 1, [(0.5, 0.9)], 8.0, 0.9, 0.0, 30, best_keys=[strong])
+    b.holdout_curves(problem, [base, fast], seed=1)
+    assert [t for t, _ in base.holdout_curve] == [1.0, 4.0] and fast.holdout_curve[0][0] == 0.5
+    assert base.holdout_curve[-1][1] == fast.holdout_curve[0][1] > 0.7  # one configuration, one score
+    assert _holdout_ratios([fast, base], {1: base}, greater=True) == [0.05, 0.4]
