@@ -156,3 +156,22 @@ def test_resampling_touches_training_folds_only() -> None:
 ])
 def test_positive_label(values: list[object], positive: object) -> None:
     assert positive_label(pd.Series(values)) == positive
+
+
+@pytest.mark.parametrize("missing", [0.0, 0.07], ids=["complete", "with-missing-values"])
+def test_median_imputer_equals_simple_imputer(missing: float) -> None:
+    from sklearn.impute import SimpleImputer
+
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 9, size=(301, 12)).astype(float)
+    X[rng.random(X.shape) < missing] = np.nan
+    X[:, 5] = np.nan  # an empty column: dropped, as SimpleImputer drops it
+    test = rng.normal(size=(40, 12))
+    test[::3, 2] = np.nan
+    for keep in (False, True):
+        ours = preprocessing.MedianImputer(add_indicator=True, keep_empty_features=keep).fit(X)
+        theirs = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=keep).fit(X)
+        np.testing.assert_array_equal(ours.statistics_, theirs.statistics_)
+        np.testing.assert_array_equal(ours.transform(test), theirs.transform(test))
+        assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+    assert clone(ours).get_params() == {"add_indicator": True, "keep_empty_features": True}
