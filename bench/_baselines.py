@@ -28,6 +28,7 @@ from zygarde import events as ev
 from zygarde.ml import cv, metrics
 from zygarde.ml import space as sp
 from zygarde.ml.pipeline import build_pipeline
+from zygarde.ml.preprocessing import ColumnPlan
 
 WORKERS = 2
 
@@ -80,15 +81,16 @@ class CatalogEstimator(BaseEstimator):
     data, so sending it to a worker process costs little.
     """
 
-    _FIXED = ("spaces", "task", "imbalance", "seed", "algorithm")
+    _FIXED = ("spaces", "task", "imbalance", "seed", "algorithm", "plan")
 
     def __init__(self, spaces: dict[str, sp.Space], task: str, imbalance: str = "none", seed: int = 0,
-                 algorithm: str | None = None, **params: Any) -> None:
+                 algorithm: str | None = None, plan: ColumnPlan | None = None, **params: Any) -> None:
         self.spaces = spaces
         self.task = task
         self.imbalance = imbalance
         self.seed = seed
         self.algorithm = algorithm
+        self.plan = plan  # the training part's column plan, as a trainer decides it once per job
         self.space_params = params
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -105,7 +107,7 @@ class CatalogEstimator(BaseEstimator):
     def fit(self, X: pd.DataFrame, y: pd.Series) -> CatalogEstimator:
         algorithm = self.algorithm or sorted(self.spaces)[0]
         params = q.active_params(algorithm, self.spaces[algorithm], self.space_params)
-        pipeline, _ = build_pipeline(algorithm, params, self.task, X, self.imbalance, self.seed, y=y)
+        pipeline, _ = build_pipeline(algorithm, params, self.task, X, self.imbalance, self.seed, y=y, plan=self.plan)
         # one thread per fit, like a trainer (OpenMP limits are per calling thread, so set them here)
         self.fit_started_ = time.time()
         with threadpool_limits(limits=1), warnings.catch_warnings():
@@ -132,7 +134,8 @@ class CatalogRegressor(RegressorMixin, CatalogEstimator):
 def estimator(problem: Problem, seed: int) -> CatalogEstimator:
     cls = CatalogRegressor if problem.task == "regression" else CatalogClassifier
     names = {f"{a}__{p}": None for a, space in problem.spaces.items() for p in space}
-    return cls(problem.spaces, problem.task, problem.spec.imbalance.strategy, seed, None, **names)
+    plan = cv.prepare(problem.train, problem.spec).plan
+    return cls(problem.spaces, problem.task, problem.spec.imbalance.strategy, seed, None, plan, **names)
 
 
 class FoldScorer:

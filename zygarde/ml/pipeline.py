@@ -17,7 +17,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from zygarde.ml import algorithms
 from zygarde.ml.estimator import LabelledClassifier, positive_label
-from zygarde.ml.preprocessing import make_preprocessor, plan_columns
+from zygarde.ml.preprocessing import ColumnPlan, make_preprocessor, plan_columns
 
 RESAMPLERS = ("undersample", "oversample", "smote")
 
@@ -38,16 +38,17 @@ def _sampler(imbalance: str, seed: int, y: pd.Series | None) -> Any:
 
 def build_pipeline(algorithm_name: str, params: dict[str, Any], task: str, X: pd.DataFrame,
                    imbalance: str = "none", seed: int = 0, *,
-                   y: pd.Series | None = None) -> tuple[Any, list[str]]:
+                   y: pd.Series | None = None, plan: ColumnPlan | None = None) -> tuple[Any, list[str]]:
     """An unfitted pipeline taking the raw feature frame, and notes on what it decided.
 
     ``y`` (the raw training target) is optional: with it, the positive class of a binary task and
-    SMOTE's neighbour count are fixed up front, so every fold agrees.
+    SMOTE's neighbour count are fixed up front, so every fold agrees. ``plan``: ``plan_columns(X)``
+    when the caller already has it (it is never changed here).
     """
     algo = algorithms.get(algorithm_name)
     params = dict(params)
     classification = task != "regression"
-    plan = plan_columns(X)
+    plan = plan_columns(X) if plan is None else plan
     notes = list(plan.notes)
     balance = False
     if not classification and imbalance != "none":

@@ -149,3 +149,26 @@ def test_every_trial_of_a_job_is_scored_on_the_same_folds() -> None:
     first = cv.run_cv(s, "binary", "logistic_regression", {}, df, seed=11)
     second = cv.run_cv(s, "binary", "logistic_regression", {}, df, seed=12345)
     assert first.fold_scores == second.fold_scores
+
+
+
+def test_a_training_part_is_prepared_once_and_scores_as_before() -> None:
+    from sklearn.base import clone
+
+    from zygarde.ml.pipeline import build_pipeline
+    from zygarde.ml.preprocessing import plan_columns
+
+    df = frame("binary")
+    job = spec("roc_auc")
+    first = cv.prepare(df, job)
+    assert cv.prepare(df, job) is first  # the same frame object: nothing read again
+    assert cv.prepare(df.copy(), job) is not first  # another frame object: prepared anew
+    assert first.plan == plan_columns(cv.features(df, job.dataset))
+    # run_cv with the remembered plan scores exactly as a pipeline that plans its columns itself
+    result = cv.run_cv(job, "binary", "logistic_regression", {"C": 0.3}, df, 7)
+    pipeline, _ = build_pipeline("logistic_regression", {"C": 0.3}, "binary", first.X, "none", 7, y=first.y)
+    scores = []
+    for tr, te in cv.make_splitter(job.cv, "binary", job.search.seed, first.frame).split(first.X, first.y):
+        fitted = clone(pipeline).fit(first.X.iloc[tr], first.y.iloc[tr])
+        scores.append(metrics.score(metrics.get("roc_auc"), fitted, first.X.iloc[te], first.y.iloc[te]))
+    assert result.fold_scores == pytest.approx(scores)
