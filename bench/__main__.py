@@ -12,6 +12,8 @@ BENCHMARKS = {
     "spark": "bench.spark_engine",          # rows/s of one trial: local engine vs Spark local[2], 1e5..1e7 rows
     "trainer_cv": "bench.trainer_cv",       # one trial in the trainer vs cross_val_score: scores, overhead
     "time_to_quality": "bench.time_to_quality",  # time to RandomizedSearchCV's best score, vs sklearn/Optuna
+    "store_growth": "bench.store_growth",   # GET /jobs/{id}, GET /jobs, submit → first trial as the store fills
+    "profile": "bench.profile",             # where a trial's CPU goes inside each service (py-spy)
 }
 
 

@@ -57,11 +57,9 @@ class BenchStack:
             time.sleep(poll_s)
         raise TimeoutError(job_id)
 
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds (user + system) used so far by each service process of this stack, and by the
-        local stack's broker and MongoDB-wire server (shared with anything else running on them)."""
-        import psutil
-
+    def pids(self) -> dict[str, int]:
+        """Each service process of this stack by name (planner, selector, trainer-1, ...), and the local
+        stack's broker and MongoDB-wire server (``kafka``, ``mongo``; shared with anything else on them)."""
         pids: dict[str, int] = {}
         counts: dict[str, int] = {}
         for proc in self.procs:
@@ -72,8 +70,14 @@ class BenchStack:
             pidfile = self.settings.home / "run" / f"{component}.pid"
             if pidfile.exists():
                 pids[component] = int(pidfile.read_text().split()[0])
+        return pids
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far by each process of :meth:`pids`."""
+        import psutil
+
         out = {}
-        for name, pid in pids.items():
+        for name, pid in self.pids().items():
             try:
                 times = psutil.Process(pid).cpu_times()
                 out[name] = times.user + times.system
