@@ -176,3 +176,25 @@ def test_a_cancelled_job_keeps_the_summary_of_its_trials(setup: Any) -> None:
     assert summary == counted(TrialRepository(db), "j")
     assert summary["trials"] == {"requested": 0, "running": 0, "completed": 1, "failed": 2}
     assert summary["best"]["trial_id"] == first[0].trial_id
+
+
+def test_the_idle_tick_recounts_the_jobs_gauge_at_most_every_gauges_s(setup: Any) -> None:
+    from services.planner import planning
+    from zygarde.observability import PLANNER_JOBS
+
+    db, jobs, planner, producer = setup
+    clock = [1000.0]
+    planner.clock = lambda: clock[0]
+    counted = []
+    jobs.count_by_status = lambda: counted.append(clock[0]) or JobRepository.count_by_status(jobs)  # type: ignore[method-assign]
+    planner.tick()
+    assert PLANNER_JOBS.labels(status="running")._value.get() == 1
+    db.jobs.insert_one({"_id": "k", "status": "completed"})
+    for _ in range(10):  # ten idle ticks within GAUGES_S: no recount (each reads every job stored)
+        clock[0] += planning.GAUGES_S / 20
+        planner.tick()
+    assert counted == [1000.0]
+    clock[0] = 1000.0 + planning.GAUGES_S
+    planner.tick()
+    assert counted == [1000.0, 1000.0 + planning.GAUGES_S]
+    assert PLANNER_JOBS.labels(status="completed")._value.get() >= 1
