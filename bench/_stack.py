@@ -125,6 +125,10 @@ def bench_stack(trainers: int = 2, **env: str) -> Iterator[BenchStack]:
         for proc in stack.procs:
             proc.terminate()
         for proc in stack.procs:
-            proc.wait(60)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:  # e.g. a planner still answering a request: never left behind
+                proc.kill()
+                proc.wait(10)
         stack.db.client.drop_database(stack.db.name)
         BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).delete_prefix()
