@@ -11,6 +11,7 @@ import contextlib
 import functools
 import platform
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -178,6 +179,7 @@ class Prepared:
 
 
 _prepared: dict[tuple[int, str], tuple[pd.DataFrame, Prepared]] = {}  # -> (train_df, prepared)
+_prepared_lock = threading.Lock()  # Optuna's n_jobs threads call run_cv side by side
 
 
 def prepare(train_df: pd.DataFrame, spec: JobSpec) -> Prepared:
@@ -185,15 +187,17 @@ def prepare(train_df: pd.DataFrame, spec: JobSpec) -> Prepared:
     same frame object for every trial of a job): the column plan reads every value of every column,
     2-5 ms a trial on the benchmark datasets, and grows with the rows. Checked by identity."""
     key = (id(train_df), f"{spec.dataset.model_dump_json()}|{spec.cv.model_dump_json()}")
-    hit = _prepared.get(key)
+    with _prepared_lock:
+        hit = _prepared.get(key)
     if hit is not None and hit[0] is train_df:
         return hit[1]
     frame = ordered(train_df[train_df[spec.dataset.target].notna()], spec.cv)
     X = features(frame, spec.dataset)
     prepared = Prepared(frame, X, frame[spec.dataset.target], plan_columns(X))
-    if len(_prepared) >= 8:
-        _prepared.pop(next(iter(_prepared)))
-    _prepared[key] = (train_df, prepared)
+    with _prepared_lock:
+        if len(_prepared) >= 8:
+            _prepared.pop(next(iter(_prepared)))
+        _prepared[key] = (train_df, prepared)
     return prepared
 
 
