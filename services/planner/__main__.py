@@ -12,11 +12,12 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.planner.api import ApiContext, create_app
+from services.planner.http_metrics import RequestMetrics
 from services.planner.planning import Planner
 from zygarde import settings as settings_mod
 from zygarde import topics
 from zygarde.bus import BusAdmin, EventConsumer, EventProducer
-from zygarde.observability import setup_logging
+from zygarde.observability import setup_logging, use_metrics
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository, WorkerRepository, connect, ensure_indexes
 
@@ -33,6 +34,7 @@ class PlannerSettings(Settings):
 def main() -> None:
     s = settings_mod.load()
     setup_logging("planner", s.log_level, s.log_json)
+    use_metrics("planner")
     db = connect(s.mongo_uri)
     ensure_indexes(db)
     admin = BusAdmin(s.kafka_bootstrap, s.topic_prefix)
@@ -74,6 +76,7 @@ def main() -> None:
 
     url = urlparse(s.planner_url)
     app = create_app(ApiContext(s, db, producer, admin, s.token(), live=planner.live_summary))
+    app.add_middleware(RequestMetrics)
     config = uvicorn.Config(app, host=url.hostname or "127.0.0.1", port=url.port or 8080, log_level="warning",
                             access_log=False)
     server = uvicorn.Server(config)

@@ -24,6 +24,7 @@ from zygarde.observability import (
     SCALER_INSTANCE_SECONDS,
     serve_metrics,
     setup_logging,
+    use_metrics,
 )
 from zygarde.settings import Settings
 from zygarde.store import connect
@@ -91,6 +92,7 @@ def run() -> None:
     shared = Settings()
     own = ScalerSettings()
     setup_logging("scaler", shared.log_level, shared.log_json)
+    use_metrics("scaler")
     if own.metrics_port:
         serve_metrics(own.metrics_port, shared.metrics_addr)
     db = connect(shared.mongo_uri)

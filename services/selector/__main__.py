@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from services.selector.selection import Selector
 from zygarde import topics
 from zygarde.bus import BusAdmin, EventConsumer, EventProducer
-from zygarde.observability import serve_metrics, setup_logging
+from zygarde.observability import serve_metrics, setup_logging, use_metrics
 from zygarde.settings import Settings
 from zygarde.store import connect, ensure_indexes
 
@@ -31,6 +31,7 @@ def main() -> None:
     shared = Settings()
     own = SelectorSettings()
     setup_logging("selector", shared.log_level, shared.log_json)
+    use_metrics("selector")
     if own.metrics_port:
         serve_metrics(own.metrics_port, shared.metrics_addr)
     db = connect(shared.mongo_uri)

@@ -50,7 +50,7 @@ from zygarde.bus import BusAdmin, EventProducer, MessageMeta
 from zygarde.bus.consumer import _job_id_guess
 from zygarde.errors import DecodeError
 from zygarde.ml import metrics
-from zygarde.observability import BUS_CONSUMED, BUS_DEAD_LETTERED
+from zygarde.observability import BUS_CONSUMED, BUS_DEAD_LETTERED, precreate_bus
 from zygarde.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,7 @@ class StreamingSelector:
         # at a time across both agents, as the default engine's single loop does.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="selector-handle")
         self._specs = {t.physical(prefix): t for t in (topics.RESULTS, topics.JOB_EVENTS)}
+        precreate_bus("selector", consumed=[t.name for t in self._specs.values()])
         results = self.app.topic(topics.RESULTS.physical(prefix), key_serializer="raw", value_serializer="raw")
         job_events = self.app.topic(topics.JOB_EVENTS.physical(prefix), key_serializer="raw",
                                     value_serializer="raw")

@@ -16,7 +16,8 @@ from services.trainer.train import Trainer
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer
-from zygarde.observability import serve_metrics, setup_logging
+from zygarde.ml import algorithms
+from zygarde.observability import serve_metrics, setup_logging, use_metrics
 from zygarde.settings import Settings
 from zygarde.store import TrialRepository, WorkerRepository, connect
 
@@ -40,6 +41,7 @@ def main() -> None:
     shared = Settings()
     own = TrainerSettings()
     setup_logging("trainer", shared.log_level, shared.log_json)
+    use_metrics("trainer", algorithms=algorithms.names() + algorithms.names(engine="spark"))
     worker = own.worker_id or f"{socket.gethostname()}-{os.getpid()}"
     if own.metrics_port:
         serve_metrics(own.metrics_port, shared.metrics_addr)

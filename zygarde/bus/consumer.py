@@ -24,7 +24,7 @@ from zygarde import topics
 from zygarde.bus.producer import EventProducer
 from zygarde.errors import DecodeError
 from zygarde.events import Event, MessageDeadLettered, decode
-from zygarde.observability import BUS_CONSUMED, BUS_DEAD_LETTERED
+from zygarde.observability import BUS_CONSUMED, BUS_DEAD_LETTERED, precreate_bus
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ class EventConsumer:
         self._dlq = dlq
         self._on_dead_letter = on_dead_letter
         self._service = service
+        precreate_bus(service, consumed=[t.name for t in self._specs.values()])
         self.stop_event = threading.Event()
         self._on_assignment = on_assignment
         self._subscribe()

@@ -10,7 +10,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from zygarde import topics
 from zygarde.errors import ZygardeError
 from zygarde.events import Event
-from zygarde.observability import BUS_PRODUCED
+from zygarde.observability import BUS_PRODUCED, precreate_bus
 
 
 class PublishError(ZygardeError):
@@ -38,6 +38,7 @@ class EventProducer:
         self._producer = Producer(conf)
         self._prefix = prefix
         self._service = service
+        precreate_bus(service, produced=[t.name for t in topics.ALL])
         self._errors: list[str] = []
         self._lock = threading.Lock()
 
