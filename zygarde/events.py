@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from zygarde.errors import DecodeError
 
@@ -99,7 +99,9 @@ class JobSpec(_Spec):
     name: str = Field("job", min_length=1, max_length=128)
     dataset: DatasetSpec
     task: Task = "auto"
-    metric: str
+    metric: str = Field("", description="the score every trial is ranked by (zygarde metrics lists them); "
+                        "left out, empty or null: the task's usual one, roc_auc (binary), logloss "
+                        "(multiclass) or rmse (regression), written into the accepted spec")
     algorithms: list[str | AlgorithmChoice] | None = Field(
         None, description="default: every algorithm of the catalog that fits the task"
     )
@@ -110,6 +112,11 @@ class JobSpec(_Spec):
     priority: int = Field(0, ge=-10, le=10)
     engine: Engine = Field("auto", description="the trainers' engine: local (scikit-learn/CatBoost in one "
                            "process) or spark (MLlib); auto decides at validation, see docs/spark.md")
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _no_metric_is_the_default(cls, value: Any) -> Any:
+        return "" if value is None else value
 
     def algorithm_names(self) -> list[str]:
         return [a if isinstance(a, str) else a.name for a in self.algorithms or []]
@@ -186,6 +193,8 @@ class JobAccepted(Event):
     spec: JobSpec
     task: ResolvedTask
     planned_trials: int
+    warnings: list[str] = Field(default_factory=list, description="what validation noticed but accepted, "
+                                "e.g. rows left out because their target is missing")
 
 
 class JobRejected(Event):

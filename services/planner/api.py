@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
@@ -23,7 +23,7 @@ from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.bus.producer import PublishError
 from zygarde.errors import SpecError
-from zygarde.ml.validation import check_job
+from zygarde.ml.validation import check_job_details
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository, TrialRepository, ping
 from zygarde.store.jobs import ACTIVE
@@ -57,6 +57,11 @@ class ApiContext:
 class Accepted(BaseModel):
     job_id: str
     status: str
+    task: str | None = Field(None, description="the task, as validation decided it")
+    metric: str | None = Field(None, description="the metric trials are ranked by (the task's default "
+                               "when the spec names none)")
+    warnings: list[str] = Field(default_factory=list, description="accepted, but worth knowing: e.g. rows "
+                                "left out because their target is missing")
 
 
 def _iso(value: Any) -> Any:
@@ -108,7 +113,7 @@ def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
         "trials": {k: counts.get(k, 0) for k in ("requested", "running", "completed", "failed")},
         "best": best,
         "budget": budget_view(job, sum(counts.values()), instance_seconds),
-        "reasons": job.get("reasons", []),
+        "reasons": job.get("reasons", []), "warnings": job.get("warnings", []),
         "created_at": _iso(job.get("created_at")), "finished_at": _iso(job.get("finished_at")),
         "ended_reason": job.get("ended_reason"), "submitted_via": job.get("submitted_via"),
     }
@@ -159,7 +164,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         if not isinstance(raw, dict):
             raise HTTPException(422, detail=["the job spec must be a JSON object"])
         try:
-            check_job(raw, ctx.settings.data_root_paths, ctx.settings.dataset_cache)
+            checked = check_job_details(raw, ctx.settings.data_root_paths, ctx.settings.dataset_cache)
         except SpecError as exc:
             raise HTTPException(422, detail=exc.reasons) from exc
         job_id = ev.new_id()
@@ -167,7 +172,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
                                  "submitted_via": "http"})
         ctx.producer.publish(ev.JobSubmitted(job_id=job_id, spec=raw, submitted_via="http"))
         ctx.producer.flush()
-        return Accepted(job_id=job_id, status="queued")
+        return Accepted(job_id=job_id, status="queued", task=checked.task, metric=checked.spec.metric,
+                        warnings=checked.warnings)
 
     @app.get("/jobs")
     def list_jobs(status: str | None = Query(None)) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from zygarde import topics
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.errors import SpecError
 from zygarde.ml import algorithms, metrics
-from zygarde.ml.validation import check_job
+from zygarde.ml.validation import check_job_details
 from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER_TRIALS_REQUESTED
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, TrialRepository
@@ -205,10 +205,11 @@ class Planner:
                 self.fill(event.job_id)
             return
         try:
-            spec, task = check_job(event.spec, self.settings.data_root_paths, self.settings.dataset_cache)
+            checked = check_job_details(event.spec, self.settings.data_root_paths, self.settings.dataset_cache)
         except SpecError as exc:
             self._reject(event, exc.reasons, existing is None)
             return
+        spec, task = checked.spec, checked.task
         names = spec.algorithm_names() or algorithms.default_algorithms(task)
         doc = {
             "name": spec.name, "spec": spec.model_dump(mode="json"), "task": task, "status": "running",
@@ -216,6 +217,7 @@ class Planner:
             "algorithms": names, "strategy": spec.search.strategy, "started_at": ev.now(),
             "deadline": (self.clock() + spec.search.time_budget_s) if spec.search.time_budget_s else None,
             "submitted_via": event.submitted_via, "planned_trials": spec.search.max_trials,
+            "warnings": checked.warnings,
         }
         if existing is None:
             self.jobs.create(event.job_id, doc)
@@ -249,6 +251,7 @@ class Planner:
         spec = ev.JobSpec.model_validate(job["spec"])
         self.producer.publish(ev.JobAccepted(job_id=job["_id"], spec=spec, task=job["task"],
                                              planned_trials=spec.search.max_trials,
+                                             warnings=job.get("warnings", []),
                                              event_id=stable_event_id(job["_id"], "accepted")))
         self.producer.flush()
         self.jobs.update(job["_id"], accepted_published=True)

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -32,6 +33,9 @@ MAX_COLUMNS = 10_000
 MAX_HEADER_BYTES = 1_000_000
 MEMORY_SLOTS = 8  # parsed frames kept in process
 EXTENSIONS = (".csv", ".parquet")
+# names the way files are parsed into cached frames; a frame an earlier parser cached (before the CSV
+# dialect was sniffed, a ';' file was one column) is not reused
+PARSER = "p2"
 
 
 @dataclass(frozen=True)
@@ -160,12 +164,53 @@ def _package_version(package: str) -> str:
         return "missing"
 
 
-def _check_csv_header(path: Path) -> None:
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written: field delimiter and decimal mark."""
+
+    delimiter: str = ","
+    decimal: str = "."
+
+
+DELIMITERS = ",;\t|"
+SNIFF_BYTES = 64 * 1024
+_COMMA_DECIMAL = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_POINT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+([eE][-+]?\d+)?\s*$")
+
+
+def sniff_csv(path: Path) -> CsvDialect:
+    """The delimiter (one of ``,;<tab>|``) and decimal mark of a CSV file, from its first 64 KiB.
+
+    Spreadsheets in many locales export ``;``-separated files with decimal commas (``1,5``); read
+    with pandas' defaults such a file is one column. A decimal comma is only possible when the
+    delimiter is not a comma, and is chosen when more fields look like ``1,5`` than like ``1.5``.
+    """
+    with open(path, "rb") as fh:
+        sample = fh.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+    lines = sample.splitlines()
+    if len(sample) == SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut in the middle
+    text = "\n".join(lines)
+    try:
+        delimiter = csv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # no delimiter stands out (one column, or too little text): the default
+        delimiter = ","
+    if delimiter == ",":
+        return CsvDialect()
+    comma = point = 0
+    for row in csv.reader(lines[1:], delimiter=delimiter):
+        for value in row:
+            comma += bool(_COMMA_DECIMAL.match(value))
+            point += bool(_POINT_DECIMAL.match(value))
+    return CsvDialect(delimiter, "," if comma > point else ".")
+
+
+def _check_csv_header(path: Path, delimiter: str = ",") -> None:
     with open(path, "rb") as fh:
         header = fh.readline(MAX_HEADER_BYTES + 1)
     if len(header) > MAX_HEADER_BYTES:
         raise DatasetError(f"dataset: the header line of {path.name} is over {MAX_HEADER_BYTES} bytes")
-    columns = next(csv.reader([header.decode("utf-8", errors="replace")]), [])
+    columns = next(csv.reader([header.decode("utf-8", errors="replace")], delimiter=delimiter), [])
     if len(columns) > MAX_COLUMNS:
         raise DatasetError(f"dataset: {len(columns)} columns is over the limit of {MAX_COLUMNS}")
 
@@ -180,11 +225,13 @@ def _read_file(path: Path) -> pd.DataFrame:
                 raise DatasetError(f"dataset: {n_columns} columns is over the limit of {MAX_COLUMNS}")
             frame = pd.read_parquet(path)
         else:
-            _check_csv_header(path)
+            dialect = sniff_csv(path)
+            _check_csv_header(path, dialect.delimiter)
+            options = {"sep": dialect.delimiter, "decimal": dialect.decimal, "low_memory": False}
             try:
-                frame = pd.read_csv(path, low_memory=False)
+                frame = pd.read_csv(path, **options)
             except UnicodeDecodeError:  # not UTF-8: latin-1 maps every byte, so it always decodes
-                frame = pd.read_csv(path, low_memory=False, encoding="latin-1")
+                frame = pd.read_csv(path, encoding="latin-1", **options)
     except DatasetError:
         raise
     except Exception as exc:  # any parser failure is an unreadable dataset
@@ -216,7 +263,7 @@ def load_frame(uri: str, roots: list[Path], cache_dir: Path, max_bytes: int = MA
         if key in _memory:
             _memory.move_to_end(key)
             return _memory[key]
-    cached = cache_dir / f"{key}.parquet"
+    cached = cache_dir / f"{key}.{PARSER}.parquet"
     frame: pd.DataFrame | None = None
     if cached.exists():
         try:

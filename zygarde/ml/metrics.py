@@ -81,6 +81,15 @@ _ALL = [
 METRICS: dict[str, Metric] = {m.name: m for m in _ALL}
 
 
+# the score a job is ranked by when its spec names none: the usual choice for each task
+DEFAULTS: dict[str, str] = {"binary": "roc_auc", "multiclass": "logloss", "regression": "rmse"}
+
+
+def default_for(task: str) -> str:
+    """The metric a job of ``task`` is ranked by when its spec names none."""
+    return DEFAULTS[task]
+
+
 def get(name: str) -> Metric:
     """The metric called ``name``; ``KeyError`` naming the known ones otherwise."""
     try:

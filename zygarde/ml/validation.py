@@ -7,6 +7,7 @@ run on the raw document as far as it allows, so one structural slip does not hid
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,21 @@ def _algorithm_checks(raw: dict[str, Any], reasons: list[str]) -> list[str]:
 
 
 def _target_checks(y: pd.Series, task: str | None, raw: dict[str, Any], spec: JobSpec | None,
-                   reasons: list[str]) -> str | None:
+                   reasons: list[str], warnings: list[str]) -> str | None:
     """Decide the task from the target, and check it against the asked task, the classes and the folds."""
+    missing = int(y.isna().sum())
     y = y.dropna()
     if y.empty:
         reasons.append("dataset.target: the column has no values")
+        return task
+    if missing:
+        warnings.append(f"dataset.target: {missing} of {missing + len(y)} rows have no "
+                        f"{y.name!r} value and are left out of training and scoring")
+    if y.nunique() < 2:
+        what = "class" if task != "regression" and not pd.api.types.is_float_dtype(y) else "value"
+        value = y.iloc[0].item() if hasattr(y.iloc[0], "item") else y.iloc[0]  # numpy scalar: its plain value
+        reasons.append(f"dataset.target: every row has the same {what} ({value!r}); "
+                       "there is nothing to learn")
         return task
     detected = datasets.detect_task(y)
     if task is None:
@@ -103,14 +114,14 @@ def _target_checks(y: pd.Series, task: str | None, raw: dict[str, Any], spec: Jo
 
 
 def _dataset_checks(raw: dict[str, Any], frame: pd.DataFrame, task: str | None, spec: JobSpec | None,
-                    reasons: list[str], columns: set[str] | None = None) -> str | None:
+                    reasons: list[str], warnings: list[str], columns: set[str] | None = None) -> str | None:
     columns = columns if columns is not None else set(map(str, frame.columns))
     target = _str(_get(raw, "dataset", "target"))
     if target is not None:
         if target not in columns:
             reasons.append(f"dataset.target: column {target!r} is not in the dataset")
         else:
-            task = _target_checks(frame[target], task, raw, spec, reasons)
+            task = _target_checks(frame[target], task, raw, spec, reasons, warnings)
     drop = _get(raw, "dataset", "drop")
     if isinstance(drop, list):
         for col in drop:
@@ -141,15 +152,32 @@ def _spark_settings() -> Settings:
     return Settings()
 
 
+@dataclass(frozen=True)
+class CheckedJob:
+    """A job spec that passed: resolved spec and task, and what was noticed but accepted."""
+
+    spec: JobSpec
+    task: ResolvedTask
+    warnings: list[str] = field(default_factory=list)
+
+
 def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[JobSpec, ResolvedTask]:
     """Parse and check a raw spec against the catalog and its dataset; raise ``SpecError(all reasons)``.
 
     On success: the spec (``algorithms`` resolved to ``default_algorithms(task, engine)`` when it was
-    null, ``engine`` resolved to local or spark) and the task (``auto`` resolved from the target column).
+    null, ``engine`` resolved to local or spark, ``metric`` to the task's default when it was left
+    out) and the task (``auto`` resolved from the target column).
     """
+    checked = check_job_details(raw, roots, cache_dir)
+    return checked.spec, checked.task
+
+
+def check_job_details(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> CheckedJob:
+    """:func:`check_job` with the warnings (accepted, but worth telling the person who submitted it)."""
     if not isinstance(raw, dict):
         raise SpecError(["spec: expected a JSON object"])
     reasons: list[str] = []
+    warnings: list[str] = []
     spec: JobSpec | None = None
     try:
         spec = JobSpec.model_validate(raw)
@@ -158,7 +186,7 @@ def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[
 
     metric_name = _get(raw, "metric")
     metric = metrics.METRICS.get(metric_name) if isinstance(metric_name, str) else None
-    if isinstance(metric_name, str) and metric is None:
+    if isinstance(metric_name, str) and metric_name and metric is None:
         reasons.append(f"metric: unknown metric {metric_name!r}; known: {', '.join(metrics.METRICS)}")
     names = _algorithm_checks(raw, reasons)
     strategy = _get(raw, "cv", "strategy")
@@ -169,7 +197,7 @@ def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[
     spark = _spark_settings()
     engine = spark_rules.resolve_engine(raw, roots, spark.spark_min_bytes, spark.spark_max_bytes, reasons)
     if engine == "spark":
-        reasons.extend(spark_rules.reasons(metric_name, strategy, _get(raw, "imbalance", "strategy"),
+        reasons.extend(spark_rules.reasons(metric_name or None, strategy, _get(raw, "imbalance", "strategy"),
                                            _get(raw, "search", "trial_memory_mb")))
 
     asked = _get(raw, "task")
@@ -184,7 +212,7 @@ def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[
         except DatasetError as exc:
             reasons.append(str(exc))
         else:
-            task = _dataset_checks(raw, frame, task, spec, reasons, columns)
+            task = _dataset_checks(raw, frame, task, spec, reasons, warnings, columns)
 
     if task is not None:
         if metric is not None and task not in metric.tasks:
@@ -200,5 +228,7 @@ def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[
         raise SpecError(list(dict.fromkeys(reasons)) or ["dataset: cannot decide the task"])
     if spec.algorithms is None:
         spec = spec.model_copy(update={"algorithms": algorithms.default_algorithms(task, engine)})
+    if not spec.metric:
+        spec = spec.model_copy(update={"metric": metrics.default_for(task)})
     spec = spec.model_copy(update={"engine": engine})
-    return spec, task  # type: ignore[return-value]  # task is one of TASKS here
+    return CheckedJob(spec, task, warnings)  # type: ignore[arg-type]  # task is one of TASKS here

@@ -87,7 +87,8 @@ def test_parquet_and_the_caches(tmp_path: Path) -> None:
     df.to_parquet(path)
     first = datasets.load_frame(path.as_uri(), [tmp_path], tmp_path / "cache")
     pd.testing.assert_frame_equal(first, df)
-    assert (tmp_path / "cache" / f"{datasets.content_hash(path.as_uri(), [tmp_path])}.parquet").exists()
+    key = datasets.content_hash(path.as_uri(), [tmp_path])
+    assert (tmp_path / "cache" / f"{key}.{datasets.PARSER}.parquet").exists()
     started = time.perf_counter()
     assert datasets.load_frame(path.as_uri(), [tmp_path], tmp_path / "cache") is first  # in-process LRU
     assert time.perf_counter() - started < 0.05
@@ -136,3 +137,25 @@ def test_latin1_csv_is_read(tmp_path: Path) -> None:
     path.write_bytes("city,y\nMünchen,1\nZürich,0\n".encode("latin-1"))
     df = datasets.load_frame(path.as_uri(), [tmp_path], tmp_path / "c")
     assert list(df["city"]) == ["München", "Zürich"]
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path: Path) -> None:
+    # a spreadsheet's export in many locales: ';' between fields, ',' before the decimals
+    path = tmp_path / "export.csv"
+    path.write_text("price;city;y\n1,5;Lyon;1\n-2,25;Nice;0\n3,0;Paris;1\n10;Metz;0\n")
+    df = datasets.load_frame(path.as_uri(), [tmp_path], tmp_path / "c")
+    assert list(df.columns) == ["price", "city", "y"]
+    assert df["price"].tolist() == [1.5, -2.25, 3.0, 10.0] and df["price"].dtype == float
+
+
+@pytest.mark.parametrize("content, dialect", [
+    pytest.param("a,b,y\n1.5,x,1\n2.5,y,0\n", datasets.CsvDialect(",", "."), id="comma-point"),
+    pytest.param("a;b;y\n1.5;x;1\n2.5;y;0\n", datasets.CsvDialect(";", "."), id="semicolon-point"),
+    pytest.param("a\tb\ty\n1,5\tx\t1\n2,5\ty\t0\n", datasets.CsvDialect("\t", ","), id="tab-comma"),
+    pytest.param("a|b|y\n1|x|1\n2|y|0\n", datasets.CsvDialect("|", "."), id="pipe-integers"),
+    pytest.param("y\n1\n0\n1\n", datasets.CsvDialect(",", "."), id="one-column"),
+])
+def test_csv_dialect_is_sniffed(tmp_path: Path, content: str, dialect: datasets.CsvDialect) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    assert datasets.sniff_csv(path) == dialect

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from tests.unit.ml.conftest import frame
 from zygarde.errors import SpecError
+from zygarde.events import JobSpec
 from zygarde.ml import algorithms
-from zygarde.ml.validation import check_job
+from zygarde.ml.validation import check_job, check_job_details
 
 
 @pytest.fixture
@@ -136,3 +137,41 @@ def test_any_spec_is_accepted_or_refused_with_reasons(raw: dict[str, Any], tmp_p
     else:
         assert spec.dataset.uri == "builtin:wine" and task in ("binary", "multiclass", "regression")
         assert spec.algorithm_names()
+
+
+@pytest.mark.parametrize("task, values, fragment", [
+    pytest.param("auto", ["yes"] * 40, "same class ('yes')", id="one-class-auto"),
+    pytest.param("binary", [1] * 40, "same class (1)", id="one-class-binary"),
+    pytest.param("regression", [2.5] * 40, "same value (2.5)", id="constant-regression"),
+])
+def test_a_target_with_one_value_is_refused_with_the_reason(root: Path, task: str, values: list[Any],
+                                                             fragment: str) -> None:
+    frame("binary", n=40).assign(y=values).to_csv(root / "one.csv", index=False)
+    reasons = check({"dataset": {"uri": (root / "one.csv").as_uri(), "target": "y"}, "task": task,
+                     "cv": {"folds": 3}}, root)
+    assert any(fragment in r and "nothing to learn" in r for r in reasons), reasons
+
+
+def test_rows_without_a_target_are_counted_in_the_warnings(root: Path) -> None:
+    df = frame("binary", n=60)
+    df.loc[df.index[:7], "y"] = None
+    df.to_csv(root / "gaps.csv", index=False)
+    checked = check_job_details({"dataset": {"uri": (root / "gaps.csv").as_uri(), "target": "y"}},
+                                [root], root / "cache")
+    assert checked.warnings == ["dataset.target: 7 of 60 rows have no 'y' value and are left out of "
+                                "training and scoring"]
+    assert check_job_details({"dataset": {"uri": (root / "d.csv").as_uri(), "target": "y"}},
+                             [root], root / "cache").warnings == []
+
+
+@pytest.mark.parametrize("uri, target, metric", [
+    pytest.param("builtin:breast_cancer", "target", "roc_auc", id="binary"),
+    pytest.param("builtin:wine", "target", "logloss", id="multiclass"),
+    pytest.param("builtin:diabetes", "target", "rmse", id="regression"),
+])
+@pytest.mark.parametrize("given", [{}, {"metric": None}, {"metric": ""}], ids=["absent", "null", "empty"])
+def test_a_spec_without_a_metric_gets_the_tasks_default(root: Path, uri: str, target: str, metric: str,
+                                                        given: dict[str, Any]) -> None:
+    spec, _ = check_job({"dataset": {"uri": uri, "target": target}, **given}, [root], root / "cache")
+    assert spec.metric == metric
+    assert JobSpec.model_validate(spec.model_dump(mode="json")).metric == metric  # the stored spec keeps it
