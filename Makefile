@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[dev,spark]'
+	$(BIN)/pip install -q -e '.[dev,spark,bench]'
 	# ISLP ships the credit-default and caravan datasets; its own heavy dependencies are not needed.
 	$(BIN)/pip install -q --no-deps islp==0.6.0
 	touch $@
