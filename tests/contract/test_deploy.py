@@ -73,9 +73,13 @@ KNOWN_METRICS: frozenset[str] = frozenset(
         "zygarde_bus_messages_consumed_total",
         "zygarde_bus_messages_produced_total",
         "zygarde_bus_dead_lettered_total",
+        "zygarde_http_requests_total",
+        "zygarde_http_request_duration_seconds",
     }
 )
-HISTOGRAMS: frozenset[str] = frozenset({"zygarde_trainer_trial_duration_seconds"})
+HISTOGRAMS: frozenset[str] = frozenset(
+    {"zygarde_trainer_trial_duration_seconds", "zygarde_http_request_duration_seconds"}
+)
 # The series names a query may spell: histograms through their _bucket, _sum and _count.
 KNOWN_SERIES: frozenset[str] = KNOWN_METRICS | {
     f"{h}{suffix}" for h in HISTOGRAMS for suffix in ("_bucket", "_sum", "_count")
@@ -446,7 +450,7 @@ def test_rules_cover_throughput_quantiles_lag_and_the_alerts() -> None:
     assert all(a["annotations"]["summary"] and a["labels"]["severity"] for a in alerts.values())
     text = " ".join(a["expr"] for a in alerts.values())
     for metric in (
-        "zygarde_scaler_current_replicas",
+        "zygarde_scaler_consumer_lag",
         "zygarde_trainer_trials_total",
         "zygarde_planner_trials_finished_total",
         "zygarde_bus_dead_lettered_total",
