@@ -16,8 +16,13 @@ from typing import Any
 import httpx
 
 from zygarde.bus import BusAdmin
+from zygarde.ml import algorithms
 from zygarde.settings import Settings
 from zygarde.store import connect
+
+# the benchmarks measure with the probe algorithms (noop, burn), out of the production catalogue
+algorithms.enable_probes()
+TOKEN = "bench-admin-token"
 
 
 def free_port() -> int:
@@ -43,7 +48,7 @@ class BenchStack:
                                            env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT))
 
     def submit(self, spec: dict[str, Any]) -> str:
-        resp = httpx.post(f"{self.url}/jobs", json=spec, headers={"Authorization": "Bearer bench"}, timeout=30)
+        resp = httpx.post(f"{self.url}/jobs", json=spec, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
         resp.raise_for_status()
         return str(resp.json()["job_id"])
 
@@ -102,7 +107,8 @@ def bench_stack(trainers: int = 2, **env: str) -> Iterator[BenchStack]:
                                        "planner_url": f"http://127.0.0.1:{free_port()}"})
     BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).ensure_topics()
     child = settings.child_env()
-    child.update(ZYGARDE_ADMIN_TOKEN="bench", ZYGARDE_LOG_LEVEL="WARNING", ZYGARDE_SELECTOR_METRICS_PORT="0", **env)
+    child.update(ZYGARDE_ADMIN_TOKEN=TOKEN, ZYGARDE_PROBE_ALGORITHMS="1", ZYGARDE_LOG_LEVEL="WARNING",
+                 ZYGARDE_SELECTOR_METRICS_PORT="0", **env)
     stack = BenchStack(settings, child, logs)
     stack.start("planner")
     stack.start("selector")

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bench._report import bar_plot, median, write_markdown
-from bench._stack import bench_stack
+from bench._stack import TOKEN, bench_stack
 
 
 def spec(algorithm: str, trials: int, parallel: int, space: dict[str, Any] | None = None, folds: int = 2) -> dict:
@@ -104,7 +104,7 @@ def first_trial(repeats: int = 15) -> dict[str, float]:
     latencies = []
     with bench_stack(trainers=2) as stack:
         stack.wait(stack.submit(spec("noop", 2, 2)))
-        client = httpx.Client(base_url=stack.url, headers={"Authorization": "Bearer bench"})
+        client = httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {TOKEN}"})
         for _ in range(repeats):
             started = time.perf_counter()
             job_id = client.post("/jobs", json=spec("noop", 1, 1)).json()["job_id"]

@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from bench._report import RESULTS, machine
-from bench._stack import bench_stack
+from bench._stack import TOKEN, bench_stack
 
 LEVELS = (0, 2_000, 8_000)
 TRIALS_PER_JOB = 50
@@ -101,7 +101,7 @@ def measure() -> list[dict[str, Any]]:
         template = {"job": db.jobs.find_one({"_id": job_id}), "trials": list(db.trials.find({"job_id": job_id})),
                     "results": list(db.results.find({"job_id": job_id}))}
         stored = len(template["trials"])
-        client = httpx.Client(base_url=stack.url, headers={"Authorization": "Bearer bench"})
+        client = httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {TOKEN}"})
         for level in LEVELS:
             stored = _fill(db, template, level, stored)
             quiet = _wait_quiet(stack, 900)

@@ -17,6 +17,10 @@ import pytest
 
 from zygarde.settings import Settings
 
+# the probe algorithms (noop, burn) measure the platform and are out of the production catalogue:
+# the tests turn them on, for this process (before the catalogue is imported) and every service it starts
+os.environ["ZYGARDE_PROBE_ALGORITHMS"] = "1"
+
 
 def _docker_available() -> bool:
     try:

@@ -96,6 +96,9 @@ class Trainer:
             with Heartbeat(self.producer, base, trial.spec.cv.folds, self.heartbeat_s) as beat:
 
                 last_report = [time.monotonic()]
+                # a spec without a time limit still gets one: checked between folds in this process (a
+                # spec's own limit runs the trial in a child that is killed at the limit, see isolation)
+                default_limit = trial.spec.search.trial_timeout_s or self.settings.default_trial_timeout_s
 
                 def on_fold(fold: int, folds: int, score: float) -> None:
                     beat.fold = fold
@@ -105,6 +108,8 @@ class Trainer:
                         self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
                     if fold == folds:
                         return  # nothing left to stop
+                    if time.monotonic() - started > default_limit:
+                        raise isolation.TrialTimeout(default_limit)  # the default limit, checked between folds
                     if trial.report_folds:  # the planner judges this fold now: its verdict before the next
                         self.producer.flush()
                         stop = self.await_verdict(trial, fold)

@@ -75,3 +75,19 @@ def test_a_judged_fold_waits_for_the_verdict_and_a_prune_stops_the_trial_there()
     assert producer.events[-1].reason == "pruned"  # type: ignore[attr-defined]
     assert [(fold, reports) for fold, reports, _ in waits] == [(1, 1), (2, 2)], "each fold's report, then its wait"
     assert 0 < waits[0][2] < waits[1][2], "the report was flushed before each wait"
+
+
+def test_a_spec_without_a_time_limit_gets_the_default_one_between_folds() -> None:
+    producer = RecordingProducer()
+    settings = Settings(default_trial_timeout_s=0.3)
+    Trainer(settings, producer, "w1", heartbeat_s=60).run_trial(request(False, 0.4))  # type: ignore[arg-type]
+    kinds = [type(e).__name__ for e in producer.events]
+    assert kinds[0] == "TrialStarted" and kinds[-1] == "TrialFailed", kinds
+    assert producer.events[-1].reason == "timeout"  # type: ignore[attr-defined]
+
+
+def test_burn_refuses_more_seconds_than_its_bound() -> None:
+    producer = RecordingProducer()
+    Trainer(Settings(), producer, "w1", heartbeat_s=60).run_trial(request(False, 1e9))  # type: ignore[arg-type]
+    failed = producer.events[-1]
+    assert isinstance(failed, ev.TrialFailed) and failed.reason == "error" and "within 0 and 60" in failed.error

@@ -14,9 +14,13 @@ from zygarde.ml import space as sp
 from zygarde.ml.algorithms import boosting, linear, naive_bayes, neighbors, neural, probes, svm, trees
 from zygarde.ml.algorithms._base import Algorithm
 from zygarde.ml.spark import catalog as spark_catalog
+from zygarde.settings import probes_enabled
 
-FAMILIES = (linear, svm, neighbors, naive_bayes, trees, boosting, neural, probes)
+FAMILIES = (linear, svm, neighbors, naive_bayes, trees, boosting, neural)
 REGISTRY: dict[str, Algorithm] = {a.name: a for mod in FAMILIES for a in mod.ALGORITHMS}
+# ``noop`` and ``burn`` exist to measure the platform, not to model data: out of the catalogue until
+# a service's settings enable them (ZYGARDE_PROBE_ALGORITHMS; tests and benchmarks do)
+PROBES: dict[str, Algorithm] = {a.name: a for a in probes.ALGORITHMS}
 ENGINES = ("local", "spark")
 # the spark engine's catalog (names prefixed ``spark_``): same Algorithm entries, MLlib builders
 SPARK: dict[str, Algorithm] = dict(spark_catalog.REGISTRY)
@@ -26,6 +30,18 @@ _DEFAULTS = {
     "multiclass": ["logistic_regression", "random_forest", "hist_gradient_boosting", "catboost"],
     "regression": ["ridge", "random_forest", "hist_gradient_boosting", "catboost"],
 }
+
+
+def enable_probes(enabled: bool = True) -> None:
+    """Put the probe algorithms into the catalogue (or take them out)."""
+    for name, algorithm in PROBES.items():
+        if enabled:
+            REGISTRY[name] = algorithm
+        else:
+            REGISTRY.pop(name, None)
+
+
+enable_probes(probes_enabled())
 
 
 def get(name: str) -> Algorithm:
@@ -83,5 +99,5 @@ def default_params(name: str, space: sp.Space, task: str) -> dict[str, Any] | No
     return params
 
 
-__all__ = ["REGISTRY", "SPARK", "Algorithm", "default_algorithms", "default_params", "engine_of", "get", "names",
-           "space_for"]
+__all__ = ["PROBES", "REGISTRY", "SPARK", "Algorithm", "default_algorithms", "default_params", "enable_probes",
+           "engine_of", "get", "names", "space_for"]

@@ -11,6 +11,8 @@ from sklearn.base import BaseEstimator
 from zygarde.ml.algorithms._base import ALL, Algorithm
 from zygarde.ml.space import FloatDim
 
+MAX_BURN_S = 60.0  # a probe measures the platform; it never holds a trainer longer than this per fit
+
 
 class BurnEstimator(BaseEstimator):
     """Spins the CPU for ``seconds`` in ``fit``, then predicts like the prior: trials of known cost."""
@@ -20,6 +22,8 @@ class BurnEstimator(BaseEstimator):
         self.task = task
 
     def fit(self, X: Any, y: Any) -> BurnEstimator:
+        if not 0 <= self.seconds <= MAX_BURN_S:
+            raise ValueError(f"burn: seconds must be within 0 and {MAX_BURN_S:g}, not {self.seconds:g}")
         deadline = time.perf_counter() + self.seconds
         x = 0
         while time.perf_counter() < deadline:
