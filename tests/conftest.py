@@ -1,9 +1,9 @@
 """Session fixtures: a real Kafka broker and a real MongoDB-wire server, never mocks.
 
 Order of preference for each: the address in ``ZYGARDE_KAFKA_BOOTSTRAP`` / ``ZYGARDE_MONGO_URI``
-(or the contract's default) when it answers; else testcontainers when a Docker daemon answers;
-else the local stack started through the same code as ``zygarde up``. When nothing can be
-started, the run fails with the reason: an integration test is never silently skipped.
+(or the contract's default) when it answers; else the local stack started through the same code as
+``zygarde up``. When nothing can be started, the run fails with the reason: an integration test is
+never silently skipped. (There is no container fallback: see "Tests" in the README.)
 """
 
 from __future__ import annotations
@@ -22,23 +22,12 @@ from zygarde.settings import Settings
 os.environ["ZYGARDE_PROBE_ALGORITHMS"] = "1"
 
 
-def _docker_available() -> bool:
-    try:
-        import docker
-
-        docker.from_env(timeout=2).ping()
-        return True
-    except Exception:  # noqa: BLE001 - no daemon, no socket, no package: all mean "no Docker"
-        return False
-
-
 class _Stack:
     """What the session uses, and what it must stop at the end (only what it started)."""
 
     def __init__(self) -> None:
         self.base = Settings()
         self.started_local: list[str] = []
-        self.containers: list[object] = []
         self.kafka: str | None = None
         self.mongo: str | None = None
 
@@ -60,13 +49,6 @@ class _Stack:
 
         if KafkaComponent(self.base).ready():
             self.kafka = self.base.kafka_bootstrap
-        elif _docker_available():
-            from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
-
-            container = KafkaContainer("apache/kafka:4.1.1").with_kraft()
-            container.start()
-            self.containers.append(container)
-            self.kafka = container.get_bootstrap_server()
         else:
             self._local("kafka")
             self.kafka = self.base.kafka_bootstrap
@@ -79,13 +61,6 @@ class _Stack:
 
         if MongoComponent(self.base).ready():
             self.mongo = self.base.mongo_uri
-        elif _docker_available():
-            from testcontainers.mongodb import MongoDbContainer  # type: ignore[import-untyped]
-
-            container = MongoDbContainer("mongo:7")
-            container.start()
-            self.containers.append(container)
-            self.mongo = container.get_connection_url()
         else:
             self._local("mongo")
             self.mongo = self.base.mongo_uri
@@ -98,8 +73,6 @@ class _Stack:
             for name in reversed(self.started_local):
                 comp = components.INFRA[name](self.base)
                 process.stop(comp.files, comp.marker)
-        for container in self.containers:
-            container.stop()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from zygarde.observability import (
     setup_logging,
     use_metrics,
 )
-from zygarde.settings import Settings
+from zygarde.settings import ScalerBackendSettings, Settings
 from zygarde.store import connect
 
 log = logging.getLogger("zygarde.scaler")
@@ -104,11 +104,7 @@ def run() -> None:
         stabilization_window_s=own.stabilization_window_s, scale_up_max_step=own.scale_up_max_step,
         polling_interval_s=own.interval_s,
     )
-    options: dict[str, Any] = {}
-    if own.backend == "local":
-        options = {"env": shared.child_env(), "targets_file": shared.home / "prometheus" / "etc" / "targets" /
-                   "trainers.json", "drain_timeout_s": own.drain_timeout_s, "log_dir": shared.home / "logs"}
-    backend = make_backend(own.backend, **options)
+    backend = make_backend(own.backend, **ScalerBackendSettings().backend_options(own.backend, shared))
     in_flight = lag.InFlight(db, own.in_flight_every_s)
     scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, shared.consumer_group("trainers"), in_flight))
     stop = threading.Event()

@@ -116,20 +116,51 @@ def env_of(service: dict[str, Any]) -> dict[str, str]:
 
 
 def port_numbers(service: dict[str, Any]) -> set[int]:
-    """Published container ports, from short ("9092:9092") or long ({target: 9092}) syntax."""
-    out = set()
+    """Container ports, published ("127.0.0.1:8080:8080", {target: 8080}) or only exposed."""
+    out = {int(p) for p in service.get("expose", [])}
     for p in service.get("ports", []):
         out.add(int(p["target"]) if isinstance(p, dict) else int(str(p).split(":")[-1].split("/")[0]))
     return out
+
+
+def default_of(value: str) -> str:
+    """``${VAR:-default}`` -> ``default``; a plain value stays."""
+    match = re.fullmatch(r"\$\{[A-Z_]+:-(.+)\}", value)
+    return match.group(1) if match else value
 
 
 def test_compose_has_every_service_with_its_real_image_and_contract_port() -> None:
     services = compose()["services"]
     assert set(INFRA + SERVICES) <= set(services)
     for name, image in IMAGES.items():
-        assert services[name]["image"].startswith(image), name
+        assert default_of(services[name]["image"]).startswith(image), name
     for name, port in PORTS.items():
         assert port in port_numbers(services[name]), (name, port)
+
+
+def test_compose_publishes_only_the_planner_on_the_loopback() -> None:
+    services = compose()["services"]
+    published = {name: svc["ports"] for name, svc in services.items() if svc.get("ports")}
+    assert published.pop("planner") == ["127.0.0.1:8080:8080"]
+    assert services["grafana"]["profiles"] == ["dashboards"], "Grafana only when asked for"
+    assert published.pop("grafana") == ["127.0.0.1:3000:3000"]
+    assert published == {}, "Kafka, MongoDB, Prometheus and the metrics ports stay on the compose network"
+    for name in ("kafka", "mongo", "prometheus"):
+        assert re.fullmatch(r"\$\{ZYGARDE_[A-Z]+_IMAGE:-.+\}", services[name]["image"]), name
+
+
+def test_compose_trainers_and_the_scalers_trainers_are_alike() -> None:
+    services = compose()["services"]
+    trainer, scaler = services["trainer"], env_of(services["scaler"])
+    assert trainer["labels"] == {"dev.zygarde.role": "trainer"}, "the scaler counts compose's trainers"
+    network = compose()["networks"]["default"]["name"]
+    assert scaler["ZYGARDE_SCALER_DOCKER_NETWORK"] == network
+    assert scaler["ZYGARDE_SCALER_DOCKER_IMAGE"] == trainer["image"]
+    artifacts = compose()["volumes"]["artifacts"]["name"]
+    mounts = scaler["ZYGARDE_SCALER_DOCKER_VOLUMES"].split(",")
+    assert f"{artifacts}:/var/lib/zygarde/artifacts" in mounts
+    assert "artifacts:/var/lib/zygarde/artifacts" in trainer["volumes"]
+    assert any(m.endswith(":/data:ro") for m in mounts)
 
 
 def test_compose_runs_each_app_service_as_zygarde_run_from_the_one_dockerfile() -> None:
@@ -141,7 +172,7 @@ def test_compose_runs_each_app_service_as_zygarde_run_from_the_one_dockerfile() 
         svc = services[name]
         assert svc["command"] == ["run", name], name  # with the ENTRYPOINT: `zygarde run <name>`
         assert svc["build"] in (".", {"context": "."}), name
-        images.add(svc["image"])
+        images.add(default_of(svc["image"]))
         env = env_of(svc)
         assert set(CONTRACT_ENV) <= set(env), (name, set(CONTRACT_ENV) - set(env))
         assert env["ZYGARDE_KAFKA_BOOTSTRAP"] == "kafka:9092"

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from services.scaler.backends._base import BaseScalerBackend
 
-LABEL = "dev.zygarde.role=trainer"
+ROLE_LABEL = "dev.zygarde.role"
+LABEL = f"{ROLE_LABEL}=trainer"
+SCALED_LABEL = "dev.zygarde.scaled-by"
+
+log = logging.getLogger("zygarde.scaler.docker")
 
 
 class DockerBackend(BaseScalerBackend):
     """Runs ``image`` with ``run trainer`` per trainer; the label, not a name, says which are ours.
 
-    ``base_url`` picks the engine (``unix:///var/run/docker.sock``, ``tcp://host:2375``); without it
-    the usual ``DOCKER_HOST`` environment applies. No engine answering is a configuration error.
+    Every running container labelled ``dev.zygarde.role=trainer`` counts, compose's own ``trainer``
+    replicas included, so a scale-in may stop those too. A new trainer joins ``network`` (compose's,
+    where ``kafka`` and ``mongo`` resolve), gets ``environment`` (the shared ``ZYGARDE_*`` settings)
+    and ``volumes`` (``name:/path[:ro]`` strings). ``base_url`` picks the engine
+    (``unix:///var/run/docker.sock``, ``tcp://host:2375``); without it the usual ``DOCKER_HOST``
+    environment applies. No engine answering is a configuration error.
     """
 
     def __init__(self, image: str = "zygarde:latest", network: str | None = None,
-                 environment: dict[str, str] | None = None, drain_timeout_s: int = 60,
-                 base_url: str | None = None, client: Any = None) -> None:
+                 environment: dict[str, str] | None = None, volumes: list[str] | None = None,
+                 drain_timeout_s: int = 60, base_url: str | None = None, client: Any = None) -> None:
         if client is None:
             try:
                 import docker
@@ -26,20 +35,41 @@ class DockerBackend(BaseScalerBackend):
                 raise RuntimeError("the docker backend needs the `docker` package "
                                    "(pip install docker)") from exc
             try:
-                client = (docker.DockerClient(base_url=base_url, timeout=5) if base_url
-                          else docker.from_env(timeout=5))
+                client = (docker.DockerClient(base_url=base_url, timeout=30) if base_url
+                          else docker.from_env(timeout=30))
                 client.ping()
             except Exception as exc:  # noqa: BLE001 - no daemon, no socket, refused: all one clear error
                 raise RuntimeError(f"no Docker engine answers at {base_url or 'DOCKER_HOST'}: {exc}") from exc
         self.client = client
-        self.image, self.network, self.environment = image, network, environment or {}
+        self.image, self.network, self.environment = image, network, dict(environment or {})
+        self.volumes = list(volumes or [])
         self.drain_timeout_s = drain_timeout_s
+        self.started = 0
+        self.stopped = 0
 
     def _running(self) -> list[Any]:
         return list(self.client.containers.list(filters={"label": LABEL, "status": "running"}))
 
+    def reap(self) -> list[tuple[str, int]]:
+        """Remove trainers this backend started that have exited, saying how each ended.
+
+        Containers are not started with ``auto_remove``: a trainer that dies at start-up (no broker,
+        a bad setting) must leave its exit code and last log lines in the scaler's log first.
+        """
+        ended = []
+        for container in self.client.containers.list(
+                all=True, filters={"label": [LABEL, SCALED_LABEL], "status": "exited"}):
+            code = int(container.attrs.get("State", {}).get("ExitCode", -1))
+            if code != 0:
+                tail = container.logs(tail=20).decode(errors="replace")
+                log.error("trainer container %s exited with %d:\n%s", container.name, code, tail)
+            ended.append((container.name, code))
+            container.remove()
+        return ended
+
     def current(self) -> int:
         """Running containers labelled as trainers."""
+        self.reap()
         return len(self._running())
 
     def scale_to(self, n: int) -> None:
@@ -47,11 +77,14 @@ class DockerBackend(BaseScalerBackend):
         running = sorted(self._running(), key=lambda c: c.attrs.get("Created", ""), reverse=True)
         for container in running[: max(0, len(running) - n)]:
             container.stop(timeout=self.drain_timeout_s)  # SIGTERM, then SIGKILL after the drain timeout
+            self.stopped += 1
         for _ in range(n - len(running)):
-            # auto_remove: stopped trainers would otherwise pile up as exited containers.
-            self.client.containers.run(self.image, ["run", "trainer"], detach=True, auto_remove=True,
-                                       labels={"dev.zygarde.role": "trainer"}, environment=self.environment,
-                                       network=self.network)
+            kwargs: dict[str, Any] = {"network": self.network} if self.network else {}
+            self.client.containers.run(
+                self.image, ["run", "trainer"], detach=True, environment=self.environment,
+                volumes=self.volumes, labels={ROLE_LABEL: "trainer", SCALED_LABEL: "zygarde-scaler"},
+                stop_signal="SIGTERM", **kwargs)
+            self.started += 1
 
     def close(self) -> None:
         """Close the SDK's HTTP session; the containers keep running (the scaler may be restarted)."""
