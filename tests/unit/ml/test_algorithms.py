@@ -64,8 +64,8 @@ def test_lookups() -> None:
 def test_spaces_use_log_scales_and_conditionals() -> None:
     assert algorithms.get("logistic_regression").space["C"].log
     assert algorithms.get("random_forest").space["max_samples"].when == {"bootstrap": (True,)}
-    catboost = algorithms.get("catboost").space["iterations"]
-    assert isinstance(catboost, sp.IntDim) and catboost.low >= 100 and catboost.high <= 500
+    catboost = algorithms.get("catboost").space["iterations"]  # a cap that early stopping cuts short
+    assert isinstance(catboost, sp.IntDim) and catboost.log and catboost.high <= 2000
 
 
 def test_space_override_replaces_the_default() -> None:
@@ -101,3 +101,17 @@ def test_default_params_are_the_builders_defaults_where_the_space_allows() -> No
     narrow = {"C": sp.FloatDim(1e-3, 1e-1, log=True)}
     assert algorithms.default_params("logistic_regression", narrow, "binary") == {"C": 0.1}
     assert algorithms.default_params("ridge", algorithms.space_for("ridge"), "binary") is None
+
+
+def test_catboost_stops_early_on_an_inner_split() -> None:
+    df = frame("binary", n=600)
+    fitted = cv.fit_final(spec("roc_auc"), "binary", "catboost", {"iterations": 2000, "learning_rate": 0.3}, df, 0)
+    model = fitted.named_steps["model"].estimator_
+    assert 0 < model.best_iteration_ < 1999 and model.model_.tree_count_ == model.best_iteration_ + 1
+
+
+def test_l1_logistic_regression_uses_a_fast_solver() -> None:
+    build = algorithms.get("logistic_regression").build
+    assert build({"C": 0.1, "l1_ratio": 1.0}, "binary", 0).solver == "liblinear"
+    assert build({"C": 10.0, "l1_ratio": 1.0}, "binary", 0).solver == "saga"  # liblinear slows as C grows
+    assert build({"C": 1.0, "l1_ratio": 0.0}, "multiclass", 0).solver == "lbfgs"

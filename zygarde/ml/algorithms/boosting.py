@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sklearn import ensemble
+from sklearn.base import BaseEstimator
 
 from zygarde.ml.algorithms._base import ALL, Algorithm, pick
 from zygarde.ml.space import CategoricalDim, FloatDim, IntDim
@@ -27,17 +29,87 @@ def _hgb(p: dict[str, Any], task: str, seed: int) -> Any:
     return ensemble.HistGradientBoostingClassifier(**kw, class_weight=p.get("class_weight"))
 
 
+# CatBoost's inner split for early stopping: at most a tenth of the rows and at most 1,000 (FLAML's rule),
+# none below MIN_EARLY_STOP_ROWS rows, where a tenth is too few to judge and the cap on trees rules alone.
+EARLY_STOP_FRACTION = 0.1
+EARLY_STOP_MAX_ROWS = 1000
+MIN_EARLY_STOP_ROWS = 300
+
+
+class EarlyStoppedCatBoost(BaseEstimator):
+    """CatBoost with early stopping on an inner split of the rows it is fitted on (stratified for
+    classes): ``iterations`` is a cap, the trees kept are those up to the best inner score, and
+    ``best_iteration_`` says how many. Fitted on fewer than ``MIN_EARLY_STOP_ROWS`` rows it trains every
+    tree. ``cat_features`` is set by the pipeline for native categoricals."""
+
+    def __init__(self, task: str = "binary", iterations: int = 1000, depth: int = 6, learning_rate: float = 0.1,
+                 l2_leaf_reg: float = 3.0, cat_features: Any = None, class_weight: str | None = None,
+                 random_seed: int = 0, patience: int = 50) -> None:
+        self.task = task
+        self.iterations = iterations
+        self.depth = depth
+        self.learning_rate = learning_rate
+        self.l2_leaf_reg = l2_leaf_reg
+        self.cat_features = cat_features
+        self.class_weight = class_weight
+        self.random_seed = random_seed
+        self.patience = patience
+
+    def _model(self) -> Any:
+        try:
+            import catboost
+        except ImportError as exc:  # pragma: no cover - catboost is a dependency; this is the clear error
+            raise RuntimeError("the catboost algorithm needs the catboost package: pip install catboost") from exc
+        kw = {"iterations": int(self.iterations), "depth": int(self.depth), "learning_rate": float(self.learning_rate),
+              "l2_leaf_reg": float(self.l2_leaf_reg), "cat_features": self.cat_features,
+              "random_seed": self.random_seed, "thread_count": 1, "verbose": False, "allow_writing_files": False}
+        if self.task == "regression":
+            return catboost.CatBoostRegressor(**kw)
+        weights = "Balanced" if self.class_weight == "balanced" else None
+        return catboost.CatBoostClassifier(**kw, auto_class_weights=weights)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> EarlyStoppedCatBoost:
+        from sklearn.model_selection import train_test_split
+
+        model = self._model()
+        n = len(X)
+        if n < MIN_EARLY_STOP_ROWS:
+            model.fit(X, y, sample_weight=sample_weight)
+        else:
+            size = min(EARLY_STOP_MAX_ROWS, max(1, int(n * EARLY_STOP_FRACTION)))
+            y_arr = np.asarray(y)
+            stratify = y_arr if self.task != "regression" and np.unique(y_arr, return_counts=True)[1].min() >= 2 \
+                else None
+            positions = np.arange(n)
+            fit_at, stop_at = train_test_split(positions, test_size=size, random_state=self.random_seed,
+                                               stratify=stratify)
+            take = (lambda a, at: a.iloc[at]) if hasattr(X, "iloc") else (lambda a, at: a[at])
+            weights = None if sample_weight is None else np.asarray(sample_weight)[fit_at]
+            model.fit(take(X, fit_at), y_arr[fit_at], sample_weight=weights,
+                      eval_set=(take(X, stop_at), y_arr[stop_at]), early_stopping_rounds=int(self.patience),
+                      use_best_model=True)
+        self.model_ = model
+        self.best_iteration_ = int(model.get_best_iteration() or model.tree_count_)
+        if self.task != "regression":
+            self.classes_ = model.classes_
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X: Any) -> Any:
+        out = self.model_.predict(X)
+        return np.asarray(out).ravel() if self.task == "regression" else np.asarray(out).reshape(len(X), -1)[:, 0]
+
+    def predict_proba(self, X: Any) -> Any:
+        return self.model_.predict_proba(X)
+
+    @property
+    def feature_importances_(self) -> Any:
+        return self.model_.get_feature_importance()
+
+
 def _catboost(p: dict[str, Any], task: str, seed: int) -> Any:
-    try:
-        import catboost
-    except ImportError as exc:  # pragma: no cover - catboost is a dependency; this is the clear error
-        raise RuntimeError("the catboost algorithm needs the catboost package: pip install catboost") from exc
-    kw = pick(p, iterations=200, depth=6, learning_rate=0.1, l2_leaf_reg=3.0, cat_features=None)
-    kw.update(random_seed=seed, thread_count=1, verbose=False, allow_writing_files=False)
-    if task == "regression":
-        return catboost.CatBoostRegressor(**kw)
-    weights = "Balanced" if p.get("class_weight") == "balanced" else None
-    return catboost.CatBoostClassifier(**kw, auto_class_weights=weights)
+    kw = pick(p, iterations=1000, depth=6, learning_rate=0.1, l2_leaf_reg=3.0, cat_features=None)
+    return EarlyStoppedCatBoost(task=task, **kw, class_weight=p.get("class_weight"), random_seed=seed)
 
 
 ALGORITHMS = [
@@ -53,11 +125,11 @@ ALGORITHMS = [
         "max_leaf_nodes": IntDim(8, 128, log=True),
         "min_samples_leaf": IntDim(5, 100, log=True),
         "l2_regularization": FloatDim(1e-6, 10.0, log=True),
-        "max_iter": IntDim(50, 300, log=True),
+        "max_iter": IntDim(50, 1000, log=True),  # a cap: early stopping ends most fits sooner
         "max_features": FloatDim(0.5, 1.0),
     }, _hgb, supports_class_weight=True, description="histogram gradient boosting (LightGBM-style)"),
     Algorithm("catboost", ALL, {
-        "iterations": IntDim(100, 500, log=True),
+        "iterations": IntDim(200, 2000, log=True),  # a cap: early stopping ends most fits sooner
         "depth": IntDim(4, 8),
         "learning_rate": FloatDim(0.02, 0.3, log=True),
         "l2_leaf_reg": FloatDim(1.0, 10.0, log=True),
