@@ -37,6 +37,7 @@ from threadpoolctl import ThreadpoolController
 from zygarde.events import CvSpec, DatasetSpec, JobSpec
 from zygarde.ml import metrics
 from zygarde.ml.estimator import positive_label
+from zygarde.ml.oof import OutOfFold
 from zygarde.ml.pipeline import build_pipeline
 from zygarde.ml.preprocessing import ColumnPlan, plan_columns
 
@@ -54,6 +55,7 @@ class CvResult:
     fit_seconds: float
     notes: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
+    oof: np.ndarray | None = None  # out-of-fold predictions, when asked for and possible (see oof.py)
 
 
 def features(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
@@ -202,8 +204,10 @@ def prepare(train_df: pd.DataFrame, spec: JobSpec) -> Prepared:
 
 
 def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train_df: pd.DataFrame,
-           seed: int, on_fold: OnFold | None = None) -> CvResult:
-    """Cross-validate one configuration fold by fold; scores are the metric's natural values."""
+           seed: int, on_fold: OnFold | None = None, keep_oof: bool = False) -> CvResult:
+    """Cross-validate one configuration fold by fold; scores are the metric's natural values.
+    ``keep_oof``: also keep each row's out-of-fold prediction (``CvResult.oof``, rows in
+    ``prepare(train_df).frame`` order), from the same fold models and outputs the scores come from."""
     started_cv = time.perf_counter()
     prepared = prepare(train_df, spec)
     frame, X, y = prepared.frame, prepared.X, prepared.y
@@ -215,6 +219,9 @@ def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], tra
     splitter = make_splitter(spec.cv, task, spec.search.seed, frame)
     groups = groups_of(frame, spec.cv)
     n_folds = splitter.get_n_splits(X, y, groups)
+    kept = None
+    if keep_oof and resolve_strategy(spec.cv, task) != "timeseries":  # a time split never predicts its start
+        kept = OutOfFold(len(y), task, np.unique(y.to_numpy()) if task == "multiclass" else None)
     scores: list[float] = []
     fit_seconds = 0.0
     for i, (tr, te) in enumerate(splitter.split(X, y, groups)):
@@ -223,11 +230,19 @@ def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], tra
         with quiet(notes):
             model.fit(X.iloc[tr], y.iloc[tr])
             fit_seconds += time.perf_counter() - started
-            scores.append(metrics.score(metric, model, X.iloc[te], y.iloc[te]))
+            output = None
+            if kept is not None and OutOfFold.possible(model, task):
+                output = OutOfFold.output(model, X.iloc[te], task)
+                kept.add(te, output, getattr(model, "classes_", None))
+            else:
+                kept = None
+            # probabilities (or a regressor's values) already predicted are scored, not predicted again
+            reuse = output if metric.needs_proba or task == "regression" else None
+            scores.append(metrics.score(metric, model, X.iloc[te], y.iloc[te], reuse))
         if on_fold is not None:
             on_fold(i + 1, n_folds, float(np.mean(scores)))
     return CvResult(scores, float(np.mean(scores)), float(np.std(scores)), fit_seconds, notes,
-                    time.perf_counter() - started_cv)
+                    time.perf_counter() - started_cv, kept.result() if kept is not None else None)
 
 
 def fit_final(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train_df: pd.DataFrame,

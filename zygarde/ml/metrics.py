@@ -117,20 +117,22 @@ def _encode(y: Any, estimator: Any) -> Any:
     return y.astype(int)  # already encoded
 
 
-def predictions(metric: Metric, estimator: Any, X: Any) -> Any:
-    """What the metric scores: positive-class probability (binary), class probabilities, or labels."""
+def predictions(metric: Metric, estimator: Any, X: Any, output: Any = None) -> Any:
+    """What the metric scores: positive-class probability (binary), class probabilities, or labels.
+    ``output``: what the estimator's ``predict_proba`` (probability metrics) or ``predict`` (the
+    others) already gave on ``X``, so a caller that kept it does not predict twice."""
     if not metric.needs_proba:
-        pred = np.asarray(estimator.predict(X))
+        pred = np.asarray(estimator.predict(X) if output is None else output)
         return (pred == estimator.classes_[1]).astype(int) if _is_binary(estimator) else pred
-    if not hasattr(estimator, "predict_proba"):
+    if output is None and not hasattr(estimator, "predict_proba"):
         return estimator.decision_function(X)  # margin models: rank metrics still work
-    proba = np.asarray(estimator.predict_proba(X))
+    proba = np.asarray(estimator.predict_proba(X) if output is None else output)
     return proba[:, 1] if proba.shape[1] == 2 else proba
 
 
-def score(metric: Metric, estimator: Any, X: Any, y: Any) -> float:
-    """The metric's natural value for a fitted estimator on (X, y)."""
+def score(metric: Metric, estimator: Any, X: Any, y: Any, output: Any = None) -> float:
+    """The metric's natural value for a fitted estimator on (X, y); ``output`` as in :func:`predictions`."""
     if _is_binary(estimator):
-        return metric.fn(_encode(y, estimator), predictions(metric, estimator, X))
+        return metric.fn(_encode(y, estimator), predictions(metric, estimator, X, output))
     labels = getattr(estimator, "classes_", None)
-    return metric.fn(np.asarray(y), predictions(metric, estimator, X), labels=labels)
+    return metric.fn(np.asarray(y), predictions(metric, estimator, X, output), labels=labels)
