@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     mongo_uri: str = "mongodb://127.0.0.1:27017/zygarde"
     planner_url: str = "http://127.0.0.1:8080"
     prometheus_url: str = "http://127.0.0.1:9090"
+    alertmanager_url: str = Field("http://127.0.0.1:9095", description="the local stack's Alertmanager (not its "
+                                  "default 9093: that is the local broker's controller port)")
+    alert_webhook_url: str = Field("", description="where Alertmanager posts alerts (a webhook receiver); empty: "
+                                   "they stay in Alertmanager's own API and UI")
     topic_prefix: str = "zygarde."
     admin_token: SecretStr | None = None
     read_token: SecretStr | None = Field(None, description="bearer token for GETs only (default: $HOME/read-token)")

@@ -6,17 +6,21 @@ is no increase to see."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.contract.test_deploy import PROM, promtool
+from tests.contract.test_deploy import K8S, PROM, by_kind, compose, pod_spec, promtool
 from zygarde import observability as obs
 from zygarde import topics
 from zygarde.bus.consumer import EventConsumer, MessageMeta
+from zygarde.settings import Settings
 
 TESTS = sorted((PROM / "tests").glob("*.test.yml"))
 
@@ -109,3 +113,46 @@ def test_a_new_consumers_first_dead_letter_fires_the_alert(tmp_path: Path) -> No
     path.write_text(yaml.safe_dump(test))
     res = promtool("test", "rules", path)
     assert res.returncode == 0, f"input {values!r}\n" + res.stdout + res.stderr
+
+
+# --- Alertmanager: where the alerts go ----------------------------------------------------------
+
+ALERTMANAGER = PROM.parent / "alertmanager" / "alertmanager.yml"
+
+
+def test_amtool_accepts_the_alertmanager_config_and_it_posts_to_a_webhook() -> None:
+    exe = shutil.which("amtool")
+    assert exe, "amtool is needed (apt-get install prometheus-alertmanager)"
+    res = subprocess.run([exe, "check-config", str(ALERTMANAGER)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    doc = yaml.safe_load(ALERTMANAGER.read_text())
+    receiver = {r["name"]: r for r in doc["receivers"]}[doc["route"]["receiver"]]
+    assert [h["url"] for h in receiver["webhook_configs"]] == ["http://alert-webhook:8080/alerts"]
+
+
+def _alertmanagers(config: str) -> list[str]:
+    doc = yaml.safe_load((PROM / config).read_text())
+    return [t for am in doc["alerting"]["alertmanagers"] for sc in am["static_configs"] for t in sc["targets"]]
+
+
+def test_every_prometheus_sends_its_alerts_to_alertmanager() -> None:
+    assert _alertmanagers("prometheus.compose.yml") == ["alertmanager:9093"]
+    assert _alertmanagers("prometheus.k8s.yml") == ["alertmanager.zygarde.svc:9093"]
+    local_port = urlparse(Settings().alertmanager_url).port
+    assert _alertmanagers("prometheus.yml") == [f"127.0.0.1:{local_port}"]
+    assert local_port != 9093, "9093 is the local broker's controller port"
+
+
+def test_compose_and_kubernetes_run_alertmanager_with_its_config() -> None:
+    alertmanager = compose()["services"]["alertmanager"]
+    assert "./deploy/alertmanager:/etc/alertmanager:ro" in alertmanager["volumes"]
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in alertmanager["command"]
+    deployment = by_kind("Deployment")["alertmanager"]
+    container = pod_spec(deployment)["containers"][0]
+    assert container["image"].startswith("prom/alertmanager:")
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in container["args"]
+    volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
+    assert volumes["config"]["configMap"]["name"] == "alertmanager-config"
+    assert by_kind("Service")["alertmanager"]["spec"]["ports"][0]["port"] == 9093
+    maps = {d["metadata"]["name"]: d for d in yaml.safe_load_all((K8S / "monitoring-config.yaml").read_text())}
+    assert maps["alertmanager-config"]["data"]["alertmanager.yml"] == ALERTMANAGER.read_text()

@@ -29,22 +29,23 @@ def test_up_status_up_again_down(tmp_path: Path, kafka_bootstrap: str) -> None:
                ZYGARDE_KAFKA_BOOTSTRAP=f"127.0.0.1:{kafka_port}",
                ZYGARDE_MONGO_URI=f"mongodb://127.0.0.1:{free_port()}/zygarde",
                ZYGARDE_PROMETHEUS_URL=f"http://127.0.0.1:{free_port()}",
+               ZYGARDE_ALERTMANAGER_URL=f"http://127.0.0.1:{free_port()}",
                COLUMNS="200")
-    first = _cli(env, "up", "--only", "kafka,mongo,prometheus")
+    first = _cli(env, "up", "--only", "kafka,mongo,prometheus,alertmanager")
     try:
         assert first.returncode == 0, first.stdout + first.stderr
-        assert first.stdout.count("started") == 3, first.stdout
+        assert first.stdout.count("started") == 4, first.stdout
         pids = {p.read_text().strip() for p in (tmp_path / "home" / "run").glob("*.pid")}
-        assert len(pids) == 3
+        assert len(pids) == 4
 
         status = _cli(env, "status")
         assert status.returncode == 0, status.stdout
-        for name in ("kafka", "mongo", "prometheus"):
+        for name in ("kafka", "mongo", "prometheus", "alertmanager"):
             assert any(name in line and " up " in line for line in status.stdout.splitlines()), status.stdout
 
-        again = _cli(env, "up", "--only", "kafka,mongo,prometheus")
+        again = _cli(env, "up", "--only", "kafka,mongo,prometheus,alertmanager")
         assert again.returncode == 0
-        assert again.stdout.count("reused") == 3 and "started" not in again.stdout, again.stdout
+        assert again.stdout.count("reused") == 4 and "started" not in again.stdout, again.stdout
         assert {p.read_text().strip() for p in (tmp_path / "home" / "run").glob("*.pid")} == pids
     finally:
         down = _cli(env, "down")
@@ -53,7 +54,7 @@ def test_up_status_up_again_down(tmp_path: Path, kafka_bootstrap: str) -> None:
                    for p in pids), "a process of ours survived `down`"
     status = _cli(env, "status")
     assert status.returncode == 3, "status must say the stack is down"
-    assert json.dumps(status.stdout).count("down") >= 3
+    assert json.dumps(status.stdout).count("down") >= 4
 
 
 def test_a_component_that_cannot_start_says_which_why_and_where(tmp_path: Path, kafka_bootstrap: str) -> None:

@@ -151,7 +151,7 @@ def down(settings: Settings, purge: bool = False) -> list[str]:
     """Stop only the processes our pid files name (services first); keep data unless ``purge``."""
     stopped = [c.name for c in _all_components(settings) if c.down()]
     if purge:
-        for sub in ("kafka", "mongo", "prometheus", "run", "artifacts", "cache"):
+        for sub in ("kafka", "mongo", "prometheus", "alertmanager", "run", "artifacts", "cache"):
             shutil.rmtree(settings.home / sub, ignore_errors=True)
     return stopped
 
