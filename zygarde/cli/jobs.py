@@ -3,155 +3,250 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import typer
-from rich.live import Live
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from zygarde.cli.app import _settings, app, console, err
+from zygarde.cli import http
+from zygarde.cli.app import app, console
 from zygarde.settings import REPO_ROOT
 
 DEMO_SPEC = REPO_ROOT / "examples" / "demo-job.json"
 FINAL = {"completed", "failed", "cancelled", "rejected"}
+SHORT_TASKS = {"binary": "bin", "multiclass": "multi", "regression": "reg"}
 
 
 def _client() -> httpx.Client:
-    s = _settings()
-    return httpx.Client(base_url=s.planner_url, timeout=30.0,
-                        headers={"Authorization": f"Bearer {s.token()}"})
+    return http.client()
 
 
 def _get(path: str) -> Any:
-    with _client() as client:
-        try:
-            resp = client.get(path)
-        except httpx.HTTPError as exc:
-            err.print(f"[red]cannot reach the planner at {client.base_url}[/red]: {exc} (is `zygarde up` running?)")
-            raise typer.Exit(2) from exc
-    if resp.status_code == 404:
-        err.print(f"[red]{resp.json().get('detail')}[/red]")
-        raise typer.Exit(4)
-    resp.raise_for_status()
-    return resp.json()
+    return http.call("GET", path)
 
 
-def _leaderboard_table(board: dict[str, Any], limit: int = 15) -> Table:
+def print_json(value: Any) -> None:
+    """One JSON document on stdout, no colour or wrapping, so it pipes into ``jq`` or ``json.tool``."""
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def trial_number(trial_id: str) -> str:
+    """The short number of ``<job_id>-<index:05d>`` every command accepts in place of the id."""
+    head, _, index = trial_id.rpartition("-")
+    return str(int(index)) if head and index.isdigit() else trial_id
+
+
+def trial_id_of(job_id: str, trial: str) -> str:
+    """A full trial id from a short number (``7``) or the id itself."""
+    return f"{job_id}-{int(trial):05d}" if trial.isdigit() and len(trial) < 6 else trial
+
+
+def rest_width(*widths: int) -> int:
+    """What the console's width leaves to a last column after columns of these widths (each column's
+    padding and separator counted), so the last one is cut with an ellipsis instead of the line wrapping."""
+    return max(10, console.width - sum(widths) - 3 * (len(widths) + 1))
+
+
+def params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in params.items())
+
+
+def _leaderboard_table(board: dict[str, Any], limit: int = 15, wide: bool = False) -> Table:
     arrow = "↑" if board.get("greater_is_better") else "↓"
-    table = Table(title=f"leaderboard · {board.get('metric')} {arrow}")
-    for col in ("rank", "trial", "algorithm", "cv_mean", "cv_std", "fit s", "params"):
-        table.add_column(col, overflow="fold")
-    for item in board["items"][:limit]:
-        params = json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in item["params"].items()})
-        table.add_row(str(item["rank"]), item["trial_id"][-5:], item["algorithm"], f"{item['cv_mean']:.4f}",
-                      f"{item['cv_std']:.4f}", f"{item['fit_seconds']:.2f}", params[:80])
+    table = Table(title=f"leaderboard · {board.get('metric')} {arrow}", box=box.SIMPLE_HEAD, pad_edge=False)
+    items = board["items"][:limit]
+    fold: Literal["fold", "ellipsis"] = "fold" if wide else "ellipsis"
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("trial" if wide else "trial#", justify="right", no_wrap=True,
+                     min_width=max((len(i["trial_id"]) for i in items), default=5) if wide else None)
+    table.add_column("algorithm", no_wrap=True, min_width=max((len(i["algorithm"]) for i in items), default=9))
+    table.add_column("score ± std", justify="right", no_wrap=True)
+    table.add_column("s", justify="right", no_wrap=True)
+    fixed = [len(str(len(items))), max((len(i["trial_id"]) for i in items), default=5) if wide else 6,
+             max((len(i["algorithm"]) for i in items), default=9), 15, 5]
+    table.add_column("params", no_wrap=not wide, overflow=fold, max_width=None if wide else rest_width(*fixed))
+    for item in items:
+        table.add_row(str(item["rank"]), item["trial_id"] if wide else trial_number(item["trial_id"]),
+                      item["algorithm"], f"{item['cv_mean']:.4f} ± {item['cv_std']:.4f}",
+                      f"{item['fit_seconds']:.1f}", params_text(item["params"]))
     return table
 
 
-def _progress_table(job: dict[str, Any], elapsed: float) -> Table:
-    t = job["trials"]
+def budget_state(job: dict[str, Any], elapsed: float) -> tuple[str, float]:
+    """Progress against each budget, the best score so far and an ETA from the pace so far; and the
+    share of the nearest budget used (what the bar shows)."""
+    budget, t = job.get("budget") or {}, job["trials"]
+    done = t["completed"] + t["failed"]
+    seconds = budget.get("seconds_used") or elapsed
+    parts, shares = [], []
+    if budget.get("max_trials"):
+        parts.append(f"trials {done}/{budget['max_trials']}")
+        shares.append(done / budget["max_trials"])
+    if budget.get("time_budget_s"):
+        parts.append(f"time {seconds:.0f}/{budget['time_budget_s']:.0f}s")
+        shares.append(seconds / budget["time_budget_s"])
+    if budget.get("cost_budget"):
+        used = budget.get("instance_seconds_used") or 0.0
+        parts.append(f"cost {used:.0f}/{budget['cost_budget']:.0f} inst·s")
+        shares.append(used / budget["cost_budget"])
     best = job.get("best")
-    table = Table(title=f"job {job['job_id'][:12]} · {job.get('name')} · {elapsed:.0f}s")
-    for col in ("status", "requested", "running", "completed", "failed", "best so far"):
-        table.add_column(col)
-    best_txt = f"{best['score']:.4f} ({best['algorithm']})" if best else "-"
-    table.add_row(job["status"], str(t["requested"]), str(t["running"]), str(t["completed"]), str(t["failed"]),
-                  best_txt)
-    return table
+    parts.append(f"best {best['score']:.4f} ({best['algorithm']})" if best else "best -")
+    share = 1.0 if job["status"] in FINAL else min(1.0, max(shares, default=0.0))
+    if job["status"] in FINAL:
+        parts.append(job["status"])
+    elif 0 < share < 1:
+        parts.append(f"ETA {seconds * (1 - share) / share:.0f}s")
+    return " · ".join(parts), share
 
 
 def wait_for(job_id: str, timeout: float = 3600) -> dict[str, Any]:
+    """Follow a job until it ends: a bar against the nearest budget, the budgets, best so far, ETA."""
     started = time.monotonic()
     job = _get(f"/jobs/{job_id}")
-    with Live(_progress_table(job, 0), console=console, refresh_per_second=4, transient=False) as live:
+    progress = Progress(TextColumn(f"job {job_id[:8]}"), BarColumn(bar_width=20), TextColumn("{task.description}"),
+                        console=console, transient=False)
+    with progress:
+        text, share = budget_state(job, 0.0)
+        bar = progress.add_task(text, total=1000, completed=round(share * 1000))
         while job["status"] not in FINAL and time.monotonic() - started < timeout:
             time.sleep(0.5)
             job = _get(f"/jobs/{job_id}")
-            live.update(_progress_table(job, time.monotonic() - started))
+            text, share = budget_state(job, time.monotonic() - started)
+            progress.update(bar, description=text, completed=round(share * 1000))
     return job
+
+
+def _submit(spec: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(spec.read_text())
+    except ValueError as exc:
+        http.say(f"error: {spec} is not JSON: {exc}")
+        raise typer.Exit(http.EXIT_REFUSED) from exc
+    accepted: dict[str, Any] = http.call("POST", "/jobs", raw)
+    return accepted
 
 
 @app.command()
 def submit(spec: Path = typer.Argument(..., exists=True, readable=True, help="job spec (JSON)"),
-           wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends")) -> None:
+           wait: bool = typer.Option(False, "--wait", help="follow progress until the job ends"),
+           as_json: bool = typer.Option(False, "--json", help="print the answer as one JSON document")) -> None:
     """Submit a job spec to the planner."""
-    raw = json.loads(spec.read_text())
-    with _client() as client:
-        resp = client.post("/jobs", json=raw)
-    if resp.status_code == 422:
-        err.print("[red]job rejected:[/red]")
-        for reason in resp.json()["detail"]:
-            err.print(f"  • {reason}")
-        raise typer.Exit(1)
-    resp.raise_for_status()
-    job_id = resp.json()["job_id"]
-    console.print(f"submitted job [bold]{job_id}[/bold]")
+    accepted = _submit(spec)
+    job_id = accepted["job_id"]
+    if as_json and not wait:
+        print_json(accepted)
+        return
+    if not as_json:
+        console.print(f"submitted job [bold]{job_id}[/bold] (task {accepted.get('task')}, "
+                      f"metric {accepted.get('metric')})")
+        for warning in accepted.get("warnings", []):
+            http.say(f"warning: {warning}")
     if wait:
-        job = wait_for(job_id)
-        _print_outcome(job)
+        job = wait_for(job_id) if not as_json else _wait_quietly(job_id)
+        if as_json:
+            print_json(job)
+        else:
+            _print_outcome(job)
         if job["status"] != "completed":
             raise typer.Exit(1)
+
+
+def _wait_quietly(job_id: str, timeout: float = 3600) -> dict[str, Any]:
+    started = time.monotonic()
+    job = _get(f"/jobs/{job_id}")
+    while job["status"] not in FINAL and time.monotonic() - started < timeout:
+        time.sleep(0.5)
+        job = _get(f"/jobs/{job_id}")
+    return job
 
 
 def _print_outcome(job: dict[str, Any]) -> None:
     console.print(f"job {job['job_id']} ended [bold]{job['status']}[/bold] ({job.get('ended_reason')})")
     for reason in job.get("reasons", []):
-        console.print(f"  • {reason}")
+        console.print(f"  • {reason}", markup=False)
+
+
+def _age(created: str | None) -> str:
+    if not created:
+        return "-"
+    try:
+        then = datetime.fromisoformat(created)
+    except ValueError:
+        return "-"
+    seconds = (datetime.now(UTC) - (then if then.tzinfo else then.replace(tzinfo=UTC))).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{max(seconds, 0):.0f}s"
 
 
 @app.command("jobs")
-def list_jobs(status: str = typer.Option("", help="filter by status")) -> None:
+def list_jobs(status: str = typer.Option("", help="filter by status"),
+              as_json: bool = typer.Option(False, "--json", help="one JSON document (every field)")) -> None:
     """List jobs, newest first."""
-    table = Table(title="jobs")
-    for col in ("job", "name", "status", "done", "failed", "best", "ended"):
-        table.add_column(col)
-    for j in _get("/jobs" + (f"?status={status}" if status else "")):
+    found = _get("/jobs" + (f"?status={status}" if status else ""))
+    if as_json:
+        print_json(found)
+        return
+    table = Table(title="jobs", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("job", no_wrap=True)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=16)
+    for col in ("status", "done", "fail", "best", "age"):
+        table.add_column(col, no_wrap=True, justify="left" if col == "status" else "right")
+    for j in found:
         best = j.get("best")
         table.add_row(j["job_id"], str(j.get("name")), j["status"], str(j["trials"]["completed"]),
-                      str(j["trials"]["failed"]), f"{best['score']:.4f}" if best else "-",
-                      str(j.get("ended_reason") or ""))
+                      str(j["trials"]["failed"]), f"{best['score']:.4f}" if best else "-", _age(j.get("created_at")))
     console.print(table)
 
 
 @app.command()
-def leaderboard(job: str, limit: int = typer.Option(15)) -> None:
-    """Show a job's trials, best first."""
-    console.print(_leaderboard_table(_get(f"/jobs/{job}/leaderboard"), limit))
+def leaderboard(job: str, limit: int = typer.Option(15),
+                wide: bool = typer.Option(False, "--wide", help="full trial ids and every parameter"),
+                as_json: bool = typer.Option(False, "--json", help="one JSON document (every field)")) -> None:
+    """Show a job's trials, best first (trial# is the short number every command accepts)."""
+    board = _get(f"/jobs/{job}/leaderboard")
+    if as_json:
+        print_json(board)
+        return
+    table = _leaderboard_table(board, limit, wide)
+    # --wide: every column whole, however wide the lines (the terminal may wrap them, a pipe will not)
+    if not wide:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    Console(width=max(console.width, natural)).print(table)
 
 
 @app.command()
 def model(job: str) -> None:
-    """Show the model chosen for a job."""
-    console.print_json(json.dumps(_get(f"/jobs/{job}/model")))
+    """Show the model chosen for a job (one JSON document)."""
+    print_json(_get(f"/jobs/{job}/model"))
 
 
 @app.command()
 def report(job: str, out: Path = typer.Option(Path("."), help="folder to write report-JOB.html into")) -> None:
     """Write the winner's diagnostics report (one self-contained HTML page)."""
-    with _client() as client:
-        resp = client.get(f"/jobs/{job}/report")
-    if resp.status_code == 404:
-        err.print(f"[red]{resp.json().get('detail')}[/red]")
-        raise typer.Exit(4)
-    resp.raise_for_status()
+    page = http.call("GET", f"/jobs/{job}/report")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"report-{job}.html"
-    path.write_text(resp.text)
+    path.write_text(page if isinstance(page, str) else json.dumps(page))
     console.print(f"wrote {path}")
 
 
 @app.command()
 def cancel(job: str) -> None:
     """Cancel a job: queued trials are dropped, running ones stop at their next fold."""
-    with _client() as client:
-        resp = client.post(f"/jobs/{job}/cancel")
-    if resp.status_code == 404:
-        err.print(f"unknown job {job}")
-        raise typer.Exit(4)
-    resp.raise_for_status()
+    http.call("POST", f"/jobs/{job}/cancel")
     console.print(f"cancel requested for {job}")
 
 
@@ -166,9 +261,7 @@ def demo(trainers: int = typer.Option(2), spec: Path = typer.Option(DEMO_SPEC),
     up_cmd(only="", services=True, trainers=trainers, scaler=True)
     console.print(f"submitting {spec.name}: {json.loads(spec.read_text())['dataset']['uri']}")
     try:
-        submit(spec, wait=False)
-        job = _get("/jobs?")[0]
-        job = wait_for(job["job_id"])
+        job = wait_for(_submit(spec)["job_id"])  # the id it submitted: other jobs may be running
         console.print(_leaderboard_table(_get(f"/jobs/{job['job_id']}/leaderboard")))
         if job["status"] != "completed":
             _print_outcome(job)
@@ -184,15 +277,29 @@ def demo(trainers: int = typer.Option(2), spec: Path = typer.Option(DEMO_SPEC),
 
 
 @app.command()
-def algorithms(task: str = typer.Option("", help="binary | multiclass | regression")) -> None:
-    """List the algorithm catalog with each default search space."""
+def algorithms(task: str = typer.Option("", help="binary | multiclass | regression"),
+               wide: bool = typer.Option(False, "--wide", help="with each default search space"),
+               as_json: bool = typer.Option(False, "--json", help="one JSON document (with the spaces)")) -> None:
+    """List the algorithm catalog (--wide or --json: with each default search space)."""
     from zygarde.ml import algorithms as catalog
     from zygarde.ml.space import space_to_json
 
-    table = Table(title="algorithms")
-    for col in ("name", "tasks", "default search space", "about"):
-        table.add_column(col, overflow="fold")
-    for name in catalog.names(task or None):
-        algo = catalog.get(name)
-        table.add_row(name, ",".join(sorted(algo.tasks)), json.dumps(space_to_json(algo.space)), algo.description)
+    rows = [{"name": name, "tasks": sorted(catalog.get(name).tasks), "description": catalog.get(name).description,
+             "space": space_to_json(catalog.get(name).space)} for name in catalog.names(task or None)]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="algorithms", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("name", no_wrap=True, min_width=max((len(str(r["name"])) for r in rows), default=4))
+    tasks = {str(r["name"]): ",".join(SHORT_TASKS.get(t, t) for t in r["tasks"]) for r in rows}
+    table.add_column("tasks", no_wrap=True, min_width=max(map(len, tasks.values()), default=5))
+    if wide:
+        table.add_column("default search space", overflow="fold")
+    names_w = max((len(str(r["name"])) for r in rows), default=4)
+    table.add_column("about", no_wrap=not wide, overflow="fold" if wide else "ellipsis",
+                     max_width=None if wide else rest_width(names_w, max(map(len, tasks.values()), default=5)))
+    for row in rows:
+        space = [json.dumps(row["space"])] if wide else []
+        cells = [str(row["name"]), tasks[str(row["name"])], *space, str(row["description"])]
+        table.add_row(*cells)
     console.print(table)

@@ -6,28 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
+from rich import box
 from rich.table import Table
 
-from zygarde.cli.app import app, console, err
-from zygarde.cli.jobs import _client, _get
+from zygarde.cli import http
+from zygarde.cli.app import app, console
+from zygarde.cli.jobs import _get, print_json, trial_id_of, trial_number
 
 
-def _post(path: str, body: dict[str, Any] | None = None, timeout: float = 300.0) -> Any:
-    with _client() as client:
-        try:
-            resp = client.post(path, json=body, timeout=timeout)
-        except httpx.HTTPError as exc:
-            err.print(f"[red]cannot reach the planner at {client.base_url}[/red]: {exc}")
-            raise typer.Exit(2) from exc
-    if resp.status_code >= 400:
-        detail = resp.json().get("detail") if resp.headers.get("content-type", "").startswith("application/json") \
-            else resp.text
-        for reason in detail if isinstance(detail, list) else [detail]:
-            err.print(f"[red]{resp.status_code}[/red] {reason}")
-        raise typer.Exit(4 if resp.status_code == 404 else 1)
-    return resp.json()
+def _post(path: str, body: dict[str, Any] | None = None, timeout: float = 300.0, spinner: str | None = None) -> Any:
+    return http.call("POST", path, body, timeout=timeout, spinner=spinner)
 
 
 def _data_uri(value: str) -> str:
@@ -38,29 +27,39 @@ def _data_uri(value: str) -> str:
 
 
 @app.command()
-def models(name: str = typer.Argument("", help="a model name: show its versions")) -> None:
+def models(name: str = typer.Argument("", help="a model name: show its versions"),
+           as_json: bool = typer.Option(False, "--json", help="one JSON document (every field)")) -> None:
     """List registered models, or one model's versions with their lineage."""
     if not name:
-        table = Table(title="models")
-        for col in ("name", "latest", "champion", "challenger", "updated"):
-            table.add_column(col)
-        for m in _get("/models"):
+        found = _get("/models")
+        if as_json:
+            print_json(found)
+            return
+        table = Table(title="models", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("name", no_wrap=True)
+        for col in ("latest", "champion", "challenger", "updated"):
+            table.add_column(col, no_wrap=True)
+        for m in found:
             aliases = m.get("aliases") or {}
             table.add_row(m["name"], str(m.get("latest_version")), str(aliases.get("champion", "-")),
-                          str(aliases.get("challenger", "-")), str(m.get("updated_at") or ""))
+                          str(aliases.get("challenger", "-")), str(m.get("updated_at") or "")[:19])
         console.print(table)
         return
     model = _get(f"/models/{name}")
-    table = Table(title=f"{name} · aliases {json.dumps(model.get('aliases') or {})}")
-    for col in ("version", "aliases", "job", "trial", "algorithm", "metric", "cv", "holdout", "dataset", "created"):
-        table.add_column(col, overflow="fold")
+    if as_json:
+        print_json(model)
+        return
+    table = Table(title=f"{name} · aliases {json.dumps(model.get('aliases') or {})}", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for col in ("v", "aliases", "trial#", "algorithm", "metric", "cv", "holdout", "created"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("job", no_wrap=True, overflow="ellipsis", max_width=12)
     for v in model["versions"]:
         holdout = v.get("holdout_score")
-        table.add_row(str(v["version"]), ",".join(v.get("aliases") or []) or "-", v["job_id"], v["trial_id"][-5:],
+        table.add_row(str(v["version"]), ",".join(v.get("aliases") or []) or "-", trial_number(v["trial_id"]),
                       v["algorithm"], v["metric"], f"{v['cv_mean']:.4f}",
-                      "-" if holdout is None else f"{holdout:.4f}",
-                      f"{v['dataset']['uri']} ({(v['dataset'].get('sha256') or '')[:12]})",
-                      str(v.get("registered_at") or ""))
+                      "-" if holdout is None else f"{holdout:.4f}", str(v.get("registered_at") or "")[:10],
+                      v["job_id"])
     console.print(table)
 
 
@@ -78,7 +77,7 @@ def evaluate(name: str, data_uri: str = typer.Argument(..., help="file:// URI or
     body: dict[str, Any] = {"dataset_uri": _data_uri(data_uri)}
     if version:
         body["version"] = version
-    out = _post(f"/models/{name}/evaluate", body)
+    out = _post(f"/models/{name}/evaluate", body, spinner=f"scoring {name} on {body['dataset_uri']}")
     drop = out.get("relative_drop")
     console.print(f"{name} v{out['version']}: {out['metric']} {out['score']:.4f} on {out['rows']} rows "
                   f"(holdout {out.get('holdout_score')}, "
@@ -102,8 +101,13 @@ def evaluate(name: str, data_uri: str = typer.Argument(..., help="file:// URI or
 
 
 @app.command("trial-report")
-def trial_report(job: str, trial: str) -> None:
+def trial_report(job: str, trial: str = typer.Argument(..., help="the trial's number (leaderboard trial#) or id"),
+                 as_json: bool = typer.Option(False, "--json", help="one JSON document")) -> None:
     """Refit one completed trial and write its diagnostics report (paths printed)."""
-    out = _post(f"/jobs/{job}/trials/{trial}/report")
-    console.print(f"trial {trial}: holdout {out['holdout_score']:.4f}")
+    trial_id = trial_id_of(job, trial)
+    out = _post(f"/jobs/{job}/trials/{trial_id}/report", spinner=f"refitting trial {trial_id}")
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"trial {trial_id}: holdout {out['holdout_score']:.4f}")
     console.print_json(json.dumps(out["report"]))
