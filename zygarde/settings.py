@@ -160,13 +160,18 @@ def _secret_file(path: Path, what: str) -> str:
     """A generated secret in ``path`` (mode 600, created once); refused when it is empty or short."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # written whole under a private name, then linked into place: a process starting beside this one
+        # reads either no file or the whole secret, never an empty one
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(32))
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(tmp, path)
         except FileExistsError:
             pass  # another process created it first: read theirs
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32))
+        finally:
+            tmp.unlink()
     value = path.read_text().strip()
     try:
         _check_secret(str(path), value)

@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from services.planner import edge
 from services.planner.models_api import add_model_routes
 from services.planner.planning import empty_summary
 from zygarde import events as ev
@@ -28,7 +28,7 @@ from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository, TrialRepository, ping
 from zygarde.store.jobs import ACTIVE
 
-MAX_BODY_BYTES = 1_000_000
+MAX_BODY_BYTES = edge.MAX_BODY_BYTES
 
 
 @dataclass
@@ -133,19 +133,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return JSONResponse({"detail": ["Kafka did not acknowledge the message; retry"]}, status_code=503,
                             headers={"Retry-After": "2"})
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": [f"request body over {MAX_BODY_BYTES} bytes"]}, status_code=413)
-        response: Response = await call_next(request)
-        return response
-
-    def require_token(authorization: str | None = Header(None)) -> None:
-        expected = f"Bearer {ctx.token}"
-        if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
-            raise HTTPException(401, detail=["missing or wrong bearer token"],
-                                headers={"WWW-Authenticate": "Bearer"})
+    # the body bound (chunked bodies too) and the read check run before any route; writes need the admin token
+    edge.install(app, admin_token=ctx.token,
+                 read_token=None if ctx.settings.api_open_reads else ctx.settings.reader_token())
+    require_token = edge.admin_dependency(ctx.token)
 
     def get_job(job_id: str) -> dict[str, Any]:
         job = ctx.jobs.get(job_id)
@@ -213,7 +204,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         path = (doc or {}).get("report", {}).get("html")
         if not path:
             raise HTTPException(404, detail=[f"no report yet for job {job_id}"])
-        return HTMLResponse(Path(path).read_text())
+        return HTMLResponse(edge.confined(Path(ctx.settings.artifact_root.removeprefix("file://")), path).read_text())
 
     @app.post("/jobs/{job_id}/cancel", status_code=202, dependencies=[Depends(require_token)])
     def cancel(job_id: str) -> dict[str, str]:
@@ -265,9 +256,10 @@ def document_errors(app: FastAPI) -> None:
                 answers = op.setdefault("responses", {})
                 if "{" in path:
                     answers.setdefault("404", {"description": "unknown job, trial or model", "content": _REASONS})
+                if path not in edge.OPEN_PATHS:  # reads need the read token unless the operator opened them
+                    answers.setdefault("401", {"description": "no or wrong bearer token", "content": _REASONS})
                 if method in ("post", "put", "patch", "delete"):
                     answers.setdefault("400", {"description": "malformed request body", "content": _REASONS})
-                    answers.setdefault("401", {"description": "no or wrong bearer token", "content": _REASONS})
                     answers.setdefault("413", {"description": f"body over {MAX_BODY_BYTES} bytes",
                                                "content": _REASONS})
                 answers.setdefault("503", {"description": "MongoDB or Kafka unavailable; retry after a moment",

@@ -121,7 +121,8 @@ def services(test_settings: Settings, tmp_path: Path) -> Iterator[Services]:
     port = free_port()
     settings = test_settings.model_copy(update={"planner_url": f"http://127.0.0.1:{port}"})
     env = settings.child_env()
-    env.update(ZYGARDE_ADMIN_TOKEN="test-token", ZYGARDE_LOG_LEVEL="INFO",
+    # reads open: the flows read jobs as any dashboard would (closed reads: tests/security/test_api_edge.py)
+    env.update(ZYGARDE_ADMIN_TOKEN="test-token", ZYGARDE_API_OPEN_READS="1", ZYGARDE_LOG_LEVEL="INFO",
                ZYGARDE_SELECTOR_METRICS_PORT=str(free_port()), PYTHONUNBUFFERED="1")
     env.pop("ZYGARDE_TRAINER_METRICS_PORT", None)
     logs = tmp_path / "logs"
