@@ -17,7 +17,7 @@ from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from zygarde.cli import http
+import zygarde.cli.http as http
 from zygarde.cli.app import app, console
 from zygarde.settings import REPO_ROOT
 

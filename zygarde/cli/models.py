@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from zygarde.cli import http
+import zygarde.cli.http as http
 from zygarde.cli.app import app, console
 from zygarde.cli.jobs import _get, print_json, trial_id_of, trial_number
 
