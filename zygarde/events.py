@@ -27,6 +27,7 @@ Strategy = Literal["grid", "random", "tpe", "asha"]
 CvStrategy = Literal["auto", "stratified", "kfold", "timeseries", "group", "repeated_stratified", "repeated_kfold"]
 ImbalanceStrategy = Literal["none", "class_weight", "undersample", "oversample", "smote"]
 Engine = Literal["auto", "local", "spark"]
+FinalRefit = Literal["all", "train"]
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled", "rejected"]
 
 
@@ -112,6 +113,9 @@ class JobSpec(_Spec):
     priority: int = Field(0, ge=-10, le=10)
     engine: Engine = Field("auto", description="the trainers' engine: local (scikit-learn/CatBoost in one "
                            "process) or spark (MLlib); auto decides at validation, see docs/spark.md")
+    final_refit: FinalRefit = Field("all", description="what the model the registry serves is fitted on once "
+                                    "its holdout score is measured (always on the training part): every row "
+                                    "given (all) or the training part only (train)")
 
     @field_validator("metric", mode="before")
     @classmethod
@@ -281,6 +285,10 @@ class TrialCompleted(_TrialEvent):
     fit_seconds: float
     versions: dict[str, str] = Field(default_factory=dict)
     cv_seconds: float = Field(0.0, description="wall time of the whole cross-validation: fits and scoring")
+    oof_uri: str | None = Field(None, description="the trial's out-of-fold predictions (float32 .npy in the "
+                                "artifact store, one row per training row in CV order), for ensembles; null "
+                                "when none were kept")
+    oof_sha256: str | None = Field(None, description="sha256 of the bytes at oof_uri")
 
 
 class TrialFailed(_TrialEvent):
@@ -295,9 +303,19 @@ class TrialFailed(_TrialEvent):
 # --- models, scaling, dlq
 
 
+class EnsembleMember(BaseModel):
+    """One trial of an announced ensemble and its weight (the weights sum to 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    trial_id: str
+    algorithm: str
+    weight: float
+
+
 class ModelSelected(Event):
     type: Literal["ModelSelected"] = "ModelSelected"
-    trial_id: str
+    trial_id: str = Field(description="the best single trial (by CV); an ensemble's members are in members")
     algorithm: str
     params: dict[str, Any]
     metric: str
@@ -306,6 +324,14 @@ class ModelSelected(Event):
     artifact_uri: str | None = None
     sha256: str | None = None
     final: bool = True
+    kind: Literal["single", "ensemble"] = Field("single", description="the announced model: the best trial "
+                                                "alone, or a weighted ensemble of members")
+    members: list[EnsembleMember] = Field(default_factory=list, description="an ensemble's trials and weights")
+    final_refit: FinalRefit | None = Field(None, description="what final_artifact_uri was fitted on: every row "
+                                           "(all) or the training part (train); artifact_uri is always the "
+                                           "model fitted on the training part that holdout_score measured")
+    final_artifact_uri: str | None = Field(None, description="the model the registry serves")
+    final_sha256: str | None = None
 
 
 class ScalingDecided(Event):

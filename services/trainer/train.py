@@ -18,8 +18,8 @@ from typing import Any
 from services.trainer import isolation
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
-from zygarde.errors import DatasetError, TrialStopped
-from zygarde.ml import cv, datasets
+from zygarde.errors import DatasetError, TrialStopped, ZygardeError
+from zygarde.ml import cv, datasets, oof
 from zygarde.observability import TRAINER_BUSY, TRAINER_TRIAL_DURATION, TRAINER_TRIALS
 from zygarde.settings import Settings
 from zygarde.store.trials import FINISHED
@@ -119,17 +119,18 @@ class Trainer:
                         raise TrialStopped(stop)
 
                 search = trial.spec.search
+                keep_oof = keeps_oof(trial)
                 if on_spark:
                     from services.trainer import spark_engine
 
                     result = spark_engine.run(self.settings, trial, on_fold)
                 elif search.trial_timeout_s is None and search.trial_memory_mb is None:
                     result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed,
-                                       on_fold)
+                                       on_fold, keep_oof)
                 else:
                     result = isolation.run_limited(
                         lambda report: cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train,
-                                                 trial.seed, report),
+                                                 trial.seed, report, keep_oof),
                         on_fold, timeout_s=search.trial_timeout_s, memory_mb=search.trial_memory_mb)
         except isolation.TrialTimeout as exc:
             self._fail(trial, base, "timeout", f"ran past its limit of {exc.limit}s", time.monotonic() - started)
@@ -148,17 +149,30 @@ class Trainer:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             self._fail(trial, base, "error", detail[:4000], time.monotonic() - started)
         else:
+            oof_uri, oof_sha = self._store_oof(trial, result.oof)
             elapsed = time.monotonic() - started
             self.producer.publish(ev.TrialCompleted(
                 algorithm=trial.algorithm, params=trial.params, metric=trial.spec.metric,
                 fold_scores=result.fold_scores, cv_mean=result.mean, cv_std=result.std,
                 fit_seconds=result.fit_seconds, versions=cv.library_versions(), cv_seconds=result.wall_seconds,
-                **base))
+                oof_uri=oof_uri, oof_sha256=oof_sha, **base))
             TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome="completed").inc()
             TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
         finally:
             TRAINER_BUSY.set(0)
         self.producer.flush()
+
+    def _store_oof(self, trial: ev.TrialRequested, predictions: Any) -> tuple[str | None, str | None]:
+        """The out-of-fold predictions in the artifact store, for the selector's ensemble; a store that
+        cannot take them costs the job its ensemble candidate, never the trial's result."""
+        if predictions is None:
+            return None, None
+        try:
+            return oof.store(self.settings.artifact_root, trial.job_id, trial.trial_id, trial.attempt, predictions)
+        except (OSError, ZygardeError) as exc:
+            log.warning("out-of-fold predictions not stored: %s", exc,
+                        extra={"job_id": trial.job_id, "trial_id": trial.trial_id})
+            return None, None
 
     def on_dead_letter(self, raw: bytes, meta: MessageMeta, error: str) -> None:
         """A trial request this trainer cannot read still ends: when its job and trial ids can be
@@ -179,6 +193,13 @@ class Trainer:
             "timeout", "cancelled", "pruned", "lost") else "failed").inc()
         TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
         self.producer.flush()
+
+
+def keeps_oof(trial: ev.TrialRequested) -> bool:
+    """Whether the trial keeps out-of-fold predictions: a local trial on every training row. A trial on
+    a sample of the rows (``rows`` set) predicts other rows than the rest of the job's, so its
+    predictions could not be averaged with theirs."""
+    return trial.spec.engine != "spark" and getattr(trial, "rows", None) is None
 
 
 def _trial_ids(raw: bytes) -> tuple[str, str, int] | None:
