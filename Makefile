@@ -13,7 +13,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q --no-deps islp==0.6.0
 	touch $@
 
-install: $(BIN)/.installed
+# helm renders and lints deploy/helm/zygarde in tests/contract/test_helm.py. No release binary can be
+# downloaded here; its Go module builds it (cached under .cache/). The ldflags give it its version and
+# Kubernetes 1.31 as the default it renders for, as a release binary has.
+HELM_VERSION := v3.16.4
+HELM := .cache/bin/helm
+$(HELM):
+	mkdir -p .cache/bin
+	GOMODCACHE=$(CURDIR)/.cache/go/mod GOCACHE=$(CURDIR)/.cache/go/build GOBIN=$(CURDIR)/.cache/bin \
+	CGO_ENABLED=0 GOFLAGS=-mod=mod go install -ldflags "-X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=31" \
+	helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+install: $(BIN)/.installed $(HELM)
 	$(BIN)/python -m zygarde.localstack.install
 
 demo: install
