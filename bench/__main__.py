@@ -14,10 +14,13 @@ BENCHMARKS = {
     "time_to_quality": "bench.time_to_quality",  # time to RandomizedSearchCV's best score, vs sklearn/Optuna
     "store_growth": "bench.store_growth",   # GET /jobs/{id}, GET /jobs, submit → first trial as the store fills
     "profile": "bench.profile",             # where a trial's CPU goes inside each service (py-spy)
+    "automl": "bench.automl",               # Zygarde with defaults vs RS, Optuna, FLAML, AutoGluon on public data
 }
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) > 1 and argv[0] in BENCHMARKS and argv[1].startswith("-"):  # one benchmark with its options
+        return int(importlib.import_module(BENCHMARKS[argv[0]]).main(argv[1:]) or 0)
     names = argv or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:

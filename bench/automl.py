@@ -1,0 +1,734 @@
+"""AutoML on a broad public benchmark: Zygarde with its defaults against what a user would run instead.
+
+Per dataset of ``bench.public_data.BENCHMARK``, in one run, one tool after another on the same two
+cores, every tool given the same fixed 80 % training part and scored on the same 20 % test part that
+none of them saw (by the same scoring code, from each tool's own predictions):
+
+- **Zygarde**: a job with its defaults (catalog, strategy; ``--strategy`` picks another) through a
+  real local stack (planner → Kafka → 2 trainers → selector), ``max_trials`` 30, 5-fold CV; the job's
+  dataset is the 80 % part, so its own holdout comes out of that; wall time from ``POST /jobs`` until
+  the job is completed (winner announced, refitted and stored); the announced artifact is loaded
+  (sha256 checked) and scored on the 20 %.
+- **RandomizedSearchCV** (``n_iter`` 30, 5-fold, ``n_jobs=2``) over HistGradientBoosting and a linear
+  model (logistic regression or ridge behind a scaler, categorical columns one-hot): what a user writes
+  in ten lines. The baseline every time is divided by.
+- **Optuna TPE**, in-process, 30 trials, the same two families and folds, ``n_jobs=2``.
+- **FLAML AutoML** given exactly Zygarde's wall time on that dataset, 5-fold CV, ``n_jobs=2``.
+- **AutoGluon-Tabular** (``medium_quality``) given RandomizedSearchCV's wall time, 2 CPUs, in its own
+  virtualenv (``make bench-env``).
+
+``python -m bench automl [--quick] [--datasets a,b] [--strategy NAME] [--tools a,b] [--report]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, get_args
+
+import numpy as np
+import pandas as pd
+
+from bench import _quality as q
+from bench import public_data
+from bench._report import RESULTS, machine, write_markdown
+from bench.public_data import PublicDataset, SplitFiles
+
+ZYGARDE = "Zygarde"
+BASELINE = "RandomizedSearchCV"
+OPTUNA = "Optuna TPE"
+FLAML = "FLAML"
+AUTOGLUON = "AutoGluon"
+TOOLS = (ZYGARDE, BASELINE, OPTUNA, FLAML, AUTOGLUON)
+CONTENDERS = (ZYGARDE, BASELINE, OPTUNA, FLAML)  # AutoGluon is the bar beside them, not a contender
+WORKERS = 2
+SEED = 1
+MAX_TRIALS, FOLDS = 30, 5
+QUICK_TRIALS, QUICK_FOLDS = 8, 3
+GOAL_REACH = 1 / 3  # Zygarde reaches RandomizedSearchCV's test score within this share of its wall time
+GOAL_WALL = 1.5  # ... and never takes more than this times its wall time without a better score
+GOAL_NORMALISED = 0.95
+AUTOGLUON_PYTHON = Path(__file__).resolve().parent.parent / ".venv-autogluon" / "bin" / "python"
+
+
+def default_strategy() -> str:
+    """``auto`` once the job spec knows it, else ``tpe``."""
+    from zygarde import events as ev
+
+    return "auto" if "auto" in get_args(ev.Strategy) else "tpe"
+
+
+# --- scoring: one function for every tool, from its predictions
+
+
+@dataclass
+class Output:
+    """What a tool predicted on the test part: class names with probabilities and labels, or values."""
+
+    classes: list[str] = field(default_factory=list)
+    proba: Any = None  # (rows, classes) in ``classes`` order
+    labels: list[str] = field(default_factory=list)
+    values: Any = None
+
+
+def output_of(model: Any, X: pd.DataFrame, task: str) -> Output:
+    """Predictions of any scikit-learn-style fitted model."""
+    if task == "regression":
+        return Output(values=np.asarray(model.predict(X), dtype=float))
+    return Output(classes=[str(c) for c in model.classes_], proba=np.asarray(model.predict_proba(X)),
+                  labels=[str(v) for v in model.predict(X)])
+
+
+def test_score(metric: str, y_true: Sequence[Any], out: Output) -> float:
+    """The metric's natural value: roc_auc of the second class's probability (binary), balanced
+    accuracy of the labels, rmse of the values. Labels are compared as text."""
+    from sklearn import metrics as skm
+
+    if metric == "rmse":
+        return float(skm.root_mean_squared_error(np.asarray(y_true, dtype=float), out.values))
+    truth = np.asarray([str(v) for v in y_true])
+    if metric == "roc_auc":
+        if len(out.classes) != 2:
+            raise ValueError(f"roc_auc here is binary; got classes {out.classes}")
+        return float(skm.roc_auc_score(truth == out.classes[1], np.asarray(out.proba)[:, 1]))
+    if metric == "balanced_accuracy":
+        return float(skm.balanced_accuracy_score(truth, np.asarray(out.labels)))
+    raise ValueError(f"unsupported metric {metric!r}")
+
+
+def greater_is_better(metric: str) -> bool:
+    return metric != "rmse"
+
+
+# --- the pure summary: normalisation, ratios, goals
+
+
+def normalise(scores: Mapping[str, float | None], greater: bool) -> dict[str, float]:
+    """0 = the worst tool, 1 = the best, on one dataset; tools without a score are left out; all equal → 1."""
+    present = {k: v for k, v in scores.items() if v is not None and math.isfinite(v)}
+    if not present:
+        return {}
+    best = max(present.values()) if greater else min(present.values())
+    worst = min(present.values()) if greater else max(present.values())
+    if best == worst:
+        return dict.fromkeys(present, 1.0)
+    return {k: (v - worst) / (best - worst) for k, v in present.items()}
+
+
+@dataclass
+class ToolRun:
+    """One tool on one dataset: the test score (natural units), wall time, and what it did."""
+
+    dataset: str
+    tool: str
+    score: float | None
+    wall_s: float
+    budget_s: float | None = None  # what the tool was given (FLAML, AutoGluon)
+    detail: str = ""
+    error: str = ""
+    # Zygarde: (seconds since submit, test score of the best-so-far configuration refitted on the 80 %)
+    curve: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class DatasetSummary:
+    dataset: str
+    metric: str
+    normalised: dict[str, float]  # among all tools that scored
+    normalised_contenders: dict[str, float]  # among Zygarde, RandomizedSearchCV, Optuna, FLAML
+    wall_ratio: dict[str, float]  # wall time ÷ RandomizedSearchCV's
+    reach_ratio: float | None  # Zygarde's time to RandomizedSearchCV's test score ÷ its wall time
+    zygarde_beats_baseline: bool | None
+
+
+def summarise_dataset(data: PublicDataset, runs: Mapping[str, ToolRun]) -> DatasetSummary:
+    greater = greater_is_better(data.metric)
+    scores = {t: r.score for t, r in runs.items()}
+    base = runs.get(BASELINE)
+    zyg = runs.get(ZYGARDE)
+    ratios: dict[str, float] = {}
+    if base is not None and base.wall_s > 0:
+        ratios = {t: r.wall_s / base.wall_s for t, r in runs.items() if r.score is not None}
+    reach = None
+    beats = None
+    if base is not None and base.score is not None and zyg is not None and zyg.score is not None:
+        t = q.time_to_reach(zyg.curve, base.score, greater)
+        reach = None if t is None else t / base.wall_s
+        beats = q.better(zyg.score, base.score, greater)
+    return DatasetSummary(data.name, data.metric, normalise(scores, greater),
+                          normalise({t: s for t, s in scores.items() if t in CONTENDERS}, greater), ratios,
+                          reach, beats)
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def goals(summaries: Sequence[DatasetSummary]) -> list[list[str]]:
+    """Issue 19's acceptance figures: ``[figure, measured, goal, met]``."""
+    z_norm = [s.normalised_contenders[ZYGARDE] for s in summaries if ZYGARDE in s.normalised_contenders]
+    worst = min(z_norm) if z_norm else None
+    med = _median(z_norm)
+    wins = sum(1 for v in z_norm if v >= 1.0)
+    reach = q.median_time([s.reach_ratio for s in summaries]) if summaries else None
+    slow = [s.dataset for s in summaries
+            if s.wall_ratio.get(ZYGARDE, 0.0) > GOAL_WALL and not s.zygarde_beats_baseline]
+    out = [
+        ["Zygarde's normalised test score among Zygarde, RandomizedSearchCV, Optuna and FLAML, worst dataset",
+         _fmt(worst), f"≥ {GOAL_NORMALISED} on every dataset", _met(worst is not None and worst >= GOAL_NORMALISED)],
+        ["... median over datasets (1 = the best of the four; best on " + f"{wins} of {len(z_norm)})",
+         _fmt(med), "1.00 (best on the median dataset)", _met(med is not None and med >= 1.0)],
+        ["time for Zygarde's best-so-far model to reach RandomizedSearchCV's test score ÷ RandomizedSearchCV's "
+         "wall time, median dataset", "not reached" if reach is None else f"{reach:.2f}", f"≤ {GOAL_REACH:.2f}",
+         _met(reach is not None and reach <= GOAL_REACH)],
+        [f"datasets where Zygarde took > {GOAL_WALL}× RandomizedSearchCV's wall time without a better score",
+         ", ".join(slow) or "none", "none", _met(not slow and bool(summaries))],
+    ]
+    return out
+
+
+def _fmt(v: float | None, digits: int = 2) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def table_rows(datasets: Sequence[PublicDataset], runs: Mapping[tuple[str, str], ToolRun],
+               summaries: Mapping[str, DatasetSummary]) -> list[list[str]]:
+    """One row per dataset and tool: score, wall time, normalised score, ÷ RS wall time, notes."""
+    rows = []
+    for data in datasets:
+        s = summaries.get(data.name)
+        for tool in TOOLS:
+            r = runs.get((data.name, tool))
+            if r is None:
+                continue
+            score = "failed" if r.score is None else f"{r.score:.4f}" if data.metric != "rmse" else f"{r.score:.3f}"
+            norm = "-" if s is None or tool not in s.normalised else f"{s.normalised[tool]:.2f}"
+            ratio = "-" if s is None or tool not in s.wall_ratio else f"{s.wall_ratio[tool]:.2f}"
+            note = r.error[:120] if r.error else r.detail
+            if r.budget_s is not None:
+                note = f"budget {r.budget_s:.0f} s; {note}"
+            rows.append([f"{data.name} ({data.metric})", tool, score, f"{r.wall_s:.1f}", norm, ratio, note])
+    return rows
+
+
+def median_rows(summaries: Sequence[DatasetSummary]) -> list[list[str]]:
+    """Per tool: median normalised score and median wall-time ratio over datasets, and wins."""
+    rows = []
+    for tool in TOOLS:
+        norms = [s.normalised[tool] for s in summaries if tool in s.normalised]
+        ratios = [s.wall_ratio[tool] for s in summaries if tool in s.wall_ratio]
+        wins = sum(1 for v in norms if v >= 1.0)
+        rows.append([tool, _fmt(_median(norms)), _fmt(_median(ratios)), f"{wins} of {len(norms)}",
+                     f"{sum(1 for v in norms if v >= GOAL_NORMALISED)} of {len(norms)}"])
+    return rows
+
+
+# --- the tools
+
+
+@dataclass
+class Problem:
+    data: PublicDataset
+    files: SplitFiles
+    train: pd.DataFrame  # both read back from the CSV files, as every tool sees them
+    test: pd.DataFrame
+
+    @property
+    def X(self) -> pd.DataFrame:
+        return self.train.drop(columns=[self.data.target])
+
+    @property
+    def y(self) -> pd.Series:
+        return self.train[self.data.target]
+
+    @property
+    def X_test(self) -> pd.DataFrame:
+        return self.test.drop(columns=[self.data.target])
+
+    @property
+    def y_test(self) -> pd.Series:
+        return self.test[self.data.target]
+
+    def score(self, out: Output) -> float:
+        return test_score(self.data.metric, list(self.y_test), out)
+
+
+def problem_of(data: PublicDataset, root: Path | None = None) -> Problem:
+    files = public_data.write_split(data, root)
+    return Problem(data, files, pd.read_csv(files.train), pd.read_csv(files.test))
+
+
+@dataclass(frozen=True)
+class Config:
+    trials: int = MAX_TRIALS
+    folds: int = FOLDS
+    strategy: str = "tpe"
+
+
+def _folds(problem: Problem, config: Config) -> Any:
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    cls = KFold if problem.data.task == "regression" else StratifiedKFold
+    return cls(n_splits=config.folds, shuffle=True, random_state=SEED)
+
+
+def _sklearn_scoring(metric: str) -> str:
+    return {"roc_auc": "roc_auc", "balanced_accuracy": "balanced_accuracy",
+            "rmse": "neg_root_mean_squared_error"}[metric]
+
+
+def user_pipelines(problem: Problem) -> dict[str, Any]:
+    """The two model families a user would write: gradient boosting on ordinal-coded categories, and a
+    linear model on scaled numbers and one-hot categories (missing values imputed for it)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    X = problem.X
+    cat = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    num = [c for c in X.columns if c not in cat]
+    regression = problem.data.task == "regression"
+    trees = ColumnTransformer([("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                                      encoded_missing_value=-1), cat), ("num", "passthrough", num)])
+    hgb_cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    hgb = hgb_cls(categorical_features=list(range(len(cat))) or None, random_state=SEED)
+    linear = ColumnTransformer([
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cat),
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), num)])
+    lin = Ridge() if regression else LogisticRegression(max_iter=2000)
+    return {"hgb": Pipeline([("prep", trees), ("model", hgb)]), "linear": Pipeline([("prep", linear), ("model", lin)])}
+
+
+def user_space(problem: Problem) -> list[dict[str, Any]]:
+    """``param_distributions``: one dict per family (RandomizedSearchCV picks a dict uniformly)."""
+    from scipy import stats
+
+    pipes = user_pipelines(problem)
+    linear_param = "model__alpha" if problem.data.task == "regression" else "model__C"
+    return [
+        {"prep": [pipes["hgb"].named_steps["prep"]], "model": [pipes["hgb"].named_steps["model"]],
+         "model__learning_rate": stats.loguniform(0.01, 0.3), "model__max_leaf_nodes": stats.randint(8, 128),
+         "model__min_samples_leaf": stats.randint(5, 100), "model__l2_regularization": stats.loguniform(1e-6, 10)},
+        {"prep": [pipes["linear"].named_steps["prep"]], "model": [pipes["linear"].named_steps["model"]],
+         linear_param: stats.loguniform(1e-3, 1e3)},
+    ]
+
+
+def _timed(fn: Callable[[], tuple[Output, str]], problem: Problem, tool: str) -> ToolRun:
+    t0 = time.time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out, detail = fn()
+    wall = time.time() - t0
+    return ToolRun(problem.data.name, tool, problem.score(out), wall, detail=detail)
+
+
+def run_randomized(problem: Problem, config: Config) -> ToolRun:
+    from sklearn.model_selection import RandomizedSearchCV
+
+    def fit() -> tuple[Output, str]:
+        search = RandomizedSearchCV(user_pipelines(problem)["hgb"], user_space(problem), n_iter=config.trials,
+                                    cv=_folds(problem, config), scoring=_sklearn_scoring(problem.data.metric),
+                                    n_jobs=WORKERS, random_state=SEED, error_score=np.nan)
+        search.fit(problem.X, problem.y)
+        family = type(search.best_estimator_.named_steps["model"]).__name__
+        return output_of(search.best_estimator_, problem.X_test, problem.data.task), f"winner {family}"
+
+    return _timed(fit, problem, BASELINE)
+
+
+def run_optuna(problem: Problem, config: Config) -> ToolRun:
+    import optuna
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+    from threadpoolctl import threadpool_limits
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    regression = problem.data.task == "regression"
+
+    def build(trial: optuna.trial.BaseTrial) -> Any:
+        pipes = user_pipelines(problem)
+        if trial.suggest_categorical("family", ["hgb", "linear"]) == "hgb":
+            return clone(pipes["hgb"]).set_params(
+                model__learning_rate=trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+                model__max_leaf_nodes=trial.suggest_int("max_leaf_nodes", 8, 128),
+                model__min_samples_leaf=trial.suggest_int("min_samples_leaf", 5, 100),
+                model__l2_regularization=trial.suggest_float("l2_regularization", 1e-6, 10, log=True))
+        value = trial.suggest_float("alpha" if regression else "C", 1e-3, 1e3, log=True)
+        return clone(pipes["linear"]).set_params(**{"model__alpha" if regression else "model__C": value})
+
+    def objective(trial: optuna.Trial) -> float:
+        with threadpool_limits(limits=1):  # one thread per trial, two trials at a time
+            return float(np.mean(cross_val_score(build(trial), problem.X, problem.y, cv=_folds(problem, config),
+                                                 scoring=_sklearn_scoring(problem.data.metric))))
+
+    def fit() -> tuple[Output, str]:
+        sampler = optuna.samplers.TPESampler(seed=SEED, multivariate=True, group=True, constant_liar=True)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(objective, n_trials=config.trials, n_jobs=WORKERS, catch=(Exception,))
+        model = build(optuna.trial.FixedTrial(study.best_params)).fit(problem.X, problem.y)
+        return output_of(model, problem.X_test, problem.data.task), f"winner {study.best_params['family']}"
+
+    return _timed(fit, problem, OPTUNA)
+
+
+def _flaml_balanced_accuracy(X_val: Any, y_val: Any, estimator: Any, labels: Any, X_train: Any, y_train: Any,
+                             *args: Any, **kwargs: Any) -> tuple[float, dict[str, float]]:
+    from sklearn.metrics import balanced_accuracy_score
+
+    score = float(balanced_accuracy_score(y_val, estimator.predict(X_val)))
+    return 1.0 - score, {"balanced_accuracy": score}
+
+
+def run_flaml(problem: Problem, config: Config, budget_s: float) -> ToolRun:
+    from flaml import AutoML
+
+    def fit() -> tuple[Output, str]:
+        automl = AutoML()
+        metric: Any = {"roc_auc": "roc_auc", "rmse": "rmse"}.get(problem.data.metric, _flaml_balanced_accuracy)
+        automl.fit(problem.X, problem.y, task="regression" if problem.data.task == "regression" else "classification",
+                   metric=metric, time_budget=budget_s, eval_method="cv", n_splits=config.folds, n_jobs=WORKERS,
+                   seed=SEED, verbose=0)
+        return output_of(automl, problem.X_test, problem.data.task), f"winner {automl.best_estimator}"
+
+    run = _timed(fit, problem, FLAML)
+    run.budget_s = budget_s
+    return run
+
+
+def run_autogluon(problem: Problem, budget_s: float, workdir: Path) -> ToolRun:
+    if not AUTOGLUON_PYTHON.exists():
+        raise RuntimeError(f"{AUTOGLUON_PYTHON} missing: run `make bench-env`")
+    problem_type = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}[problem.data.task]
+    eval_metric = {"roc_auc": "roc_auc", "balanced_accuracy": "balanced_accuracy",
+                   "rmse": "root_mean_squared_error"}[problem.data.metric]
+    folder = Path(tempfile.mkdtemp(prefix=f"ag-{problem.data.name}-", dir=workdir))
+    request = {"train": str(problem.files.train), "test": str(problem.files.test), "target": problem.data.target,
+               "problem_type": problem_type, "eval_metric": eval_metric, "time_limit": budget_s,
+               "presets": "medium_quality", "cpus": WORKERS, "workdir": str(folder / "model"),
+               "out": str(folder / "answer.json")}
+    (folder / "request.json").write_text(json.dumps(request))
+    script = Path(__file__).with_name("_autogluon_fit.py")
+    proc = subprocess.run([str(AUTOGLUON_PYTHON), "-I", str(script), str(folder / "request.json")], capture_output=True,
+                          text=True, timeout=budget_s * 3 + 300, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"AutoGluon exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    answer = json.loads((folder / "answer.json").read_text())
+    out = Output(values=np.asarray(answer["values"])) if "values" in answer else \
+        Output(classes=answer["classes"], proba=np.asarray(answer["proba"]), labels=answer["labels"])
+    return ToolRun(problem.data.name, AUTOGLUON, problem.score(out), float(answer["wall_s"]), budget_s=budget_s,
+                   detail=f"winner {answer['best_model']} of {answer['models']} models")
+
+
+def zygarde_spec(problem: Problem, config: Config) -> dict[str, Any]:
+    return {"name": f"automl-{problem.data.name}", "task": problem.data.task, "metric": problem.data.metric,
+            "dataset": {"uri": problem.files.train_uri, "target": problem.data.target},
+            "cv": {"folds": config.folds},
+            "search": {"strategy": config.strategy, "max_trials": config.trials, "max_parallel": WORKERS,
+                       "seed": SEED}}
+
+
+def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
+    """One job with the defaults through the stack; the announced artifact (sha256 checked) scored on the
+    test part; the best-so-far configurations refitted afterwards (untimed) for the time-to-score curve."""
+    from zygarde import events as ev
+    from zygarde.registry import artifacts
+
+    spec = zygarde_spec(problem, config)
+    t0 = time.time()
+    job_id = stack.submit(spec)
+    job = stack.wait(job_id, timeout=3600, poll_s=0.1)
+    done_at = time.time()
+    if job["status"] != "completed":
+        raise RuntimeError(f"job {job_id} ended {job['status']}; logs in {stack.logs}")
+    model_doc = stack.db.models.find_one({"_id": job_id})
+    if model_doc is None:
+        raise RuntimeError(f"job {job_id} completed without a model")
+    wall = max(job["finished_at"].timestamp(), done_at - 0.1) - t0
+    model = artifacts.load(stack.settings.artifact_root, model_doc["artifact_uri"], model_doc["sha256"])
+    score = problem.score(output_of(model, problem.X_test, problem.data.task))
+    results = [r for r in stack.db.results.find({"job_id": job_id}) if r.get("status") == "completed"]
+    full = [r for r in results if float(r.get("fidelity", 1.0) or 1.0) >= 1.0]
+    greater = greater_is_better(problem.data.metric)
+    best = q.best_configs([(r["stored_at"].timestamp() - t0, float(r["cv_mean"]),
+                            q.config_key(r["algorithm"], r["params"])) for r in full], greater)
+    job_spec = ev.JobSpec.model_validate(spec)
+    curve = [(t, _refit_score(problem, job_spec, key)) for t, _, key in best]
+    algos: dict[str, int] = {}
+    for r in results:
+        algos[r["algorithm"]] = algos.get(r["algorithm"], 0) + 1
+    detail = (f"winner {model_doc.get('algorithm', '?')}; {len(results)} trials: "
+              + ", ".join(f"{n} {a}" for a, n in sorted(algos.items(), key=lambda kv: -kv[1])))
+    return ToolRun(problem.data.name, ZYGARDE, score, wall, detail=detail, curve=curve)
+
+
+def _refit_score(problem: Problem, spec: Any, key: str) -> float:
+    from threadpoolctl import threadpool_limits
+
+    from zygarde.ml import cv
+
+    algorithm, params = q.config_of(key)
+    with threadpool_limits(limits=WORKERS), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = cv.fit_final(spec, problem.data.task, algorithm, params, problem.train, SEED)
+    return problem.score(output_of(model, problem.X_test, problem.data.task))
+
+
+# --- the run
+
+
+def _load() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def _commit() -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "zygarde", "services", "bench"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (with uncommitted changes under zygarde/, services/ or bench/)" if dirty else "")
+
+
+def _warm_up(problem: Problem, config: Config) -> None:
+    """Start the loky workers and import the libraries, untimed (the stack's services are warm too)."""
+    import flaml  # noqa: F401
+
+    run_randomized(problem, Config(trials=2, folds=2, strategy=config.strategy))
+
+
+def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[str],
+            command: str = "python -m bench automl") -> dict[str, Any]:
+    from bench._stack import bench_stack
+
+    started = time.time()
+    meta: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
+                            "commit": _commit(), "strategy": config.strategy, "trials": config.trials,
+                            "folds": config.folds, "command": command,
+                            "load_before": _load(), "load_during": [], "machine": machine(), "tools": list(tools)}
+    runs: list[ToolRun] = []
+    # smallest first: a run cut short (its results are saved after every dataset) still covers most datasets
+    problems = sorted((problem_of(d) for d in datasets), key=lambda p: len(p.train))
+    with tempfile.TemporaryDirectory() as tmp, bench_stack(trainers=2) as stack:
+        _warm_up(problems[0], config)
+        warm = zygarde_spec(problems[0], config) | {"algorithms": ["noop"]}
+        warm["search"] = {"strategy": "random", "max_trials": 2, "max_parallel": 2}
+        stack.wait(stack.submit(warm), timeout=300)
+        for problem in problems:
+            done: dict[str, ToolRun] = {}
+            for tool in TOOLS:
+                if tool not in tools:
+                    continue
+                meta["load_during"].append(_load()[0])
+                base = done.get(BASELINE)
+                zyg = done.get(ZYGARDE)
+                try:
+                    if tool == BASELINE:
+                        run = run_randomized(problem, config)
+                    elif tool == ZYGARDE:
+                        run = run_zygarde(stack, problem, config)
+                    elif tool == OPTUNA:
+                        run = run_optuna(problem, config)
+                    elif tool == FLAML:
+                        if zyg is None or zyg.score is None:
+                            raise RuntimeError("no Zygarde wall time to give FLAML")
+                        run = run_flaml(problem, config, zyg.wall_s)
+                    else:
+                        if base is None:
+                            raise RuntimeError("no RandomizedSearchCV wall time to give AutoGluon")
+                        run = run_autogluon(problem, base.wall_s, Path(tmp))
+                except Exception as exc:  # noqa: BLE001 - one tool failing must not lose the others' results
+                    run = ToolRun(problem.data.name, tool, None, 0.0, error=f"{type(exc).__name__}: {exc}")
+                done[tool] = run
+                runs.append(run)
+                print(f"  {problem.data.name:18s} {tool:18s} score {_fmt(run.score, 4):>9s}  wall {run.wall_s:7.1f} s  "
+                      f"{run.error or run.detail}", flush=True)
+            _save(meta | {"elapsed_s": time.time() - started, "partial": True}, runs)
+    meta["load_after"] = _load()
+    meta["elapsed_s"] = time.time() - started
+    return {**meta, "runs": [asdict(r) for r in runs]}
+
+
+def _save(meta: Mapping[str, Any], runs: Sequence[ToolRun]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "automl.json").write_text(json.dumps({**meta, "runs": [asdict(r) for r in runs]}, indent=1) + "\n")
+
+
+def load_raw(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], ToolRun]]:
+    raw = json.loads(path.read_text())
+    runs = {}
+    for doc in raw.pop("runs"):
+        doc["curve"] = [tuple(p) for p in doc.get("curve", [])]
+        run = ToolRun(**doc)
+        runs[(run.dataset, run.tool)] = run
+    return raw, runs
+
+
+# --- the report
+
+
+NOTES: list[str] = []  # written after reading a full run's results (re-read them after a new run)
+
+
+def report(meta: Mapping[str, Any], runs: Mapping[tuple[str, str], ToolRun]) -> list[list[str]]:
+    names = list(dict.fromkeys(d for d, _ in runs))
+    datasets = [public_data.get(n) for n in names]
+    summaries = {d.name: summarise_dataset(d, {t: r for (dn, t), r in runs.items() if dn == d.name})
+                 for d in datasets}
+    ordered = [summaries[d.name] for d in datasets]
+    gl = goals(ordered)
+    load_during = meta.get("load_during") or [math.nan]
+    shared = max([*meta.get("load_before", [0])[:1], *load_during, *meta.get("load_after", [0])[:1]]) > 2.5
+    rs = public_data.TEST_SIZE
+    notes = [
+        "## Medians over datasets", "",
+        "| tool | median normalised test score | median wall ÷ RandomizedSearchCV's | best on | ≥ 0.95 on |",
+        "|---|---|---|---|---|", *["| " + " | ".join(r) + " |" for r in median_rows(ordered)], "",
+        "## Acceptance (issue 19)", "", "| figure | measured | goal | |", "|---|---|---|---|",
+        *["| " + " | ".join(g) + " |" for g in gl], "",
+        "Time for Zygarde to reach RandomizedSearchCV's test score ÷ RandomizedSearchCV's wall time, per dataset: "
+        + ", ".join(f"{s.dataset} {'not reached' if s.reach_ratio is None else f'{s.reach_ratio:.2f}'}"
+                    for s in ordered) + ".", "",
+        "## How it was measured", "",
+        f"Run of {meta.get('started', '?')}, code at commit {meta.get('commit', '?')}, "
+        f"`{meta.get('command', 'python -m bench automl')}`: {float(meta.get('elapsed_s', 0)) / 60:.1f} min in all. "
+        f"Zygarde strategy `{meta.get('strategy')}`, `max_trials` {meta.get('trials')}, "
+        f"{meta.get('folds')}-fold CV; RandomizedSearchCV `n_iter` {meta.get('trials')} and Optuna "
+        f"{meta.get('trials')} trials on the same {meta.get('folds')} folds; everything on 2 workers "
+        "(Zygarde: 2 trainers, `max_parallel` 2; sklearn: `n_jobs=2`; Optuna: 2 threads, one BLAS/OpenMP thread "
+        "each; FLAML: `n_jobs=2`; AutoGluon: `num_cpus=2`), one tool after another, never side by side.",
+        "",
+        f"Every tool got the same fixed {1 - rs:.0%} training part of each dataset (`bench/public_data.py`, seeded, "
+        f"stratified for classification) and was scored by the same code on the same {rs:.0%} test part that no "
+        "tool saw, from its own predictions (roc_auc of the second class's probability; balanced accuracy of the "
+        "labels; rmse). Zygarde's job names the training part's CSV as its dataset, so the selector's own "
+        "holdout comes out of that part; the announced model's artifact is loaded (its sha256 checked) and "
+        "scored. *wall*: Zygarde from just before `POST /jobs` until the job is completed (winner announced, "
+        "refitted and stored); the in-process tools from the search's start to the refitted winner's test "
+        "predictions; AutoGluon from `fit` to its test predictions (its own process, imports not counted). "
+        "FLAML's `time_budget` is Zygarde's wall time on the dataset, AutoGluon's `time_limit` "
+        "RandomizedSearchCV's. *normalised*: 0 = the worst tool on the dataset, 1 = the best (of the tools "
+        "that finished); the acceptance rows normalise among the four contenders only. *reach*: after the run "
+        "(untimed) every configuration that was Zygarde's best-so-far by CV at some moment is refitted on "
+        "the training part (`cv.fit_final`) and scored on the test part; the time is when that best-so-far "
+        "model first scored at least RandomizedSearchCV's final test score.",
+        "",
+        f"Load average (1 min) before the run {meta.get('load_before', ['?'])[0]}, highest at a tool's start "
+        f"{max(load_during):.2f}, after {meta.get('load_after', ['?'])[0]}: "
+        + ("**the machine was shared with other work during the run** (2 cores; a load above 2 means other "
+           "processes competed with the tools), which stretches wall times and the budgets derived from "
+           "them unevenly; compare within a dataset." if shared else
+           "nothing else ran to speak of."),
+        "",
+        *NOTES,
+        "",
+        "Raw figures: `automl.json` (`python -m bench automl --report` rewrites this page and the plot from it).",
+        "",
+        "![normalised test score per dataset and tool; wall time ÷ RandomizedSearchCV's](automl.png)",
+    ]
+    header = ["dataset (metric)", "tool", "test score", "wall s", "normalised", "wall ÷ RS", "notes"]
+    write_markdown("automl", "AutoML on public datasets: Zygarde with defaults vs RandomizedSearchCV, Optuna, "
+                   "FLAML and AutoGluon", header, table_rows(datasets, runs, summaries), notes)
+    plot(datasets, ordered)
+    return gl
+
+
+COLORS = {ZYGARDE: "#e07b39", BASELINE: "#555555", OPTUNA: "#8e44ad", FLAML: "#2a7ab9", AUTOGLUON: "#3a9e5c"}
+
+
+def plot(datasets: Sequence[PublicDataset], summaries: Sequence[DatasetSummary]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(max(9.0, 1.1 * len(datasets) + 3), 8.5), sharex=True)
+    x = np.arange(len(summaries))
+    width = 0.8 / len(TOOLS)
+    for i, tool in enumerate(TOOLS):
+        offs = x - 0.4 + width * (i + 0.5)
+        norms = [s.normalised.get(tool, np.nan) for s in summaries]
+        ratios = [s.wall_ratio.get(tool, np.nan) for s in summaries]
+        axes[0].bar(offs, norms, width, color=COLORS[tool], label=tool)
+        axes[1].bar(offs, ratios, width, color=COLORS[tool], label=tool)
+    axes[0].set_ylabel("normalised test score (0 worst, 1 best)")
+    axes[0].set_ylim(0, 1.05)
+    axes[0].axhline(GOAL_NORMALISED, color="black", linewidth=0.8, linestyle=":")
+    axes[0].legend(ncol=len(TOOLS), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    axes[1].set_yscale("log")
+    axes[1].axhline(1.0, color="black", linewidth=0.8)
+    axes[1].axhline(GOAL_WALL, color="black", linewidth=0.8, linestyle=":")
+    axes[1].set_ylabel("wall time ÷ RandomizedSearchCV's (log)")
+    axes[1].set_xticks(x)
+    axes[1].set_xticklabels([f"{s.dataset}\n{s.metric}" for s in summaries], fontsize=8)
+    for ax in axes:
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("Public datasets, 2 cores: test score on the 20 % no tool saw, and wall time", y=0.995)
+    fig.tight_layout()
+    path = RESULTS / "automl.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench automl", description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="", help="comma-separated benchmark datasets (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_TRIALS} trials and {QUICK_FOLDS} folds instead of {MAX_TRIALS} and {FOLDS}")
+    parser.add_argument("--strategy", default=None, help="Zygarde's search strategy (default: auto, else tpe)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated tools to run")
+    parser.add_argument("--report", action="store_true", help="rewrite the page and plot from automl.json")
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse(argv)
+    if args.report:
+        meta, runs = load_raw(RESULTS / "automl.json")
+        for g in report(meta, runs):
+            print(" · ".join(g))
+        return 0
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = [t for t in tools if t not in TOOLS]
+    if unknown:
+        print(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}", file=sys.stderr)
+        return 2
+    config = Config(QUICK_TRIALS if args.quick else MAX_TRIALS, QUICK_FOLDS if args.quick else FOLDS,
+                    args.strategy or default_strategy())
+    # SIGTERM unwinds like an exception, so the bench stack's processes, topics and database go too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    raw = measure(public_data.select(args.datasets), config, tools, " ".join(["python -m bench automl", *argv]))
+    (RESULTS / "automl.json").write_text(json.dumps(raw, indent=1) + "\n")
+    meta, runs = load_raw(RESULTS / "automl.json")
+    for g in report(meta, runs):
+        print(" · ".join(g))
+    print(f"wrote {RESULTS / 'automl.md'}, .png and .json ({float(meta['elapsed_s']) / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
