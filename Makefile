@@ -27,6 +27,14 @@ $(HELM):
 
 install: $(BIN)/.installed $(HELM)
 	$(BIN)/python -m zygarde.localstack.install
+	# TypeScript and @grafana/schema under .cache/ for the dashboards' type check (no Grafana server here)
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
+	$(BIN)/python deploy/grafana/typecheck/prepare.py
+
+# `python -m bench automl` runs AutoGluon in a virtualenv of its own: it needs pandas<2.4, the project pandas 3
+bench-env: install
+	test -x .venv-autogluon/bin/python || $(PY) -m venv .venv-autogluon
+	.venv-autogluon/bin/pip install -q 'autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3'
 
 demo: install
 	$(BIN)/zygarde demo
