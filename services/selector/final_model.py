@@ -1,0 +1,187 @@
+"""The model a finished job announces, and what it is fitted on.
+
+1. The best trial (by CV) is fitted on the training part and scored on the holdout, as before.
+2. Ensemble candidate: greedy ensemble selection (``zygarde.ml.ensemble``) over the out-of-fold
+   predictions of the top ``ensemble.TOP_K`` trials. Only when its out-of-fold score beats the best
+   trial's own out-of-fold score are its other members fitted on the training part and the ensemble
+   scored on the holdout; it is announced only when that beats the best trial's holdout score too.
+3. Final refit (``spec.final_refit``): with ``all`` (the default) the announced model (the trial, or
+   every member of the ensemble) is fitted again on every row the user gave, training part and
+   holdout, and that is the artifact the registry serves. The holdout score stays the one measured on
+   the model fitted on the training part, whose artifact is kept beside it.
+
+Fits run on two threads (scikit-learn's and CatBoost's fits release the GIL for most of their work),
+the best trial's final refit first beside its fit on the training part, so the extra time at the end
+of a job is far less than one more fit. The threads fit inside one ``cv.quiet`` entered around them all:
+its warning filters and thread limits are process-wide, and two of them entered and left from several
+threads would restore each other's state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zygarde import events as ev
+from zygarde.errors import ZygardeError
+from zygarde.ml import cv, ensemble, metrics, oof
+from zygarde.ml.estimator import positive_label
+from zygarde.ml.pipeline import build_pipeline
+from zygarde.store import ResultRepository
+
+log = logging.getLogger(__name__)
+
+FIT_THREADS = 2
+
+
+@dataclass
+class Candidate:
+    """What the ensemble selection found over the top trials' out-of-fold predictions."""
+
+    trials: list[dict[str, Any]]  # result documents of the members, in the selection's order
+    weights: list[float]
+    oof_score: float
+    best_oof_score: float  # the best trial's own out-of-fold score
+    size: int
+    offered: int  # trials whose predictions were read
+
+
+@dataclass
+class Announced:
+    """The model to announce: ``pipeline`` is fitted on the training part (what ``holdout_score``
+    measured); ``final`` is what the registry serves (``final_refit=all``: fitted on every row)."""
+
+    kind: str
+    pipeline: Any
+    holdout_score: float
+    members: list[dict[str, Any]]
+    final: Any
+    final_rows: int
+    fitted: dict[str, Any] = field(default_factory=dict)  # trial id -> its pipeline on the training part
+    ensemble: dict[str, Any] = field(default_factory=dict)  # what was tried, for the model card
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def target_for_oof(y: pd.Series, task: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The training part's target as the kept predictions are scored against: 0/1 with the positive
+    class as 1 (binary), labels with their sorted classes (multiclass), values (regression)."""
+    values = y.to_numpy()
+    if task == "binary":
+        return (values == positive_label(y)).astype(int), None
+    if task == "multiclass":
+        return values, np.unique(values)
+    return values.astype(float), None
+
+
+def candidate(settings_root: str, results: ResultRepository, job_id: str, spec: ev.JobSpec, task: str,
+              train: pd.DataFrame, best: dict[str, Any], top_k: int = ensemble.TOP_K,
+              rounds: int = ensemble.ROUNDS) -> tuple[Candidate | None, str]:
+    """The ensemble worth fitting, or None and why not."""
+    if not best.get("oof"):
+        return None, "the best trial kept no out-of-fold predictions"
+    y, classes = target_for_oof(cv.prepare(train, spec).y, task)
+    leaders, preds = [], []
+    for trial in results.leaderboard(job_id, limit=top_k):
+        ref = trial.get("oof") or {}
+        if not ref.get("uri"):
+            continue
+        try:
+            pred = oof.load(settings_root, ref["uri"], ref.get("sha256"))
+        except (OSError, ValueError, ZygardeError) as exc:
+            log.warning("out-of-fold predictions of %s not used: %s", trial["_id"], exc, extra={"job_id": job_id})
+            continue
+        if len(pred) != len(y) or (task == "multiclass" and (pred.ndim != 2 or pred.shape[1] != len(classes or []))):
+            log.warning("out-of-fold predictions of %s have the wrong shape %s", trial["_id"], pred.shape,
+                        extra={"job_id": job_id})
+            continue
+        leaders.append(trial)
+        preds.append(pred)
+    if best["_id"] not in [t["_id"] for t in leaders]:
+        return None, "the best trial's out-of-fold predictions could not be read"
+    if len(leaders) < 2:
+        return None, "fewer than two trials kept out-of-fold predictions"
+    metric = metrics.get(spec.metric)
+    score = ensemble.scorer(task, metric, y, classes)
+    chosen = ensemble.select(preds, score, metric.greater_is_better, rounds)
+    best_oof = score(preds[[t["_id"] for t in leaders].index(best["_id"])])
+    found = Candidate([leaders[i] for i in chosen.members], chosen.weights, chosen.score, best_oof, chosen.size,
+                      len(leaders))
+    if len(chosen.members) < 2:
+        return None, f"the selection kept a single trial ({leaders[chosen.members[0]]['_id']})"
+    if not _beats(chosen.score, best_oof, metric.greater_is_better):
+        return None, f"out-of-fold {spec.metric} {chosen.score:.6g} does not beat the best trial's {best_oof:.6g}"
+    return found, "beats the best trial out of fold"
+
+
+def _beats(score: float, reference: float, greater_is_better: bool) -> bool:
+    return score > reference if greater_is_better else score < reference
+
+
+def build(settings_root: str, results: ResultRepository, job_id: str, spec: ev.JobSpec, task: str,
+          frame: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, best: dict[str, Any]) -> Announced:
+    """Fit, measure, choose and (``final_refit=all``) refit the job's model."""
+    seed = spec.search.seed
+    metric = metrics.get(spec.metric)
+    features = cv.features(holdout, spec.dataset)
+    y_holdout = holdout[spec.dataset.target]
+    everything = frame[frame[spec.dataset.target].notna()]
+    refit_all = spec.final_refit == "all"
+    seconds: dict[str, float] = {}
+
+    def fit(trial: dict[str, Any], rows: pd.DataFrame) -> Any:
+        """``cv.fit_final`` without its own ``cv.quiet`` (the caller holds one for every thread)."""
+        X, y = cv.features(rows, spec.dataset), rows[spec.dataset.target]
+        pipeline, _ = build_pipeline(trial["algorithm"], trial["params"], task, X, spec.imbalance.strategy, seed, y=y)
+        return pipeline.fit(X, y)
+
+    started = time.monotonic()
+    found, why = candidate(settings_root, results, job_id, spec, task, train, best)
+    seconds["ensemble_selection"] = time.monotonic() - started
+    notes: list[str] = []
+    with cv.quiet(notes), ThreadPoolExecutor(FIT_THREADS, thread_name_prefix="selector-fit") as pool:
+        started = time.monotonic()
+        others = [t for t in (found.trials if found else []) if t["_id"] != best["_id"]]
+        train_fits = [pool.submit(fit, t, train) for t in [best, *others]]
+        # the best trial's final refit does not wait for the holdout: it is the model unless an ensemble wins
+        early_final: Future[Any] | None = pool.submit(fit, best, everything) if refit_all else None
+        fitted = {t["_id"]: f.result() for t, f in zip([best, *others], train_fits, strict=True)}
+        single_score = float(metrics.score(metric, fitted[best["_id"]], features, y_holdout))
+        seconds["fit_train"] = time.monotonic() - started
+        info: dict[str, Any] = {"tried": found is not None, "reason": why}
+        kind, pipeline, score = "single", fitted[best["_id"]], single_score
+        members = [{"trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"], "weight": 1.0}]
+        if found is not None:
+            blend = ensemble.WeightedEnsemble([fitted[t["_id"]] for t in found.trials], found.weights, task)
+            blend_score = float(metrics.score(metric, blend, features, y_holdout))
+            info.update(oof_score=found.oof_score, best_oof_score=found.best_oof_score, size=found.size,
+                        offered=found.offered, holdout_score=blend_score, best_holdout_score=single_score,
+                        members=[{"trial_id": t["_id"], "weight": w} for t, w in zip(found.trials, found.weights,
+                                                                                       strict=True)])
+            if _beats(blend_score, single_score, metric.greater_is_better):
+                kind, pipeline, score = "ensemble", blend, blend_score
+                members = [{"trial_id": t["_id"], "algorithm": t["algorithm"], "params": t["params"], "weight": w}
+                           for t, w in zip(found.trials, found.weights, strict=True)]
+                info["reason"] = "beats the best trial out of fold and on the holdout"
+            else:
+                info["reason"] = (f"holdout {spec.metric} {blend_score:.6g} does not beat the best trial's "
+                                  f"{single_score:.6g}")
+        started = time.monotonic()
+        if not refit_all:
+            final, final_rows = pipeline, len(train)
+        else:
+            trials_by_id = {t["_id"]: t for t in [best, *others]}
+            refits = {m["trial_id"]: pool.submit(fit, trials_by_id[m["trial_id"]], everything)
+                      for m in members if m["trial_id"] != best["_id"]}
+            if early_final is not None:
+                refits[best["_id"]] = early_final
+            final = refits[best["_id"]].result() if kind == "single" else ensemble.WeightedEnsemble(
+                [refits[m["trial_id"]].result() for m in members], [m["weight"] for m in members], task)
+            final_rows = len(everything)
+        seconds["final_refit_wait"] = time.monotonic() - started
+    return Announced(kind, pipeline, score, members, final, final_rows, fitted, info, seconds)

@@ -1,0 +1,125 @@
+"""The model a job announces: the best trial or an ensemble of the top trials, measured on the holdout
+after a fit on the training part, then (final_refit=all) refitted on every row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_friedman1
+
+from services.selector import final_model
+from zygarde import events as ev
+from zygarde.ml import cv, ensemble, metrics, oof
+
+TRIALS = [("ridge", {}), ("knn", {"n_neighbors": 7}), ("random_forest", {"n_estimators": 40})]
+
+
+class Board:
+    """The part of ResultRepository the selection reads: completed full-data trials, best first."""
+
+    def __init__(self, trials: list[dict[str, Any]]) -> None:
+        self.trials = sorted(trials, key=lambda t: t["cv_mean"])  # rmse: lower is better
+
+    def leaderboard(self, job_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+        return self.trials[:limit]
+
+
+def job(tmp_path: Path, final_refit: str = "all", keep: bool = True) -> tuple[Any, ...]:
+    X, y = make_friedman1(n_samples=400, noise=1.0, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(10)])
+    frame["y"] = y
+    spec = ev.JobSpec.model_validate({"dataset": {"uri": "builtin:x", "target": "y"}, "metric": "rmse",
+                                      "cv": {"folds": 3}, "final_refit": final_refit})
+    train, holdout = cv.split_holdout(frame, spec.dataset, "regression", spec.search.seed)
+    trials = []
+    for i, (algorithm, params) in enumerate(TRIALS):
+        result = cv.run_cv(spec, "regression", algorithm, params, train, 0, keep_oof=True)
+        trial: dict[str, Any] = {"_id": f"j-{i:05d}", "algorithm": algorithm, "params": params, "cv_mean": result.mean}
+        if keep:
+            uri, sha = oof.store(tmp_path.as_uri(), "j", trial["_id"], 1, result.oof)  # type: ignore[arg-type]
+            trial["oof"] = {"uri": uri, "sha256": sha}
+        trials.append(trial)
+    board = Board(trials)
+    return spec, frame, train, holdout, board
+
+
+def medians(pipeline: Any) -> np.ndarray:
+    """What the pipeline's imputer learnt: the median of each numeric column over the rows it was fitted on."""
+    return np.asarray(pipeline.named_steps["prep"].named_transformers_["num"].named_steps["impute"].statistics_)
+
+
+def test_a_complementary_ensemble_is_announced_and_refitted_on_every_row(tmp_path: Path) -> None:
+    spec, frame, train, holdout, board = job(tmp_path)
+    best = board.trials[0]
+    built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, best)
+    assert built.kind == "ensemble", built.ensemble
+    assert len(built.members) >= 2 and sum(m["weight"] for m in built.members) == pytest.approx(1.0)
+    info = built.ensemble
+    assert info["oof_score"] < info["best_oof_score"] and info["holdout_score"] < info["best_holdout_score"]
+    features, y = cv.features(holdout, spec.dataset), holdout["y"]
+    rmse = metrics.get("rmse")
+    assert built.holdout_score == pytest.approx(metrics.score(rmse, built.pipeline, features, y))
+    assert built.holdout_score == info["holdout_score"]
+    single = metrics.score(rmse, built.fitted[best["_id"]], features, y)
+    assert single == pytest.approx(info["best_holdout_score"]) and built.holdout_score < single
+
+    # what was measured was fitted on the training part; what is served, on every row
+    assert isinstance(built.final, ensemble.WeightedEnsemble) and built.final_rows == len(frame)
+    assert [m["weight"] for m in built.members] == built.final.weights
+    x_all, x_train = frame.drop(columns="y").to_numpy(), train.drop(columns="y").to_numpy()
+    for measured, served in zip(built.pipeline.members, built.final.members, strict=True):
+        assert np.allclose(medians(measured), np.median(x_train, axis=0))
+        assert np.allclose(medians(served), np.median(x_all, axis=0))
+    assert not np.allclose(np.median(x_all, axis=0), np.median(x_train, axis=0))
+
+
+def test_final_refit_train_serves_the_measured_model(tmp_path: Path) -> None:
+    spec, frame, train, holdout, board = job(tmp_path, final_refit="train")
+    built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout,
+                              board.trials[0])
+    assert built.final is built.pipeline and built.final_rows == len(train)
+
+
+def test_without_out_of_fold_predictions_the_best_trial_is_refitted_on_every_row(tmp_path: Path) -> None:
+    spec, frame, train, holdout, board = job(tmp_path, keep=False)
+    best = board.trials[0]
+    built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, best)
+    assert built.kind == "single" and built.members[0]["trial_id"] == best["_id"]
+    assert not built.ensemble["tried"] and "no out-of-fold" in built.ensemble["reason"]
+    assert np.allclose(medians(built.final), np.median(frame.drop(columns="y").to_numpy(), axis=0))
+    assert np.allclose(medians(built.pipeline), np.median(train.drop(columns="y").to_numpy(), axis=0))
+    assert built.holdout_score == pytest.approx(
+        metrics.score(metrics.get("rmse"), built.pipeline, cv.features(holdout, spec.dataset), holdout["y"]))
+
+
+def test_an_ensemble_that_only_wins_out_of_fold_is_not_announced(tmp_path: Path) -> None:
+    # a near-constant model whose stored predictions claim to cancel the best trial's errors exactly:
+    # the pair is perfect out of fold, and worse than the best trial alone on the holdout
+    spec, frame, train, holdout, board = job(tmp_path)
+    y = cv.prepare(train, spec).y.to_numpy()
+    best_oof = oof.load(tmp_path.as_uri(), board.trials[0]["oof"]["uri"], board.trials[0]["oof"]["sha256"])
+    uri, sha = oof.store(tmp_path.as_uri(), "j", "j-00009", 1, 2 * y - best_oof)
+    board.trials.append({"_id": "j-00009", "algorithm": "ridge", "params": {"alpha": 1e6}, "cv_mean": 9.0,
+                         "oof": {"uri": uri, "sha256": sha}})
+    best = board.trials[0]
+    built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, best)
+    assert built.ensemble["tried"] and "j-00009" in [m["trial_id"] for m in built.ensemble["members"]]
+    assert built.ensemble["holdout_score"] > built.ensemble["best_holdout_score"]
+    assert built.kind == "single" and built.members == [
+        {"trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"], "weight": 1.0}]
+    assert "does not beat" in built.ensemble["reason"]
+
+
+def test_a_tampered_prediction_file_is_left_out(tmp_path: Path) -> None:
+    spec, frame, train, holdout, board = job(tmp_path)
+    second = board.trials[1]
+    path = Path(second["oof"]["uri"].removeprefix("file://"))
+    path.write_bytes(path.read_bytes()[:-4] + b"\0\0\0\0")
+    found, why = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train,
+                                       board.trials[0])
+    assert found is None or second["_id"] not in [t["_id"] for t in found.trials]
+    assert found is not None and found.offered == 2, why
