@@ -705,7 +705,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = [] if argv is None else list(argv)  # `python -m bench automl` calls main() with no options
     args = parse(argv)
     if args.report:
         meta, runs = load_raw(RESULTS / "automl.json")
@@ -731,4 +731,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
