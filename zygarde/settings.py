@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     spark_conf: dict[str, str] = Field(default_factory=dict, description="more spark.* settings (JSON object)")
     spark_max_bytes: int = Field(1024**4, ge=1, description="largest dataset file the spark engine reads")
     spark_s3a_roots: str = Field("", description="comma-separated s3a://bucket/prefix/ roots spark may read")
+    s3_data_roots: str = Field("", description="comma-separated s3://bucket/prefix/ roots datasets may be "
+                               "read from (credentials: boto3's standard chain)")
+    s3_endpoint_url: str | None = Field(None, description="an S3-compatible server (MinIO, Ceph, s3proxy)")
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
@@ -76,6 +79,13 @@ class Settings(BaseSettings):
             roots = [Path(p) for p in self.data_roots.split(":") if p]
         else:
             roots = [self.home / "data", REPO_ROOT / "examples" / "data"]
+        if self.s3_data_roots:
+            # each s3 root reads through a mirror folder that is a data root like any other
+            from zygarde import objectstore
+
+            s3_roots = objectstore.parse_roots(self.s3_data_roots, self.home / "s3", self.s3_endpoint_url)
+            objectstore.register(s3_roots)
+            roots += [r.mirror for r in s3_roots]
         return [r.expanduser().resolve() for r in roots]
 
     @property
@@ -131,6 +141,10 @@ class Settings(BaseSettings):
             env["ZYGARDE_DATA_ROOTS"] = self.data_roots
         if self.artifact_uri:
             env["ZYGARDE_ARTIFACT_URI"] = self.artifact_uri
+        if self.s3_data_roots:
+            env["ZYGARDE_S3_DATA_ROOTS"] = self.s3_data_roots
+        if self.s3_endpoint_url:
+            env["ZYGARDE_S3_ENDPOINT_URL"] = self.s3_endpoint_url
         return env
 
 

@@ -1,5 +1,6 @@
-"""Datasets: ``file://`` CSV/Parquet confined to the data roots, or ``builtin:NAME`` examples shipped
-by installed packages (nothing is downloaded).
+"""Datasets: ``file://`` CSV/Parquet confined to the data roots, ``s3://`` objects confined to the
+configured s3 roots (read through a local mirror, zygarde/objectstore.py), or ``builtin:NAME``
+examples shipped by installed packages.
 
 Parsed frames are cached per content sha256 as Parquet under ``cache_dir`` and in a small
 in-process LRU, so a trainer's second trial on the same data loads in milliseconds. Frames from
@@ -106,17 +107,25 @@ def builtin(uri: str) -> Builtin:
 
 
 def resolve_path(uri: str, roots: list[Path], max_bytes: int = MAX_FILE_BYTES) -> Path:
-    """The file a ``file://`` URI names, after symlinks and ``..``; refused outside the roots."""
+    """The file a ``file://`` URI names, after symlinks and ``..``; refused outside the roots.
+
+    An ``s3://`` URI inside a configured s3 root names its local mirror copy (zygarde/objectstore.py),
+    fetched first, and then goes through the same checks."""
     parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        what = f"scheme {parsed.scheme!r}" if parsed.scheme else "a bare path"
-        raise DatasetError(f"dataset.uri: {what} is not allowed; use file:///abs/path.csv inside the data "
-                           "roots or builtin:NAME (no remote storage is configured)")
-    if parsed.netloc not in ("", "localhost"):
-        raise DatasetError("dataset.uri: file:// URIs must not name a host")
-    path = Path(unquote(parsed.path))
-    if not path.is_absolute():
-        raise DatasetError("dataset.uri: the path must be absolute (file:///abs/path.csv)")
+    if parsed.scheme == "s3":
+        from zygarde import objectstore
+
+        path = objectstore.fetch(uri, max_bytes)
+    else:
+        if parsed.scheme != "file":
+            what = f"scheme {parsed.scheme!r}" if parsed.scheme else "a bare path"
+            raise DatasetError(f"dataset.uri: {what} is not allowed; use file:///abs/path.csv inside the data "
+                               "roots, s3://bucket/key inside ZYGARDE_S3_DATA_ROOTS, or builtin:NAME")
+        if parsed.netloc not in ("", "localhost"):
+            raise DatasetError("dataset.uri: file:// URIs must not name a host")
+        path = Path(unquote(parsed.path))
+        if not path.is_absolute():
+            raise DatasetError("dataset.uri: the path must be absolute (file:///abs/path.csv)")
     real = path.resolve()
     real_roots = [r.resolve() for r in roots]
     if not any(real == r or r in real.parents for r in real_roots):
