@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from services.planner import edge
+from services.planner import edge, schemas
 from services.planner.models_api import add_model_routes
 from services.planner.planning import empty_summary
 from zygarde import events as ev
@@ -128,6 +129,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return JSONResponse({"detail": [f"the job store is unavailable: {type(exc).__name__}"]}, status_code=503,
                             headers={"Retry-After": "2"})
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # one error shape for every answer: reasons as strings, like the spec's own 422
+        reasons = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()]
+        return JSONResponse({"detail": reasons or ["invalid request"]}, status_code=422)
+
     @app.exception_handler(PublishError)
     async def bus_unavailable(request: Request, exc: PublishError) -> JSONResponse:
         return JSONResponse({"detail": ["Kafka did not acknowledge the message; retry"]}, status_code=503,
@@ -147,7 +154,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     @app.post("/jobs", status_code=202, response_model=Accepted, dependencies=[Depends(require_token)],
               responses={401: {"description": "no or wrong token"}, 413: {"description": "body too large"},
                          422: {"description": "every reason the spec is invalid"}})
-    async def submit(request: Request) -> Accepted:
+    async def submit(request: Request, response: Response) -> Accepted:
         try:
             raw = await request.json()
         except ValueError as exc:
@@ -163,28 +170,41 @@ def create_app(ctx: ApiContext) -> FastAPI:
                                  "submitted_via": "http"})
         ctx.producer.publish(ev.JobSubmitted(job_id=job_id, spec=raw, submitted_via="http"))
         ctx.producer.flush()
+        response.headers["Location"] = f"/jobs/{job_id}"
         return Accepted(job_id=job_id, status="queued", task=checked.task, metric=checked.spec.metric,
                         warnings=checked.warnings)
 
-    @app.get("/jobs")
-    def list_jobs(status: str | None = Query(None)) -> list[dict[str, Any]]:
-        return [job_view(ctx, j) for j in ctx.jobs.find(status)]
+    @app.get("/jobs", response_model=list[schemas.JobView])
+    def list_jobs(response: Response, status: str | None = Query(None),
+                  limit: int = Query(200, ge=1, le=schemas.PAGE_MAX, description="jobs per page, newest first"),
+                  offset: int = Query(0, ge=0, le=100_000, description="jobs to skip")) -> list[dict[str, Any]]:
+        found = ctx.jobs.find(status, limit=offset + limit)[offset:]
+        link = schemas.page_links("/jobs", offset, limit, len(found))
+        if link:
+            response.headers["Link"] = link
+        return [job_view(ctx, j) for j in found]
 
-    @app.get("/jobs/{job_id}")
+    @app.get("/jobs/{job_id}", response_model=schemas.JobView)
     def show_job(job_id: str) -> dict[str, Any]:
         return job_view(ctx, get_job(job_id))
 
-    @app.get("/jobs/{job_id}/leaderboard")
-    def leaderboard(job_id: str) -> dict[str, Any]:
+    @app.get("/jobs/{job_id}/leaderboard", response_model=schemas.Leaderboard)
+    def leaderboard(job_id: str, response: Response,
+                    limit: int = Query(schemas.PAGE_MAX, ge=1, le=schemas.PAGE_MAX, description="trials per page"),
+                    offset: int = Query(0, ge=0, le=100_000, description="trials to skip")) -> dict[str, Any]:
         job = get_job(job_id)
+        ranked = ctx.results.leaderboard(job_id)
         items = [
             {"rank": i + 1, "trial_id": r["_id"], "algorithm": r["algorithm"], "params": r["params"],
              "cv_mean": r["cv_mean"], "cv_std": r["cv_std"], "fit_seconds": r["fit_seconds"],
              "fold_scores": r.get("fold_scores", []), "attempt": r.get("attempt", 1)}
-            for i, r in enumerate(ctx.results.leaderboard(job_id))
+            for i, r in enumerate(ranked) if offset <= i < offset + limit
         ]
+        link = schemas.page_links(f"/jobs/{job_id}/leaderboard", offset, limit, len(items), len(ranked))
+        if link:
+            response.headers["Link"] = link
         return {"job_id": job_id, "metric": job.get("metric"), "greater_is_better": job.get("greater_is_better"),
-                "items": items}
+                "items": items, "total": len(ranked), "offset": offset}
 
     @app.get("/jobs/{job_id}/model")
     def model(job_id: str) -> dict[str, Any]:
@@ -206,9 +226,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
             raise HTTPException(404, detail=[f"no report yet for job {job_id}"])
         return HTMLResponse(edge.confined(Path(ctx.settings.artifact_root.removeprefix("file://")), path).read_text())
 
-    @app.post("/jobs/{job_id}/cancel", status_code=202, dependencies=[Depends(require_token)])
+    @app.post("/jobs/{job_id}/cancel", status_code=202, dependencies=[Depends(require_token)],
+              response_model=schemas.CancelAccepted)
     def cancel(job_id: str) -> dict[str, str]:
-        get_job(job_id)
+        job = get_job(job_id)
+        if job.get("status") not in ACTIVE:
+            raise HTTPException(409, detail=[f"job {job_id} has already ended ({job.get('status')})"])
         ctx.producer.publish(ev.JobCancelRequested(job_id=job_id, reason="requested over HTTP"))
         ctx.producer.flush()
         return {"job_id": job_id, "status": "cancel_requested"}
@@ -267,7 +290,7 @@ def document_errors(app: FastAPI) -> None:
         schema["paths"]["/metrics"]["get"]["responses"]["200"] = {
             "description": "Prometheus text exposition format", "content": {CONTENT_TYPE_LATEST.split(";")[0]: {
                 "schema": {"type": "string"}}}}
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = schemas.refine(schema, edge.OPEN_PATHS)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,167 @@
+"""The admin API's answers as typed models (what its OpenAPI page shows and generated clients get), and
+the parts of that page FastAPI cannot derive: the job spec as the body of ``POST /jobs`` (the route
+reads it raw so that validation reports every reason at once), the bearer security scheme, one error
+shape for every 4xx/5xx, ``Location`` on a 202, pagination links.
+
+Models allow extra fields: an answer may grow a field before its model does, never lose one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zygarde.events import JobSpec
+
+BEARER = "bearer"
+PAGE_MAX = 1000
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Problem(_Answer):
+    """Every error answer: the reasons, each one readable on its own."""
+
+    detail: list[str] = Field(description="every reason the request failed")
+
+
+class TrialCounts(_Answer):
+    requested: int = 0
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+
+
+class Best(_Answer):
+    trial_id: str
+    algorithm: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    score: float | None = Field(None, description="mean CV score, in the job's metric")
+
+
+class Budget(_Answer):
+    max_trials: int | None = None
+    trials_used: int = 0
+    time_budget_s: float | None = None
+    seconds_used: float | None = None
+    cost_budget: float | None = None
+    instance_seconds_used: float = 0.0
+    patience: int | None = None
+    max_parallel: int | None = None
+
+
+class JobView(_Answer):
+    """A job with its spec, trial counts, best trial and use of each budget."""
+
+    job_id: str
+    name: str | None = None
+    status: str | None = Field(None, description="queued, running, completed, failed, cancelled or rejected")
+    spec: dict[str, Any] | None = Field(None, description="the accepted spec (defaults filled in), or the raw "
+                                        "one of a job not accepted")
+    task: str | None = None
+    metric: str | None = None
+    strategy: str | None = None
+    trials: TrialCounts
+    best: Best | None = None
+    budget: Budget
+    reasons: list[str] = Field(default_factory=list, description="why a job was rejected or failed")
+    warnings: list[str] = Field(default_factory=list, description="noticed but accepted at validation")
+    created_at: str | None = None
+    finished_at: str | None = None
+    ended_reason: str | None = None
+    submitted_via: str | None = None
+
+
+class LeaderboardItem(_Answer):
+    rank: int
+    trial_id: str
+    algorithm: str
+    params: dict[str, Any]
+    cv_mean: float
+    cv_std: float
+    fit_seconds: float
+    fold_scores: list[float] = Field(default_factory=list)
+    attempt: int = 1
+
+
+class Leaderboard(_Answer):
+    """A job's completed trials, best first (one page of them)."""
+
+    job_id: str
+    metric: str | None = None
+    greater_is_better: bool | None = None
+    items: list[LeaderboardItem]
+    total: int | None = Field(None, description="completed trials in all pages")
+    offset: int = 0
+
+
+class CancelAccepted(_Answer):
+    job_id: str
+    status: str = Field(description="cancel_requested")
+
+
+def page_links(path: str, offset: int, limit: int, returned: int, total: int | None = None) -> str | None:
+    """An RFC 8288 ``Link`` header with the next page, when there may be one."""
+    more = returned == limit if total is None else offset + returned < total
+    return f'<{path}?limit={limit}&offset={offset + limit}>; rel="next"' if more else None
+
+
+def _problem_content() -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def refine(schema: dict[str, Any], open_paths: frozenset[str]) -> dict[str, Any]:
+    """What the routes cannot say themselves, added to the generated page in place."""
+    components = schema.setdefault("components", {})
+    defs = components.setdefault("schemas", {})
+    spec_schema = JobSpec.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in spec_schema.pop("$defs", {}).items():
+        defs.setdefault(name, sub)
+    defs["JobSpec"] = spec_schema
+    defs["Problem"] = Problem.model_json_schema()
+    defs.pop("HTTPValidationError", None)
+    defs.pop("ValidationError", None)
+    components.setdefault("securitySchemes", {})[BEARER] = {
+        "type": "http", "scheme": "bearer",
+        "description": "the admin token (every call), or the read token (reads only)"}
+    for path, operations in schema.get("paths", {}).items():
+        for op in operations.values():
+            params = [p for p in op.get("parameters", [])
+                      if not (p.get("in") == "header" and p.get("name", "").lower() == "authorization")]
+            if params:
+                op["parameters"] = params
+            else:
+                op.pop("parameters", None)
+            if path not in open_paths:
+                op["security"] = [{BEARER: []}]
+            for status, answer in op.get("responses", {}).items():
+                if status[0] in "45" and "content" in answer and path != "/healthz":
+                    answer["content"] = _problem_content()
+            if status_422 := op.get("responses", {}).get("422"):
+                status_422["content"] = _problem_content()
+    submit = schema["paths"]["/jobs"]["post"]
+    submit["requestBody"] = {"required": True, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/JobSpec"},
+        "examples": {"builtin": {"summary": "a bundled dataset, the task's default metric", "value": {
+            "name": "breast-cancer", "dataset": {"uri": "builtin:breast_cancer", "target": "target"},
+            "search": {"strategy": "tpe", "max_trials": 20}}},
+            "own_csv": {"summary": "your own CSV inside the data roots", "value": {
+                "name": "churn", "dataset": {"uri": "file:///data/churn.csv", "target": "churned"},
+                "metric": "pr_auc", "search": {"max_trials": 30, "time_budget_s": 600}}}}}}}
+    submit["responses"]["202"]["headers"] = {"Location": {
+        "description": "the job's own URL, /jobs/{job_id}", "schema": {"type": "string"}}}
+    submit["responses"].setdefault("422", {"description": "every reason the spec is invalid",
+                                           "content": _problem_content()})
+    cancel = schema["paths"].get("/jobs/{job_id}/cancel", {}).get("post")
+    if cancel is not None:
+        cancel["responses"].setdefault("409", {"description": "the job has already ended",
+                                               "content": _problem_content()})
+    for path in ("/jobs", "/jobs/{job_id}/leaderboard"):
+        ok = schema["paths"].get(path, {}).get("get", {}).get("responses", {}).get("200")
+        if ok is not None:
+            ok["headers"] = {"Link": {"description": 'the next page: <...?limit=N&offset=M>; rel="next"',
+                                      "schema": {"type": "string"}}}
+    return schema
