@@ -130,7 +130,7 @@ def stock_cluster_problems(docs: list[dict[str, Any]], scaled: str = "zygarde-tr
             if doc["kind"] != "Job" and not (c.get("readinessProbe") and c.get("livenessProbe")):
                 out.append(f"{where}: probes")
             for env in c.get("env", []):
-                if "TOKEN" in env["name"] and "value" in env:
+                if any(w in env["name"] for w in ("TOKEN", "SECRET", "PASSWORD")) and "value" in env:
                     out.append(f"{where}: {env['name']} as a plain value, not from a Secret")
     return out
 
@@ -239,3 +239,16 @@ def test_the_stock_cluster_check_catches_what_the_old_manifests_did(default_docs
     for expected in ("no NetworkPolicy", "ReadWriteMany", "replicas set", "no versioned tag", "imagePullPolicy",
                      "allowPrivilegeEscalation"):
         assert expected in problems, expected
+
+
+def test_s3_datasets_take_credentials_from_a_secret() -> None:
+    docs = render("s3.dataRoots=s3://ml-data/datasets/", "s3.endpointUrl=http://minio.storage:9000",
+                  "s3.credentialsSecret=zygarde-s3")
+    trainer = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "zygarde-trainer")
+    env = {e["name"]: e for e in pod_of(trainer)["containers"][0]["env"]}
+    assert env["ZYGARDE_S3_DATA_ROOTS"]["value"] == "s3://ml-data/datasets/"
+    assert env["ZYGARDE_S3_ENDPOINT_URL"]["value"] == "http://minio.storage:9000"
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert env[key]["valueFrom"]["secretKeyRef"] == {"name": "zygarde-s3", "key": key}
+    assert all(schema_errors(d) == [] for d in docs) and stock_cluster_problems(docs) == []
+

@@ -62,6 +62,26 @@ kafka.{{ .Release.Namespace }}.svc:9092
   value: /files/artifacts
 - name: ZYGARDE_METRICS_ADDR
   value: 0.0.0.0
+{{- with .Values.s3.dataRoots }}
+- name: ZYGARDE_S3_DATA_ROOTS
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.s3.endpointUrl }}
+- name: ZYGARDE_S3_ENDPOINT_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.s3.credentialsSecret }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: AWS_ACCESS_KEY_ID
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: AWS_SECRET_ACCESS_KEY
+{{- end }}
 {{- end -}}
 
 {{- define "zygarde.adminToken" -}}
