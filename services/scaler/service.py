@@ -96,7 +96,7 @@ def run() -> None:
     if own.metrics_port:
         serve_metrics(own.metrics_port, shared.metrics_addr)
     db = connect(shared.mongo_uri)
-    admin = BusAdmin(shared.kafka_bootstrap, shared.topic_prefix)
+    admin = BusAdmin(shared.kafka_bootstrap, shared.topic_prefix, service="scaler")  # its own principal
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="scaler")
     cfg = ScalerConfig(
         lag_threshold=own.lag_threshold, activation_lag_threshold=own.activation_lag_threshold,

@@ -12,6 +12,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from zygarde import topics
+from zygarde.settings import kafka_client_conf
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,12 @@ def _result(fut: Future[Any], timeout: float) -> Any:
 
 
 class BusAdmin:
-    def __init__(self, bootstrap: str, prefix: str) -> None:
+    def __init__(self, bootstrap: str, prefix: str, *, service: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         self._bootstrap = bootstrap
-        self._admin = AdminClient({"bootstrap.servers": bootstrap})
+        # credentials, when the broker authenticates (a service's principal, else the submitter's)
+        self._security = {**kafka_client_conf(service), **(extra or {})}
+        self._admin = AdminClient({"bootstrap.servers": bootstrap, **self._security})
         self._prefix = prefix
         self._readers: dict[str, Consumer] = {}  # group -> a consumer that only reads its commits
 
@@ -53,8 +57,9 @@ class BusAdmin:
         ``rd_kafka_cgrp_op``, librdkafka#5040) when that request meets NOT_COORDINATOR, which a broker
         answers while it starts; a consumer has the group coordinator machinery to retry it."""
         if group not in self._readers:
-            self._readers[group] = Consumer({"bootstrap.servers": self._bootstrap, "group.id": group,
-                                             "enable.auto.commit": False, "client.id": "zygarde-lag"})
+            self._readers[group] = Consumer({**self._security, "bootstrap.servers": self._bootstrap,
+                                             "group.id": group, "enable.auto.commit": False,
+                                             "client.id": "zygarde-lag"})
         return self._readers[group]
 
     def ping(self, timeout: float = 5.0) -> int:

@@ -25,6 +25,7 @@ from zygarde.bus.producer import EventProducer
 from zygarde.errors import DecodeError
 from zygarde.events import Event, MessageDeadLettered, decode
 from zygarde.observability import BUS_CONSUMED, BUS_DEAD_LETTERED, precreate_bus
+from zygarde.settings import kafka_client_conf
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class EventConsumer:
             "statistics.interval.ms": STATS_MS,
             "stats_cb": self._on_stats,
         }
+        conf.update(kafka_client_conf(service))  # credentials, when the broker authenticates
         conf.update(extra or {})
         self._conf = conf
         self._specs = {t.physical(prefix): t for t in subscribe}

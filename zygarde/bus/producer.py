@@ -11,6 +11,7 @@ from zygarde import topics
 from zygarde.errors import ZygardeError
 from zygarde.events import Event
 from zygarde.observability import BUS_PRODUCED, precreate_bus
+from zygarde.settings import kafka_client_conf
 
 
 class PublishError(ZygardeError):
@@ -34,6 +35,7 @@ class EventProducer:
             "compression.type": "lz4",
             "client.id": f"zygarde-{service}",
         }
+        conf.update(kafka_client_conf(service))  # credentials, when the broker authenticates
         conf.update(extra or {})
         self._producer = Producer(conf)
         self._prefix = prefix

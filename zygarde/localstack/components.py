@@ -28,10 +28,12 @@ LOCAL = REPO_ROOT / "deploy" / "local"
 
 
 def _run(component: str, cmd: list[str], log: Path, *, cwd: Path | None = None,
-         env: dict[str, str] | None = None, timeout: float = 900) -> None:
+         env: dict[str, str] | None = None, timeout: float = 900, secret_args: int = 0) -> None:
+    """Run an install step, its output into ``log``; the last ``secret_args`` arguments are not logged."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    shown = cmd[:len(cmd) - secret_args] + (["<credentials>"] if secret_args else [])
     with open(log, "ab") as fh:
-        fh.write(f"\n--- install step: {' '.join(cmd)}\n".encode())
+        fh.write(f"\n--- install step: {' '.join(shown)}\n".encode())
         fh.flush()
         try:
             res = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=cwd, env=env, timeout=timeout)
@@ -147,7 +149,17 @@ class KafkaComponent(Component):
         text = template.substitute(host=host, port=port, controller_port=port + 1, log_dirs=self.data_dir)
         path = self.settings.home / "kafka" / "server.properties"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        if self.settings.kafka_sasl:  # the client listener authenticates; the file then holds passwords
+            from zygarde.localstack import kafka_auth
+
+            text = text.replace("PLAINTEXT://", "CLIENT://") + kafka_auth.server_properties(
+                kafka_auth.credentials(self.settings))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # a file left by a PLAINTEXT start keeps its mode otherwise
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+        else:
+            path.write_text(text)
         return path
 
     def ports(self) -> list[tuple[str, int]]:
@@ -167,8 +179,13 @@ class KafkaComponent(Component):
         uuid_out = subprocess.run(self._java("kafka.tools.StorageTool", "random-uuid"),
                                   capture_output=True, text=True, check=True).stdout.split()
         cluster_id = uuid_out[-1]
-        _run("kafka", self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
-             self.files.logfile)
+        scram: list[str] = []
+        if self.settings.kafka_sasl:
+            from zygarde.localstack import kafka_auth
+
+            scram = kafka_auth.format_args(kafka_auth.credentials(self.settings))
+        _run("kafka", self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *scram),
+             self.files.logfile, secret_args=len(scram))
 
     def command(self) -> list[str]:
         return self._java("kafka.Kafka", str(self._config()))
@@ -182,8 +199,13 @@ class KafkaComponent(Component):
         host, port = _host_port(self.settings.kafka_bootstrap, 9092)
         if not _port_open(host, port):
             return False
+        conf: dict[str, str | int | float | bool] = {"bootstrap.servers": self.settings.kafka_bootstrap}
+        if self.settings.kafka_sasl:
+            from zygarde.localstack import kafka_auth
+
+            conf.update(kafka_auth.admin_conf(self.settings))
         try:
-            md = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap}).list_topics(timeout=3)
+            md = AdminClient(conf).list_topics(timeout=3)
             return len(md.brokers) > 0
         except Exception:  # noqa: BLE001 - any failure means "not ready yet"
             return False

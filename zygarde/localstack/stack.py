@@ -111,10 +111,16 @@ def up(settings: Settings, only: list[str] | None = None, *, with_services: bool
                                         str(comp.files.logfile)))
         if comp.name == "kafka":
             from zygarde.bus import BusAdmin
+            from zygarde.localstack import kafka_auth
 
-            BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).ensure_topics(topics.ALL)
+            admin = kafka_auth.admin_conf(settings) if settings.kafka_sasl else None
+            BusAdmin(settings.kafka_bootstrap, settings.topic_prefix, extra=admin).ensure_topics(topics.ALL)
+            if settings.kafka_sasl:  # each service's principal and ACLs, the submitter's client settings
+                kafka_auth.apply(settings)
     if with_services:
         settings.token()  # generated once, mode 600, before any service reads it
+        settings.reader_token()
+        settings.artifact_signing_key()
         if not scaler:
             _write_trainer_targets(settings, trainers)
         for comp in services(settings, trainers, scaler):

@@ -1,0 +1,231 @@
+"""The local broker with ``ZYGARDE_KAFKA_SASL``: a broker of this module's own (its own home and ports,
+never the shared stack's) started by the same code as ``zygarde up``, then attacked.
+
+Each attempt is judged by the broker itself: a client without credentials, with a wrong password, or
+with a principal that has no ACL for the topic is refused, and nothing it sent can be read back."""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+
+from zygarde import events as ev
+from zygarde import topics
+from zygarde.bus import EventProducer
+from zygarde.bus.producer import PublishError
+from zygarde.localstack import components, kafka_auth, process, stack
+from zygarde.settings import KAFKA_PRINCIPALS, Settings, kafka_client_conf
+
+PREFIX = "sec."
+
+
+def _free_pair() -> int:
+    """A port whose next one is free too (the broker, then its controller)."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        with socket.socket() as a, socket.socket() as b:
+            try:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two free ports in a row")
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    home = tmp_path_factory.mktemp("sasl-home")
+    settings = Settings(home=home, kafka_bootstrap=f"127.0.0.1:{_free_pair()}", topic_prefix=PREFIX,
+                        kafka_sasl=True)
+    comp = components.KafkaComponent(settings)
+    try:
+        stack.up(settings, ["kafka"])
+        yield settings
+    finally:
+        process.stop(comp.files, comp.marker)
+
+
+def conf_of(settings: Settings, principal: str | None, **more: Any) -> dict[str, Any]:
+    conf: dict[str, Any] = {"bootstrap.servers": settings.kafka_bootstrap, "message.timeout.ms": 8000,
+                            "socket.timeout.ms": 5000, **more}
+    if principal is not None:
+        creds = kafka_auth.credentials(settings)
+        conf.update(kafka_auth.client_conf(principal, creds[principal]))
+    return conf
+
+
+def produce(settings: Settings, principal: str | None, topic: str, value: bytes, **more: Any) -> KafkaError | None:
+    """Send one message and wait for the broker's answer: None when acknowledged, else the error."""
+    outcome: list[KafkaError | None] = []
+    producer = Producer(conf_of(settings, principal, **more))
+    producer.produce(f"{PREFIX}{topic}", value=value, on_delivery=lambda err, msg: outcome.append(err))
+    producer.flush(20)
+    assert outcome, "no delivery report within 20 s"
+    return outcome[0]
+
+
+def read_all(settings: Settings, topic: str) -> list[bytes]:
+    """Every message on the topic up to its end now, read as the admin (partitions assigned, no group)."""
+    from confluent_kafka import TopicPartition
+
+    name = f"{PREFIX}{topic}"
+    consumer = Consumer(conf_of(settings, kafka_auth.ADMIN, **{"group.id": "audit", "enable.auto.commit": False}))
+    parts = consumer.list_topics(name, timeout=10).topics[name].partitions
+    ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in parts}
+    consumer.assign([TopicPartition(name, p, 0) for p, end in ends.items() if end > 0])
+    seen: list[bytes] = []
+    left = {p: end for p, end in ends.items() if end > 0}
+    while left:
+        msg = consumer.poll(10.0)
+        assert msg is not None, f"{name}: stopped short of the end {left}"
+        if msg.error() is None:
+            seen.append(msg.value() or b"")
+            if (msg.offset() or 0) + 1 >= left.get(msg.partition() or 0, 0):
+                left.pop(msg.partition(), None)
+    consumer.close()
+    return seen
+
+
+def marker() -> bytes:
+    return f"attack-{uuid.uuid4().hex}".encode()
+
+
+def test_credentials_and_client_files_are_private(broker: Settings) -> None:
+    home = broker.home
+    for path in [home / "kafka" / "credentials.json", home / "kafka-client.properties", home / "kafka" /
+                 "server.properties", *(home / "kafka" / f"{p}.properties" for p in KAFKA_PRINCIPALS)]:
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    submitter = (home / "kafka-client.properties").read_text()
+    for key in ("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=SCRAM-SHA-512", "sasl.username=submitter",
+                "sasl.password="):
+        assert key in submitter
+    passwords = json.loads((home / "kafka" / "credentials.json").read_text()).values()
+    for log in (home / "logs").glob("*.log"):
+        text = log.read_text(errors="replace")
+        assert not any(p in text for p in passwords), f"a password is in {log}"
+
+
+@pytest.mark.parametrize("topic", [t.name for t in topics.ALL])
+def test_no_credentials_no_write_on_any_topic(broker: Settings, topic: str) -> None:
+    value = marker()
+    assert produce(broker, None, topic, value) is not None
+    assert value not in read_all(broker, topic)
+
+
+def test_a_wrong_password_is_refused(broker: Settings) -> None:
+    value = marker()
+    err = produce(broker, None, "jobs", value, **{"security.protocol": "SASL_PLAINTEXT",
+                                                   "sasl.mechanism": "SCRAM-SHA-512",
+                                                   "sasl.username": "submitter", "sasl.password": "not-it"})
+    assert err is not None
+    assert value not in read_all(broker, "jobs")
+
+
+# (principal, topic): every write the ACLs must refuse, with another service's credentials
+REFUSED = [("trainer", "jobs"), ("selector", "jobs"), ("scaler", "jobs"), ("trainer", "trials"),
+           ("trainer", "job-events"), ("trainer", "models"), ("submitter", "results"), ("selector", "results"),
+           ("scaler", "results"), ("submitter", "trials"), ("selector", "trials"), ("submitter", "models"),
+           ("planner", "models"), ("scaler", "trials")]
+
+
+@pytest.mark.parametrize(("principal", "topic"), REFUSED)
+def test_a_principal_without_an_acl_cannot_write(broker: Settings, principal: str, topic: str) -> None:
+    value = marker()
+    err = produce(broker, principal, topic, value)
+    assert err is not None and err.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, err
+    assert value not in read_all(broker, topic)
+
+
+@pytest.mark.parametrize(("principal", "topic"), [("submitter", "jobs"), ("planner", "trials"),
+                                                  ("trainer", "results"), ("selector", "models")])
+def test_each_service_writes_what_it_must(broker: Settings, principal: str, topic: str) -> None:
+    value = marker()
+    assert produce(broker, principal, topic, value) is None
+    assert value in read_all(broker, topic)
+
+
+def test_a_forged_trial_result_from_a_non_trainer_never_reaches_results(broker: Settings) -> None:
+    forged = ev.TrialCompleted(job_id="j-forged", trial_id="j-forged-00000", algorithm="ridge", params={},
+                               metric="rmse", fold_scores=[0.0], cv_mean=0.0, cv_std=0.0, fit_seconds=0.1,
+                               attempt=1, worker="trainer-1")
+    for principal in ("submitter", "selector", "scaler"):
+        assert produce(broker, principal, "results", forged.to_bytes()) is not None
+    assert not any(b"j-forged" in m for m in read_all(broker, "results"))
+
+
+def test_a_trainer_cannot_read_jobs(broker: Settings) -> None:
+    consumer = Consumer(conf_of(broker, "trainer", **{"group.id": broker.consumer_group("trainers"),
+                                                       "auto.offset.reset": "earliest"}))
+    consumer.subscribe([f"{PREFIX}jobs"])
+    errors = []
+    for _ in range(10):
+        msg = consumer.poll(1.0)
+        err = msg.error() if msg is not None else None
+        if err is not None:
+            errors.append(err.code())
+            break
+    consumer.close()
+    assert KafkaError.TOPIC_AUTHORIZATION_FAILED in errors, errors
+
+
+def test_services_pick_their_own_principal_from_the_home(broker: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZYGARDE_HOME", str(broker.home))
+    monkeypatch.delenv("ZYGARDE_KAFKA_CLIENT_PROPERTIES", raising=False)
+    assert kafka_client_conf("trainer")["sasl.username"] == "trainer"
+    assert kafka_client_conf(None)["sasl.username"] == "submitter"  # the CLI, any other client
+    job = ev.JobSubmitted(job_id=f"j-{uuid.uuid4().hex[:8]}", spec={"name": "x"}, submitted_via="kafka")
+    submitter = EventProducer(broker.kafka_bootstrap, PREFIX, service="cli")
+    submitter.publish(job)
+    submitter.flush(20)
+    trainer = EventProducer(broker.kafka_bootstrap, PREFIX, service="trainer",
+                            extra={"message.timeout.ms": 8000})
+    trainer.publish(ev.JobCancelRequested(job_id=job.job_id, reason="forged"))
+    with pytest.raises(PublishError, match="(?i)authoriz"):
+        trainer.flush(20)
+    submitter.close()
+    trainer.close()
+    on_jobs = read_all(broker, "jobs")
+    assert any(job.job_id.encode() in m and b"JobSubmitted" in m for m in on_jobs)
+    assert not any(b"forged" in m for m in on_jobs)
+
+
+def test_the_broker_refuses_plaintext_clients_on_its_client_port(broker: Settings) -> None:
+    consumer = Consumer(conf_of(broker, None, **{"group.id": "plain"}))
+    with pytest.raises(KafkaException):
+        consumer.list_topics(timeout=5)
+    consumer.close()
+
+
+def test_every_acl_is_what_the_table_grants(broker: Settings, tmp_path: Path) -> None:
+    from confluent_kafka.admin import (
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        AdminClient,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    admin = AdminClient(conf_of(broker, kafka_auth.ADMIN))
+    anything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
+                                AclOperation.ANY, AclPermissionType.ANY)
+    found = admin.describe_acls(anything).result(20)
+    writes = {(b.principal.removeprefix("User:"), b.name.removeprefix(PREFIX)) for b in found
+              if b.operation == AclOperation.WRITE}
+    assert {p for p, t in writes if t == "jobs"} == {"submitter", "planner"}
+    assert {p for p, t in writes if t == "results"} == {"trainer", "planner"}
+    assert {p for p, t in writes if t == "trials"} == {"planner"}
+    reads = {(b.principal.removeprefix("User:"), b.name.removeprefix(PREFIX)) for b in found
+             if b.operation == AclOperation.READ and b.restype == ResourceType.TOPIC}
+    assert {p for p, t in reads if t == "results"} == {"planner", "selector"}
+    assert {p for p, t in reads if t == "trials"} == {"trainer"}
