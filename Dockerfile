@@ -1,7 +1,11 @@
 # One image for the four services: `zygarde run planner|trainer|selector|scaler`.
-FROM python:3.11-slim
+# BASE_IMAGE: any Debian-based image with Python 3.11 and its venv module. The default is the
+# official one; deploy/images/build.sh passes a base made with mmdebstrap, so the image builds
+# without pulling from a registry.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PATH=/opt/zygarde/bin:$PATH \
     ZYGARDE_HOME=/var/lib/zygarde ZYGARDE_DATA_ROOTS=/data
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -9,7 +13,9 @@ COPY zygarde ./zygarde
 COPY services ./services
 COPY bench ./bench
 COPY examples ./examples
-RUN pip install . "docker>=7" "kubernetes==35.0.0" "boto3>=1.40" \
+# A virtual environment: the same on every base (Debian's own Python refuses system-wide pip installs).
+RUN python3 -m venv /opt/zygarde \
+ && pip install . "docker>=7" "kubernetes==35.0.0" "boto3>=1.40" \
  && pip install --no-deps islp==0.6.0 \
  && useradd --uid 10001 --create-home zygarde \
  && mkdir -p /var/lib/zygarde /data && chown -R zygarde /var/lib/zygarde /data

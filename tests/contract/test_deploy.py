@@ -141,7 +141,7 @@ def test_compose_has_every_service_with_its_real_image_and_contract_port() -> No
 def test_compose_publishes_only_the_planner_on_the_loopback() -> None:
     services = compose()["services"]
     published = {name: svc["ports"] for name, svc in services.items() if svc.get("ports")}
-    assert published.pop("planner") == ["127.0.0.1:8080:8080"]
+    assert published.pop("planner") == ["127.0.0.1:${ZYGARDE_PLANNER_PORT:-8080}:8080"]
     assert services["grafana"]["profiles"] == ["dashboards"], "Grafana only when asked for"
     assert published.pop("grafana") == ["127.0.0.1:3000:3000"]
     assert published == {}, "Kafka, MongoDB, Prometheus and the metrics ports stay on the compose network"
@@ -215,7 +215,8 @@ def test_compose_and_image_hold_no_secret_value() -> None:
     assert set(SECRET_ENV) <= set(env_of(compose()["services"]["planner"]))
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "TOKEN" not in dockerfile
-    assert re.search(r"^FROM python:3\.11-slim", dockerfile, re.M)
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", dockerfile, re.M), "the official base by default"
+    assert re.search(r"^FROM \$\{BASE_IMAGE\}$", dockerfile, re.M)
     users = re.findall(r"^USER (\S+)", dockerfile, re.M)
     assert users and users[-1] not in ("root", "0"), "the image runs as a non-root user"
     ignored = (ROOT / ".dockerignore").read_text().split()
