@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -22,6 +24,8 @@ from zygarde.store import connect
 
 # the benchmarks measure with the probe algorithms (noop, burn), out of the production catalogue
 algorithms.enable_probes()
+# the benchmark's process loads what its stack's selector stored: one artifact key for both
+os.environ.setdefault("ZYGARDE_ARTIFACT_KEY", secrets.token_urlsafe(32))
 TOKEN = "bench-admin-token"
 
 

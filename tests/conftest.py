@@ -20,6 +20,9 @@ from zygarde.settings import Settings
 # the probe algorithms (noop, burn) measure the platform and are out of the production catalogue:
 # the tests turn them on, for this process (before the catalogue is imported) and every service it starts
 os.environ["ZYGARDE_PROBE_ALGORITHMS"] = "1"
+# one artifact key for the test process and every service it starts (each has a home of its own), so
+# what a test's selector signed, the test and that test's planner can load
+os.environ.setdefault("ZYGARDE_ARTIFACT_KEY", "artifact-key-of-the-test-session")
 
 
 class _Stack:

@@ -162,6 +162,25 @@ def probes_enabled() -> bool:
     return _ProbeSettings().probe_algorithms
 
 
+class _ArtifactKeySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZYGARDE_", extra="ignore")
+
+    home: Path = Path(".zygarde")
+    artifact_key: SecretStr | None = None
+
+
+def artifact_key() -> bytes:
+    """The key this process signs and verifies artifacts with: ``ZYGARDE_ARTIFACT_KEY``, else
+    ``$ZYGARDE_HOME/artifact-key`` (generated once, mode 600), read alone so the artifact store needs no
+    settings object passed down. Every service of one deployment must hold the same key."""
+    own = _ArtifactKeySettings()
+    if own.artifact_key is not None:
+        value = own.artifact_key.get_secret_value()
+        _check_secret("ZYGARDE_ARTIFACT_KEY", value)
+        return value.encode()
+    return _secret_file(own.home.expanduser().resolve() / "artifact-key", "the artifact key").encode()
+
+
 KAFKA_PRINCIPALS = ("planner", "selector", "trainer", "scaler", "submitter")
 
 
