@@ -98,32 +98,52 @@ def test_aws_backend_against_moto_server() -> None:
 
 
 class _FakeApiServer(BaseHTTPRequestHandler):
-    """Answers the Deployment scale subresource like the Kubernetes API server does."""
+    """Answers the Deployment scale subresource like the Kubernetes API server does, refusals included:
+    another object is 404 NotFound, a PATCH that is not a patch media type is 415, a replica count
+    that is not a non-negative integer is 422 Invalid (the Scale's validation), each as a Status."""
 
     replicas = 0
     requests: list[tuple[str, str, Any]] = []
+    PATH = "/apis/apps/v1/namespaces/zygarde/deployments/zygarde-trainer/scale"
+    PATCH_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json",
+                   "application/json-patch+json", "application/apply-patch+yaml")
 
     def _scale(self) -> dict[str, Any]:
         return {"apiVersion": "autoscaling/v1", "kind": "Scale",
                 "metadata": {"name": "zygarde-trainer", "namespace": "zygarde"},
                 "spec": {"replicas": type(self).replicas}, "status": {"replicas": type(self).replicas}}
 
-    def _answer(self, body: dict[str, Any]) -> None:
+    def _answer(self, body: dict[str, Any], code: int = 200) -> None:
         data = json.dumps(body).encode()
-        self.send_response(200)
+        self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
+    def _refuse(self, code: int, reason: str, message: str) -> None:
+        self._answer({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
+                      "reason": reason, "code": code}, code)
+
     def do_GET(self) -> None:  # noqa: N802
         type(self).requests.append(("GET", self.path, None))
+        if self.path != self.PATH:
+            return self._refuse(404, "NotFound", f"{self.path} not found")
         self._answer(self._scale())
 
     def do_PATCH(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append(("PATCH", self.path, body))
-        type(self).replicas = body["spec"]["replicas"]
+        if self.path != self.PATH:
+            return self._refuse(404, "NotFound", f"{self.path} not found")
+        if self.headers.get("Content-Type", "").split(";")[0] not in self.PATCH_TYPES:
+            return self._refuse(415, "UnsupportedMediaType", f"the body of the request was in an unknown "
+                                f"format - accepted media types include: {', '.join(self.PATCH_TYPES)}")
+        replicas = body.get("spec", {}).get("replicas")
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            return self._refuse(422, "Invalid", f'Scale.autoscaling "zygarde-trainer" is invalid: '
+                                f"spec.replicas: Invalid value: {replicas!r}: must be greater than or equal to 0")
+        type(self).replicas = replicas
         self._answer(self._scale())
 
     def log_message(self, *args: Any) -> None:
@@ -144,5 +164,13 @@ def test_kubernetes_backend_against_a_fake_api_server() -> None:
         assert backend.current() == 4
         path = "/apis/apps/v1/namespaces/zygarde/deployments/zygarde-trainer/scale"
         assert ("PATCH", path, {"spec": {"replicas": 4}}) in _FakeApiServer.requests
+        # what the API server refuses, the fake refuses: the backend surfaces it
+        with pytest.raises(client.ApiException) as invalid:
+            backend.scale_to(-1)
+        assert invalid.value.status == 422 and backend.current() == 4
+        other = make_backend("kubernetes", api_client=client.ApiClient(cfg), deployment="nope")
+        with pytest.raises(client.ApiException) as missing:
+            other.current()
+        assert missing.value.status == 404
     finally:
         server.shutdown()
