@@ -46,6 +46,8 @@ lint: $(BIN)/.installed
 test: install lint
 	# tmux: the terminal the `zygarde top` test draws in
 	command -v tmux >/dev/null || (apt-get update -qq && apt-get install -y -qq tmux)
+	# chromium: the browser the web console's tests drive (Playwright launches Debian's, downloads none)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/pytest -q
 
 clean:

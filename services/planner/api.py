@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from services.planner import edge, schemas
+from services.planner import console, edge, schemas
 from services.planner.models_api import add_model_routes
 from services.planner.planning import empty_summary
 from zygarde import events as ev
@@ -256,6 +256,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     add_model_routes(app, ctx, require_token)  # /models/..., /jobs/{id}/trials/{trial_id}/report
+    console.install(app)  # the web console's pages at /ui/
     document_errors(app)
     return app
 

@@ -22,6 +22,8 @@ from zygarde.settings import MIN_SECRET_CHARS
 MAX_BODY_BYTES = 1_000_000
 OPEN_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 READ_METHODS = frozenset({"GET", "HEAD"})
+# the web console's static pages hold no data (the browser sends a token with each API call they make)
+OPEN_PREFIXES = ("/ui/",)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -39,6 +41,11 @@ def check_token(name: str, token: str) -> str:
         raise InsecureTokenError(f"{name} is empty or shorter than {MIN_SECRET_CHARS} characters: "
                                  "refusing to serve the admin API with it")
     return token
+
+
+def is_open(path: str) -> bool:
+    """Paths any GET may read without a token: health, metrics, the API's description, the console's pages."""
+    return path in OPEN_PATHS or path == "/ui" or path.startswith(OPEN_PREFIXES)
 
 
 def _bearer_is(authorization: str | None, token: str) -> bool:
@@ -87,7 +94,7 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if (scope["method"] in READ_METHODS and not self.open_reads and scope["path"] not in OPEN_PATHS
+        if (scope["method"] in READ_METHODS and not self.open_reads and not is_open(scope["path"])
                 and not any(_bearer_is(self._authorization(scope), t) for t in self.tokens)):
             await _answer(send, 401, ["missing or wrong bearer token (reads need the read or the admin token)"],
                           [(b"www-authenticate", b"Bearer")])

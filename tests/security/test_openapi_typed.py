@@ -113,3 +113,26 @@ def test_jobs_and_the_leaderboard_come_in_pages(api: tuple[TestClient, Any]) -> 
     assert board["total"] == 7 and page.headers["link"] == '</jobs/j0/leaderboard?limit=3&offset=6>; rel="next"'
     assert len(client.get("/jobs/j0/leaderboard").json()["items"]) == 7  # no limit: every trial, as before
 
+
+def test_the_console_pages_are_served_without_a_token_and_the_data_is_not(test_settings: Settings) -> None:
+    settings = test_settings.model_copy(update={"read_token": None, "api_open_reads": False})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    (settings.home / "read-token").write_text("read-token-for-the-console")
+    db = connect(settings.mongo_uri)
+    producer = EventProducer(settings.kafka_bootstrap, settings.topic_prefix, service="planner")
+    try:
+        admin = BusAdmin(settings.kafka_bootstrap, settings.topic_prefix)
+        with TestClient(create_app(ApiContext(settings, db, producer, admin, ADMIN))) as client:
+            page = client.get("/ui/")
+            assert page.status_code == 200 and "console.js" in page.text
+            assert client.get("/ui", follow_redirects=False).headers["location"] == "/ui/"
+            script = client.get("/ui/vendor/plotly.min.js")
+            assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+            assert len(script.content) > 1_000_000  # the whole library, from the plotly package
+            assert client.get("/ui/console.js").status_code == 200
+            assert client.get("/jobs").status_code == 401  # the data still needs a token
+            assert client.get("/ui/../jobs").status_code in (401, 404)
+            assert "/ui/" not in client.get("/openapi.json").json()["paths"]
+    finally:
+        producer.close()
+        db.client.drop_database(db.name)
