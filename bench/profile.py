@@ -36,8 +36,8 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("metrics (prometheus_client)", ("prometheus_client",)),
     ("logging", ("logging/",)),
     ("dataset and split (cached)", ("zygarde/ml/datasets.py", "train_part (")),
-    ("winner: refit, holdout, reports (selector)", ("services/selector/evaluation.py", "services/selector/reports.py",
-                                                    "services/selector/artifacts.py", "diagnostics.py")),
+    ("winner: refit, holdout, reports (selector)", ("zygarde/registry/evaluation.py", "zygarde/registry/reports.py",
+                                                    "zygarde/registry/artifacts.py", "diagnostics.py")),
     ("strategy (ask / tell)", ("services/planner/strategies/",)),
 )
 OTHER = "everything else (service code, threads)"

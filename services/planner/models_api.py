@@ -5,19 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
+from pymongo.database import Database
 
-from services.selector import evaluation, registry, reports
+from zygarde.bus import EventProducer
 from zygarde.errors import ArtifactIntegrityError, DatasetError
+from zygarde.registry import evaluation, reports, rules
+from zygarde.settings import Settings
+from zygarde.store import JobRepository
 from zygarde.store.registry import RegistryRepository, ensure_registry_indexes
 
-if TYPE_CHECKING:
-    from services.planner.api import ApiContext
+
+class ApiContext(Protocol):
+    """What these routes use of the API's context (``api.ApiContext``), named here so that this module,
+    which ``api`` imports, does not import ``api`` back."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> Database[dict]: ...
+    @property
+    def producer(self) -> EventProducer: ...
+    @property
+    def jobs(self) -> JobRepository: ...
 
 
 class AliasBody(BaseModel):
@@ -67,8 +82,8 @@ def add_model_routes(app: FastAPI, ctx: ApiContext, require_token: Callable[...,
                          422: {"description": "unknown alias or bad body"}})
     def set_alias(name: str, alias: str, body: AliasBody) -> dict[str, Any]:
         """Point ``champion`` or ``challenger`` at a version (explicit promotion)."""
-        if alias not in registry.ALIASES:
-            raise HTTPException(422, detail=[f"alias must be one of {', '.join(registry.ALIASES)}, not {alias!r}"])
+        if alias not in rules.ALIASES:
+            raise HTTPException(422, detail=[f"alias must be one of {', '.join(rules.ALIASES)}, not {alias!r}"])
         get_model(name)
         if repo.version(name, body.version) is None:
             raise HTTPException(404, detail=[f"model {name} has no version {body.version}"])

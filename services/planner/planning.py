@@ -8,11 +8,9 @@ stored (the bus stores it after the handler returns).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +23,7 @@ from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.errors import SpecError
+from zygarde.ids import stable_event_id, trial_id, trial_seed
 from zygarde.ml import algorithms, metrics
 from zygarde.ml.validation import check_job_details
 from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER_TRIALS_REQUESTED
@@ -45,20 +44,6 @@ SWEEP_S = 300.0
 # documents): every second it kept that server at 10-14 % of a core with 175 jobs stored and nothing
 # running; Prometheus scrapes every 15 s.
 GAUGES_S = 15.0
-
-
-def stable_event_id(*parts: str) -> str:
-    """Deterministic event id: a re-run of the same step publishes the same id (idempotency key)."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, "zygarde:" + ":".join(parts)).hex
-
-
-def trial_id(job_id: str, index: int) -> str:
-    return f"{job_id}-{index:05d}"
-
-
-def trial_seed(job_seed: int, index: int) -> int:
-    digest = hashlib.sha256(f"{job_seed}:{index}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 @dataclass

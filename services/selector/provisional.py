@@ -8,9 +8,9 @@ misses an improvement; the event id is derived from the trial id, so a re-run pu
 
 from __future__ import annotations
 
-from services.planner.planning import stable_event_id
 from zygarde import events as ev
 from zygarde.bus import EventProducer
+from zygarde.ids import stable_event_id
 from zygarde.store import ResultRepository
 
 

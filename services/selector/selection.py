@@ -23,14 +23,14 @@ import numpy as np
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.planner.planning import stable_event_id
-from services.selector import artifacts, diagnostics, registry
 from services.selector.provisional import ProvisionalWinners
 from zygarde import __version__ as zygarde_version
 from zygarde import events as ev
 from zygarde.bus import EventProducer, MessageMeta
+from zygarde.ids import stable_event_id
 from zygarde.ml import cv, datasets, metrics
 from zygarde.observability import SELECTOR_MODELS, SELECTOR_RESULTS
+from zygarde.registry import artifacts, diagnostics, rules
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository
 from zygarde.store.jobs import ACTIVE
@@ -128,7 +128,7 @@ class Selector:
             self.jobs.mark_finished(job_id, "failed", "every trial failed")
             return
         model = self.db.models.find_one({"_id": job_id}) or self._build_model(job, best)
-        registry.on_winner(self.db, self.settings, job, model)  # idempotent: re-runs after a crash
+        rules.on_winner(self.db, self.settings, job, model)  # idempotent: re-runs after a crash
         if not model.get("published"):
             self.producer.publish(ev.ModelSelected(
                 job_id=job_id, trial_id=model["trial_id"], algorithm=model["algorithm"], params=model["params"],

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from pymongo.errors import DuplicateKeyError
 
-from services.selector import artifacts, diagnostics
 from zygarde import __version__ as zygarde_version
 from zygarde import events as ev
 from zygarde.errors import ArtifactIntegrityError
 from zygarde.ml import cv, datasets
+from zygarde.registry import artifacts, diagnostics
 from zygarde.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from confluent_kafka import Consumer
 
-from services.selector import artifacts
 from tests.e2e.conftest import Services
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventProducer
 from zygarde.ml import cv, datasets, metrics
+from zygarde.registry import artifacts
 
 pytestmark = pytest.mark.e2e
 

@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_breast_cancer
 
-from services.selector.registry import beats, register_winner
 from tests.e2e.conftest import Services
 from tests.e2e.test_job_flow import AUTH, read_topic, wait_status
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventProducer
+from zygarde.registry.rules import beats, register_winner
 from zygarde.store import connect
 
 pytestmark = pytest.mark.e2e

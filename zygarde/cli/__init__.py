@@ -1,5 +1,8 @@
 """The ``zygarde`` command line (typer + rich)."""
 
+from zygarde.cli import jobs as _jobs  # noqa: F401  (registers the job commands on ``app``)
+from zygarde.cli import models as _models  # noqa: F401  (registers the registry commands)
+from zygarde.cli import top as _top  # noqa: F401
 from zygarde.cli.app import app
 
 

@@ -112,8 +112,3 @@ def run(service: str = typer.Argument(..., help="planner | trainer | selector | 
         raise typer.Exit(2)
     module = importlib.import_module(f"services.{service}.__main__")
     module.main()
-
-
-from zygarde.cli import jobs as _jobs  # noqa: E402,F401  (registers the job commands)
-from zygarde.cli import models as _models  # noqa: E402,F401  (registers the registry commands)
-from zygarde.cli import top as _top  # noqa: E402,F401

@@ -17,7 +17,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from services.selector import comparison, diagnostics, reports
+from zygarde.registry import comparison, diagnostics, reports
 from zygarde.settings import Settings
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.selector import drift
+from zygarde.registry import drift
 
 
 def test_identical_distributions_have_psi_near_zero() -> None:

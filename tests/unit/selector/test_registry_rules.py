@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.selector.registry import aliases_after_registration, beats
+from zygarde.registry.rules import aliases_after_registration, beats
 
 
 @pytest.mark.parametrize("aliases, new, new_holdout, champion_holdout, greater, auto, min_improvement, expected", [

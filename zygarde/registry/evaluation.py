@@ -16,13 +16,13 @@ from typing import Any
 
 from pymongo.database import Database
 
-from services.planner.planning import stable_event_id
-from services.selector import artifacts, drift
-from services.selector.registry import RegistrySettings, registry_settings
 from zygarde import events as ev
 from zygarde.bus import EventProducer
 from zygarde.errors import ZygardeError
+from zygarde.ids import stable_event_id
 from zygarde.ml import cv, datasets, metrics
+from zygarde.registry import artifacts, drift
+from zygarde.registry.rules import RegistrySettings, registry_settings
 from zygarde.settings import Settings
 from zygarde.store.registry import RegistryRepository, ensure_registry_indexes
 
@@ -134,7 +134,7 @@ def write_quality_plot(settings: Settings, name: str, evaluations: list[dict[str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from services.selector.diagnostics import _png
+    from zygarde.registry.diagnostics import _png
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for number in sorted({int(e["version"]) for e in evaluations}):

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from pymongo.database import Database
 
-from services.selector import artifacts, diagnostics
 from zygarde import events as ev
 from zygarde.ml import cv, datasets, metrics
+from zygarde.registry import artifacts, diagnostics
 from zygarde.settings import Settings
 
 

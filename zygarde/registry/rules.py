@@ -118,7 +118,7 @@ def register_winner(db: Database[dict], job: dict[str, Any], model: dict[str, An
 def on_winner(db: Database[dict], settings: Settings, job: dict[str, Any], model: dict[str, Any]) -> None:
     """Called by the selector once a job's winner is stored and before it is announced; idempotent, so
     a re-delivered message or a selector restarted after kill -9 runs it again harmlessly."""
-    from services.selector import comparison
+    from zygarde.registry import comparison
 
     ensure_registry_indexes(db)
     own = registry_settings()

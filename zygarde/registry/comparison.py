@@ -16,7 +16,7 @@ from typing import Any
 
 from sklearn import metrics as skm
 
-from services.selector import diagnostics, reports
+from zygarde.registry import diagnostics, reports
 from zygarde.settings import Settings
 from zygarde.store import ResultRepository
 
