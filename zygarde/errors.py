@@ -1,6 +1,6 @@
 """One root error and a few narrow, documented subclasses.
 
-Policy (see STYLE.md): a poison message is dead-lettered, a failed fit is data (``TrialFailed``),
+Policy: a poison message is dead-lettered, a failed fit is data (``TrialFailed``),
 an outage of Kafka or MongoDB propagates and the process is restarted.
 """
 

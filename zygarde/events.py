@@ -1,6 +1,6 @@
 """Every message Zygarde puts on Kafka: frozen pydantic models sharing one envelope.
 
-Rules (CONTRACT.md): JSON, UTF-8; envelope ``type``, ``schema_version``, ``event_id``,
+Rules (docs/contract.md): JSON, UTF-8; envelope ``type``, ``schema_version``, ``event_id``,
 ``occurred_at``, ``job_id`` on every message; readers ignore unknown fields; fields are only ever
 added, with defaults. ``zygarde schemas`` writes one JSON Schema per message type.
 """

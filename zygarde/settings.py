@@ -1,6 +1,6 @@
 """Configuration from the environment, read once at start-up (pydantic-settings).
 
-Every variable of CONTRACT.md lives here, with the contract's default. Services build one
+Every variable of the contract (docs/contract.md) lives here, with the contract's default. Services build one
 settings object in ``__main__`` and pass it down; nothing else reads ``os.environ``.
 """
 

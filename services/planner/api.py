@@ -1,4 +1,4 @@
-"""The planner's admin HTTP API (CONTRACT.md). ``POST /jobs`` validates, then goes through the
+"""The planner's admin HTTP API (docs/contract.md). ``POST /jobs`` validates, then goes through the
 ``jobs`` topic like any Kafka client, so both ways in behave the same."""
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ CONTRACT_ENV = (
 )
 SECRET_ENV = ("ZYGARDE_ADMIN_TOKEN",)
 
-# The metrics dashboards and rules may use (CONTRACT.md's and the ones Zygarde adds); the live
+# The metrics dashboards and rules may use (docs/contract.md's and the ones Zygarde adds); the live
 # dashboard test evaluates every expression against a real Prometheus, so these must all exist.
 KNOWN_METRICS: frozenset[str] = frozenset(
     {
