@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 
 Task = Literal["auto", "binary", "multiclass", "regression"]
 ResolvedTask = Literal["binary", "multiclass", "regression"]
-Strategy = Literal["grid", "random", "tpe", "asha"]
+Strategy = Literal["grid", "random", "tpe", "asha", "auto"]
 CvStrategy = Literal["auto", "stratified", "kfold", "timeseries", "group", "repeated_stratified", "repeated_kfold"]
 ImbalanceStrategy = Literal["none", "class_weight", "undersample", "oversample", "smote"]
 Engine = Literal["auto", "local", "spark"]
@@ -59,7 +59,8 @@ class AlgorithmChoice(_Spec):
 
 
 class SearchSpec(_Spec):
-    strategy: Strategy = "random"
+    strategy: Strategy = Field("auto", description="auto: cost-aware search across algorithms, a learned "
+                               "warm-start portfolio first, subsampled rows on large data (docs/contract.md)")
     max_trials: int = Field(20, ge=1, le=10_000)
     max_parallel: int = Field(4, ge=1, le=1_000)
     time_budget_s: float | None = Field(None, gt=0, le=7 * 24 * 3600)
@@ -250,6 +251,8 @@ class TrialRequested(Event):
     # publishes TrialProgressed after each fold. False: fold scores are progress only, published at
     # most once a second (a 2-fold trial of 20 ms then sends 3 messages, not 5); heartbeats go on.
     report_folds: bool = True
+    rows: int | None = Field(None, ge=1, description="cross-validate only this many rows of the training part: "
+                             "a fixed, nested, stratified subsample (a lower fidelity); null: every row")
 
 
 # --- results
@@ -285,6 +288,8 @@ class TrialCompleted(_TrialEvent):
     fit_seconds: float
     versions: dict[str, str] = Field(default_factory=dict)
     cv_seconds: float = Field(0.0, description="wall time of the whole cross-validation: fits and scoring")
+    rows: int | None = Field(None, description="the subsample of the training part the scores are on (a lower "
+                             "fidelity: never the job's winner); null: every row")
     oof_uri: str | None = Field(None, description="the trial's out-of-fold predictions (float32 .npy in the "
                                 "artifact store, one row per training row in CV order), for ensembles; null "
                                 "when none were kept")

@@ -24,7 +24,7 @@ from zygarde import topics
 from zygarde.bus import EventProducer, MessageMeta
 from zygarde.errors import SpecError
 from zygarde.ids import stable_event_id, trial_id, trial_seed
-from zygarde.ml import algorithms, metrics
+from zygarde.ml import algorithms, cv, datasets, metrics, portfolio
 from zygarde.ml.validation import check_job_details
 from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER_TRIALS_REQUESTED
 from zygarde.settings import Settings
@@ -64,15 +64,17 @@ class JobView:
     failed: int = 0
     best_trial: dict[str, Any] | None = None  # trial_id, algorithm, params, score of ``best``
 
-    def account(self, score: float | None, seconds: float, trial: dict[str, Any] | None = None) -> None:
+    def account(self, score: float | None, seconds: float, trial: dict[str, Any] | None = None,
+                ranked: bool = True) -> None:
         """One finished trial, in the order trials finished (a failure never improves the best).
-        ``trial``: its id, algorithm and params (None: a failure)."""
+        ``trial``: its id, algorithm and params (None: a failure). ``ranked=False``: a score on a subsample
+        of the rows, never compared with the others (it never improves the best either)."""
         self.seconds += seconds
         if score is None:
             self.failed += 1
         else:
             self.completed += 1
-        better = score is not None and (self.best is None or (
+        better = ranked and score is not None and (self.best is None or (
             score > self.best if self.greater_is_better else score < self.best))
         if better:
             self.best, self.since_best = score, 0
@@ -90,7 +92,8 @@ class JobView:
         for d in sorted(finished, key=lambda d: (d.get("finished_at") is None, d.get("finished_at"), d["index"])):
             completed = d["status"] == "completed"
             view.account(d.get("score") if completed else None, float(d.get("seconds") or 0.0),
-                         {"trial_id": d["_id"], "algorithm": d["algorithm"], "params": d["params"]})
+                         {"trial_id": d["_id"], "algorithm": d["algorithm"], "params": d["params"]},
+                         ranked=d.get("rows") is None)
         return view
 
     def summary(self) -> dict[str, Any]:
@@ -202,6 +205,7 @@ class Planner:
             "algorithms": names, "strategy": spec.search.strategy, "started_at": ev.now(),
             "deadline": (self.clock() + spec.search.time_budget_s) if spec.search.time_budget_s else None,
             "submitted_via": event.submitted_via, "planned_trials": spec.search.max_trials,
+            "train_rows": self._train_rows(spec),
             "warnings": checked.warnings,
         }
         if existing is None:
@@ -215,6 +219,14 @@ class Planner:
         self.strategy(job, stored=[])  # a job that starts now has no trials: nothing to read back
         self.fill(event.job_id)
         self._refresh_gauges()
+
+    def _train_rows(self, spec: ev.JobSpec) -> int | None:
+        """Rows of the job's training part (what ``auto`` sizes its row subsamples by); the dataset was
+        just parsed by the check, so this reads the in-memory copy. None for the spark engine."""
+        if spec.engine == "spark":
+            return None
+        frame = datasets.load_frame(spec.dataset.uri, self.settings.data_root_paths, self.settings.dataset_cache)
+        return cv.training_rows(frame, spec.dataset)
 
     def _reject(self, event: ev.JobSubmitted, reasons: list[str], new: bool) -> None:
         fields = {"status": "rejected", "reasons": reasons, "finished_at": ev.now(),
@@ -309,11 +321,12 @@ class Planner:
             view.running.discard(event.trial_id)
             view.open.discard(event.trial_id)
             best = {"trial_id": event.trial_id, "algorithm": event.algorithm, "params": event.params}
-            view.account(fields.get("score"), float(fields["seconds"]), best if completed else None)
+            view.account(fields.get("score"), float(fields["seconds"]), best if completed else None,
+                         ranked=closed.get("rows") is None)
         PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
         strategy = self._strategies.get(event.job_id)
         if strategy is not None:
-            strategy.tell(int(closed["index"]), TrialResult(fields.get("score")))
+            strategy.tell(int(closed["index"]), TrialResult(fields.get("score"), float(fields["seconds"])))
         self.fill(event.job_id)
 
     def live_summary(self, job_id: str) -> dict[str, Any] | None:
@@ -368,6 +381,9 @@ class Planner:
             options: dict[str, Any] = {"folds": spec.cv.folds}
             if spec.search.defaults_first:
                 options["initial"] = initial_points(spaces, job["task"])
+            if spec.search.strategy == "auto":  # its warm start, and what sizes its rungs and budget
+                options.update(portfolio=portfolio.members(job["task"]), train_rows=job.get("train_rows"),
+                               time_budget_s=spec.search.time_budget_s)
             strategy = make_strategy(spec.search.strategy, spaces, seed=spec.search.seed,
                                      max_trials=spec.search.max_trials,
                                      greater_is_better=bool(job["greater_is_better"]), **options)
@@ -379,8 +395,9 @@ class Planner:
                 if d["status"] == "running":
                     self._last_beat.setdefault(d["_id"], self.clock())  # a lease from now, if none beats
             self._views[job_id] = JobView.of(stored, bool(job["greater_is_better"]))
-            asked = [TrialSpec(d["index"], d["algorithm"], d["params"]) for d in stored]
-            told = {d["index"]: TrialResult(d.get("score")) for d in stored if d["status"] in ("completed", "failed")}
+            asked = [TrialSpec(d["index"], d["algorithm"], d["params"], d.get("rows")) for d in stored]
+            told = {d["index"]: TrialResult(d.get("score"), d.get("seconds")) for d in stored
+                    if d["status"] in ("completed", "failed")}
             reports = {d["index"]: [(int(r["fold"]), float(r["score"])) for r in d.get("reports", [])] for d in stored}
             strategy.rebuild(asked, told, reports)
             self._strategies[job_id] = strategy
@@ -423,19 +440,20 @@ class Planner:
 
     def _request(self, job: dict[str, Any], spec: ev.JobSpec, trial: TrialSpec) -> None:
         tid = trial_id(job["_id"], trial.index)
-        if self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params):
+        if self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params, trial.rows):
             view = self._views[job["_id"]]
             view.total += 1
             view.open.add(tid)
-        self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params)
+        self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params, rows=trial.rows)
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
-                       params: dict[str, Any], attempt: int = 1) -> None:
+                       params: dict[str, Any], attempt: int = 1, rows: int | None = None) -> None:
         partition = self._route(tid)
         self.producer.publish(ev.TrialRequested(
             job_id=job["_id"], trial_id=tid, index=index, algorithm=algorithm, params=params, spec=spec,
             task=job["task"], seed=trial_seed(spec.search.seed, index), attempt=attempt,
             event_id=stable_event_id(tid, "requested", str(attempt)), report_folds=self._wants_reports(job["_id"]),
+            rows=rows,
         ), partition=partition)
         self.producer.flush()
         self.trials.mark_published(tid)
@@ -471,7 +489,7 @@ class Planner:
         """A trial stored but never acknowledged by Kafka (the planner died between): send it now."""
         for doc in self.trials.unpublished(job["_id"]):
             self._publish_trial(job, spec, doc["_id"], doc["index"], doc["algorithm"], doc["params"],
-                                doc.get("attempt", 1))
+                                doc.get("attempt", 1), rows=doc.get("rows"))
 
     def _finish_search(self, job: dict[str, Any], total: int, reason: str) -> None:
         if job.get("search_finished"):
@@ -551,7 +569,7 @@ class Planner:
                                 extra={"job_id": doc["job_id"], "trial_id": doc["_id"]})
                     spec = self._spec(job)
                     self._publish_trial(job, spec, doc["_id"], doc["index"], doc["algorithm"], doc["params"],
-                                        attempt + 1)
+                                        attempt + 1, rows=doc.get("rows"))
             else:
                 # Published on results so the selector counts it; the planner closes it when it reads it back.
                 self.producer.publish(ev.TrialFailed(

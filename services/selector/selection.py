@@ -74,10 +74,12 @@ class Selector:
                        fold_scores=event.fold_scores, fit_seconds=event.fit_seconds, versions=event.versions,
                        cv_seconds=event.cv_seconds,
                        sort_key=event.cv_mean if greater else -event.cv_mean)
+            if event.rows is not None:  # a subsample's score: kept, never ranked with the full-data ones
+                doc["rows"] = event.rows
         else:
             doc.update(status="failed", reason=event.reason, error=event.error)
         stored = self.results.add(event.trial_id, doc)
-        if stored and isinstance(event, ev.TrialCompleted):
+        if stored and isinstance(event, ev.TrialCompleted) and event.rows is None:
             self.provisional.on_stored(event, doc["sort_key"])
         SELECTOR_RESULTS.labels(outcome=doc["status"] if stored else "duplicate").inc()
         if stored and event.job_id in self._counts:

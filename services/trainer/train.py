@@ -126,11 +126,11 @@ class Trainer:
                     result = spark_engine.run(self.settings, trial, on_fold)
                 elif search.trial_timeout_s is None and search.trial_memory_mb is None:
                     result = cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train, trial.seed,
-                                       on_fold, keep_oof)
+                                       on_fold, keep_oof, rows=trial.rows)
                 else:
                     result = isolation.run_limited(
                         lambda report: cv.run_cv(trial.spec, trial.task, trial.algorithm, trial.params, train,
-                                                 trial.seed, report, keep_oof),
+                                                 trial.seed, report, keep_oof, rows=trial.rows),
                         on_fold, timeout_s=search.trial_timeout_s, memory_mb=search.trial_memory_mb)
         except isolation.TrialTimeout as exc:
             self._fail(trial, base, "timeout", f"ran past its limit of {exc.limit}s", time.monotonic() - started)
@@ -155,7 +155,7 @@ class Trainer:
                 algorithm=trial.algorithm, params=trial.params, metric=trial.spec.metric,
                 fold_scores=result.fold_scores, cv_mean=result.mean, cv_std=result.std,
                 fit_seconds=result.fit_seconds, versions=cv.library_versions(), cv_seconds=result.wall_seconds,
-                oof_uri=oof_uri, oof_sha256=oof_sha, **base))
+                oof_uri=oof_uri, oof_sha256=oof_sha, rows=self._fidelity(trial, train), **base))
             TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome="completed").inc()
             TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
         finally:
@@ -173,6 +173,13 @@ class Trainer:
             log.warning("out-of-fold predictions not stored: %s", exc,
                         extra={"job_id": trial.job_id, "trial_id": trial.trial_id})
             return None, None
+
+    @staticmethod
+    def _fidelity(trial: ev.TrialRequested, train: Any) -> int | None:
+        """The rows the scores are on when they are a subsample of the training part; None: every row."""
+        if trial.rows is None or trial.spec.engine == "spark":
+            return None
+        return trial.rows if trial.rows < len(cv.prepare(train, trial.spec).frame) else None
 
     def on_dead_letter(self, raw: bytes, meta: MessageMeta, error: str) -> None:
         """A trial request this trainer cannot read still ends: when its job and trial ids can be

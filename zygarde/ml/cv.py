@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import platform
 import sys
 import threading
@@ -80,6 +81,12 @@ def split_holdout(frame: pd.DataFrame, dataset: DatasetSpec, task: str,
         stratify = None  # a singleton class cannot be split; validation warns about tiny classes
     train, holdout = train_test_split(frame, test_size=dataset.holdout, random_state=seed, stratify=stratify)
     return train, holdout
+
+
+def training_rows(frame: pd.DataFrame, dataset: DatasetSpec) -> int:
+    """How many rows :func:`split_holdout` leaves for training (sklearn rounds the holdout up)."""
+    n = int(frame[dataset.target].notna().sum())
+    return n - math.ceil(n * dataset.holdout)
 
 
 _splits: dict[tuple[int, str, float, str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}  # -> (frame, train)
@@ -203,14 +210,37 @@ def prepare(train_df: pd.DataFrame, spec: JobSpec) -> Prepared:
     return prepared
 
 
+def subsample(y: pd.Series, rows: int, task: str, seed: int, latest: bool = False) -> np.ndarray:
+    """Positions of ``rows`` rows of a training part, in its order: a prefix of one seeded order of the
+    rows in which every prefix keeps the class shares (rows of a class spread evenly through it), so a
+    smaller subsample is always inside a larger one. ``latest``: the last rows (a time-ordered split)."""
+    n = len(y)
+    if latest:
+        return np.arange(max(0, n - rows), n)
+    perm = np.random.default_rng(seed).permutation(n)
+    if task == "regression":
+        return np.sort(perm[:rows])
+    labels = y.to_numpy()[perm]
+    share = np.empty(n)
+    for label in pd.unique(labels):
+        mine = np.flatnonzero(labels == label)
+        share[mine] = (np.arange(len(mine)) + 0.5) / len(mine)  # where in its class this row falls
+    order = perm[np.lexsort((np.arange(n), share))]
+    return np.sort(order[:rows])
+
+
 def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train_df: pd.DataFrame,
-           seed: int, on_fold: OnFold | None = None, keep_oof: bool = False) -> CvResult:
+           seed: int, on_fold: OnFold | None = None, keep_oof: bool = False, rows: int | None = None) -> CvResult:
     """Cross-validate one configuration fold by fold; scores are the metric's natural values.
     ``keep_oof``: also keep each row's out-of-fold prediction (``CvResult.oof``, rows in
     ``prepare(train_df).frame`` order), from the same fold models and outputs the scores come from."""
     started_cv = time.perf_counter()
     prepared = prepare(train_df, spec)
     frame, X, y = prepared.frame, prepared.X, prepared.y
+    subsampled = rows is not None and rows < len(frame)
+    if subsampled:  # a lower fidelity: these rows only (their out-of-fold predictions would not line up)
+        at = subsample(y, int(rows or 0), task, spec.search.seed, resolve_strategy(spec.cv, task) == "timeseries")
+        frame, X, y, keep_oof = frame.iloc[at], X.iloc[at], y.iloc[at], False
     metric = metrics.get(spec.metric)
     pipeline, notes = build_pipeline(algorithm, params, task, X, spec.imbalance.strategy, seed, y=y,
                                      plan=prepared.plan)

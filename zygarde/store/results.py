@@ -26,8 +26,10 @@ class ResultRepository:
             return False
 
     def leaderboard(self, job_id: str, limit: int = 1000) -> list[dict[str, Any]]:
-        """Completed trials, best first (``sort_key`` is the score signed so higher is better)."""
-        cur = self._c.find({"job_id": job_id, "status": "completed"}).sort("sort_key", DESCENDING).limit(limit)
+        """Completed trials on every training row, best first (``sort_key`` is the score signed so higher
+        is better). A trial on a subsample (``rows`` set) is never ranked with them, nor a winner."""
+        query = {"job_id": job_id, "status": "completed", "rows": None}  # None: the field is absent or null
+        cur = self._c.find(query).sort("sort_key", DESCENDING).limit(limit)
         return list(cur)
 
     def best(self, job_id: str) -> dict[str, Any] | None:

@@ -50,12 +50,14 @@ class TrialRepository:
     def __init__(self, db: Database[dict]) -> None:
         self._c = db.trials
 
-    def add(self, trial_id: str, job_id: str, index: int, algorithm: str, params: dict[str, Any]) -> bool:
+    def add(self, trial_id: str, job_id: str, index: int, algorithm: str, params: dict[str, Any],
+            rows: int | None = None) -> bool:
+        """``rows``: the subsample the trial cross-validates (kept only when set: None is every row)."""
         try:
             self._c.insert_one({
                 "_id": trial_id, "job_id": job_id, "index": index, "algorithm": algorithm,
                 "params": params, "status": "requested", "attempt": 1, "requested_at": now(),
-                "published": False,
+                "published": False, **({"rows": rows} if rows is not None else {}),
             })
             return True
         except DuplicateKeyError:

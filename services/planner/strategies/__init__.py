@@ -13,6 +13,7 @@ STRATEGIES: dict[str, str] = {
     "random": "random:RandomStrategy",
     "tpe": "tpe:TpeStrategy",
     "asha": "asha:AshaStrategy",
+    "auto": "auto:AutoStrategy",
 }
 
 

@@ -18,11 +18,15 @@ class TrialSpec:
     index: int  # 0-based, unique within a job, in the order the strategy proposed them
     algorithm: str
     params: dict[str, Any]
+    # rows of the training part the trial cross-validates: a fixed, nested, stratified subsample
+    # (a lower fidelity, never ranked with full-data scores); None = every row
+    rows: int | None = None
 
 
 @dataclass(frozen=True)
 class TrialResult:
     score: float | None  # the metric's natural value; None = failed (or pruned)
+    seconds: float | None = None  # how long the trial occupied its trainer, when known
 
 
 class BaseStrategy(ABC):

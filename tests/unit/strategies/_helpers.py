@@ -8,7 +8,7 @@ from typing import Any
 from services.planner.strategies import BaseStrategy, TrialResult, make_strategy
 from zygarde.ml.space import CategoricalDim, FloatDim, IntDim, Space
 
-NAMES = ["grid", "random", "tpe", "asha"]
+NAMES = ["grid", "random", "tpe", "asha", "auto"]
 
 # Two algorithms: "a" has a narrow optimum in two log-scale params (one decade wide out of six) and a
 # conditional child; "b" is a mediocre plateau.

@@ -1,0 +1,145 @@
+"""The ``auto`` strategy: portfolio first, cheap algorithms first, rows as fidelity, stopping, determinism."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from services.planner.strategies import TrialResult, TrialSpec, make_strategy
+from services.planner.strategies import auto as auto_mod
+from services.planner.strategies.auto import AutoStrategy, rungs
+from tests.unit.strategies._helpers import SPACES, best_found, objective
+from zygarde.ml.space import CategoricalDim, FloatDim
+
+# "logistic_regression" is cheap by prior (cost 1), "catboost" dear (15): the names only pick the prior.
+CHEAP_DEAR = {
+    "logistic_regression": {"c": FloatDim(1e-3, 1e3, log=True), "k": CategoricalDim(("l1", "l2"))},
+    "catboost": {"lr": FloatDim(0.01, 0.3, log=True), "depth": FloatDim(2.0, 10.0)},
+}
+
+
+def make(spaces: dict = CHEAP_DEAR, **options: Any) -> AutoStrategy:
+    options.setdefault("max_trials", 40)
+    strategy = make_strategy("auto", spaces, seed=options.pop("seed", 0), greater_is_better=True, **options)
+    assert isinstance(strategy, AutoStrategy)
+    return strategy
+
+
+def run(strategy: AutoStrategy, score: Any, seconds: Any, parallel: int = 2) -> list[TrialSpec]:
+    """Drive a whole search, telling each batch before the next; every asked trial in order."""
+    asked: list[TrialSpec] = []
+    while batch := strategy.ask(parallel):
+        asked += batch
+        for spec in batch:
+            strategy.tell(spec.index, TrialResult(score(spec), seconds(spec)))
+    return asked
+
+
+def test_the_portfolio_is_asked_first_in_its_order_and_moved_into_the_space() -> None:
+    portfolio = [("catboost", {"lr": 5.0, "depth": 4.0}), ("logistic_regression", {"c": 1.0, "k": "l2"}),
+                 ("gone", {"x": 1}), ("logistic_regression", {"c": 1.0, "k": "l2"})]  # unknown and repeat dropped
+    strategy = make(portfolio=portfolio)
+    first = strategy.ask(3)
+    assert [(t.algorithm, t.params) for t in first[:2]] == [("catboost", {"depth": 4.0, "lr": 0.3}),
+                                                            ("logistic_regression", {"c": 1.0, "k": "l2"})]
+    assert all(t.rows is None for t in first)  # no train_rows given: every row
+
+
+def test_cheap_algorithms_go_first_and_the_dear_one_enters_when_they_stall() -> None:
+    # the cheap algorithm improves for its first 6 trials, then stalls; the dear one is 15x slower
+    def score(t: TrialSpec) -> float:
+        if t.algorithm == "catboost":
+            return 0.9
+        mine = sum(1 for i in range(t.index) if strategy.asked[i].algorithm == t.algorithm)
+        return 0.5 + 0.01 * min(mine, 6)
+
+    strategy = make(portfolio=[], max_trials=40)
+    asked = run(strategy, score, lambda t: 15.0 if t.algorithm == "catboost" else 1.0, parallel=1)
+    algorithms = [t.algorithm for t in asked]
+    dear_first = algorithms.index("catboost")
+    assert algorithms[0] == "logistic_regression" and dear_first >= 7, algorithms
+    assert "catboost" in algorithms[:dear_first + 1]
+    # once the dear one is clearly better, it gets most of the remaining trials
+    assert algorithms[dear_first:].count("catboost") > len(algorithms[dear_first:]) / 2, algorithms
+
+
+def test_rungs_by_training_rows() -> None:
+    assert rungs(None) == [None] and rungs(19_999) == [None]
+    assert rungs(20_000) == [10_000, None] and rungs(79_999) == [10_000, None]
+    assert rungs(100_000) == [10_000, 40_000, None]
+
+
+def test_large_data_explores_on_a_subsample_and_promotes_the_best_to_every_row() -> None:
+    strategy = make(SPACES, train_rows=50_000, max_trials=30, portfolio=[])
+    asked = run(strategy, lambda t: objective(t.algorithm, t.params) - (0.5 if t.rows else 0.0),
+                lambda t: 1.0 if t.rows else 5.0, parallel=3)
+    assert len(asked) == 30 and asked[0].rows == 10_000
+    assert {t.rows for t in asked} == {10_000, None}
+    full = [t for t in asked if t.rows is None]
+    sub = sorted((t for t in asked if t.rows == 10_000), key=lambda t: -objective(t.algorithm, t.params))
+    full_keys = {auto_mod.key(t.algorithm, t.params) for t in full}
+    # every full-data trial repeats a subsample one, and the best three of the subsample all reached every row
+    assert all(auto_mod.key(t.algorithm, t.params) in {auto_mod.key(s.algorithm, s.params) for s in sub}
+               for t in full)
+    assert {auto_mod.key(t.algorithm, t.params) for t in sub[:3]} <= full_keys
+    assert len(full) < len(sub)
+
+
+def test_a_promotion_waits_for_three_results_at_its_rung() -> None:
+    strategy = make(SPACES, train_rows=50_000, max_trials=30, portfolio=[])
+    first = strategy.ask(2)
+    strategy.tell(first[0].index, TrialResult(1.0, 1.0))
+    strategy.tell(first[1].index, TrialResult(0.5, 1.0))
+    assert strategy.ask(1)[0].rows == 10_000  # two results: the best is not promoted yet
+    strategy.tell(2, TrialResult(0.2, 1.0))
+    promoted = strategy.ask(1)[0]
+    assert promoted.rows is None and promoted.params == first[0].params
+
+
+def test_it_stops_when_converged_before_max_trials() -> None:
+    strategy = make(SPACES, max_trials=200, portfolio=[("a", {}), ("b", {})])
+    asked = run(strategy, lambda t: 1.0, lambda t: 0.01)
+    assert len(asked) == 2 + auto_mod.PATIENCE and strategy.exhausted
+
+
+def test_without_a_time_budget_it_stops_at_ten_times_the_portfolio_cost() -> None:
+    improving = iter(range(10_000))
+    strategy = make(SPACES, max_trials=500, portfolio=[("a", {}), ("b", {})])
+    asked = run(strategy, lambda t: float(next(improving)), lambda t: 10.0, parallel=1)  # never converges
+    # portfolio: 20 s, so the default budget is max(60, 200) s = 20 trials of 10 s
+    assert len(asked) == 20
+    with_budget = make(SPACES, max_trials=30, portfolio=[("a", {}), ("b", {})], time_budget_s=5.0)
+    improving = iter(range(10_000))
+    assert len(run(with_budget, lambda t: float(next(improving)), lambda t: 10.0)) == 30  # the deadline rules
+
+
+def test_same_seed_same_search_and_a_rebuild_continues_it() -> None:
+    def drive(strategy: AutoStrategy, steps: int) -> list[TrialSpec]:
+        out: list[TrialSpec] = []
+        for _ in range(steps):
+            batch = strategy.ask(2)
+            out += batch
+            for spec in batch[:1]:  # one of each batch stays running
+                strategy.tell(spec.index, TrialResult(objective(spec.algorithm, spec.params), 1.0))
+        return out
+
+    one, two = make(SPACES, seed=5, train_rows=30_000), make(SPACES, seed=5, train_rows=30_000)
+    assert drive(one, 8) == drive(two, 8)
+    after = make(SPACES, seed=5, train_rows=30_000)
+    after.rebuild(list(one.asked.values()), dict(one.told), {})
+    assert after.ask(4) == one.ask(4)
+    other = make(SPACES, seed=6, train_rows=30_000)
+    assert drive(other, 8) != drive(make(SPACES, seed=5, train_rows=30_000), 8)
+
+
+def test_failures_and_missing_seconds_are_harmless() -> None:
+    strategy = make(SPACES, max_trials=20, portfolio=[])
+    asked = run(strategy, lambda t: math.nan if t.index % 3 == 0 else objective(t.algorithm, t.params),
+                lambda t: None)
+    assert len(asked) == 20
+
+
+def test_finds_the_narrow_optimum_about_as_well_as_tpe() -> None:
+    found = [best_found("auto", seed) for seed in range(5)]
+    baseline = [best_found("random", seed) for seed in range(5)]
+    assert sorted(found)[2] > sorted(baseline)[2], (found, baseline)
