@@ -1,9 +1,11 @@
 """The selector's handlers: store every result once, keep the leaderboard, announce the winner once.
 
 A job is complete when the planner said how many trials it ran (``JobSearchFinished``) and that
-many distinct trial ids have a result. Then the best pipeline is refitted on the training split,
-scored on the holdout, stored with its sha256, and ``ModelSelected(final)`` + ``JobCompleted`` are
-published with deterministic event ids, exactly once per job.
+many distinct trial ids have a result. Then the best pipeline (or an ensemble of the top trials that
+beats it, see ``final_model``) is refitted on the training split, scored on the holdout, stored with
+its sha256, refitted on every row (``final_refit=all``) and stored again as what the registry serves,
+and ``ModelSelected(final)`` + ``JobCompleted`` are published with deterministic event ids, exactly
+once per job.
 
 That finishing work (the refit, the holdout score, the diagnostics report and its plots, the registry
 entry) runs on a thread of its own, one job at a time, so the results of the other jobs keep being
@@ -23,6 +25,7 @@ import numpy as np
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from services.selector import final_model
 from services.selector.provisional import ProvisionalWinners
 from zygarde import __version__ as zygarde_version
 from zygarde import events as ev
@@ -37,6 +40,7 @@ from zygarde.store.jobs import ACTIVE
 
 log = logging.getLogger(__name__)
 
+FINAL_ARTIFACT = "model-all.joblib"  # final_refit=all: the announced model fitted on every row
 EXIT_FINALIZE_FAILED = 70  # EX_SOFTWARE, as a failed handler: the orchestrator restarts the selector
 
 
@@ -76,6 +80,8 @@ class Selector:
                        sort_key=event.cv_mean if greater else -event.cv_mean)
             if event.rows is not None:  # a subsample's score: kept, never ranked with the full-data ones
                 doc["rows"] = event.rows
+            if event.oof_uri:  # out-of-fold predictions, read back for the ensemble when the job ends
+                doc["oof"] = {"uri": event.oof_uri, "sha256": event.oof_sha256}
         else:
             doc.update(status="failed", reason=event.reason, error=event.error)
         stored = self.results.add(event.trial_id, doc)
@@ -129,13 +135,19 @@ class Selector:
             self.producer.flush()
             self.jobs.mark_finished(job_id, "failed", "every trial failed")
             return
-        model = self.db.models.find_one({"_id": job_id}) or self._build_model(job, best)
-        rules.on_winner(self.db, self.settings, job, model)  # idempotent: re-runs after a crash
+        fitted: dict[str, Any] = {}  # trial id -> its pipeline on the training part, when built just now
+        model = self.db.models.find_one({"_id": job_id}) or self._build_model(job, best, fitted)
+        rules.on_winner(self.db, self.settings, job, model, fitted)  # idempotent: re-runs after a crash
         if not model.get("published"):
             self.producer.publish(ev.ModelSelected(
                 job_id=job_id, trial_id=model["trial_id"], algorithm=model["algorithm"], params=model["params"],
                 metric=model["metric"], cv_mean=model["cv_mean"], holdout_score=model["holdout_score"],
                 artifact_uri=model["artifact_uri"], sha256=model["sha256"], final=True,
+                kind=model.get("kind", "single"),
+                members=[ev.EnsembleMember(trial_id=m["trial_id"], algorithm=m["algorithm"], weight=m["weight"])
+                         for m in model.get("members", []) if model.get("kind") == "ensemble"],
+                final_refit=model.get("final_refit"), final_artifact_uri=model.get("final_artifact_uri"),
+                final_sha256=model.get("final_sha256"),
                 event_id=stable_event_id(job_id, "model", "final")))
             self.producer.publish(ev.JobCompleted(
                 job_id=job_id, best_trial_id=model["trial_id"], best_score=model["cv_mean"],
@@ -148,7 +160,7 @@ class Selector:
         self.jobs.update(job_id, best={"trial_id": model["trial_id"], "score": model["cv_mean"]})
         log.info("job completed, winner %s", model["trial_id"], extra={"job_id": job_id})
 
-    def _build_model(self, job: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+    def _build_model(self, job: dict[str, Any], best: dict[str, Any], fitted: dict[str, Any]) -> dict[str, Any]:
         if job["spec"].get("engine") == "spark":  # an MLlib winner, refitted and stored by Spark
             from services.selector import spark_winner
 
@@ -158,11 +170,25 @@ class Selector:
         frame = datasets.load_frame(spec.dataset.uri, self.settings.data_root_paths, self.settings.dataset_cache)
         train, holdout = cv.split_holdout(frame, spec.dataset, task, spec.search.seed)
         started = time.monotonic()
-        pipeline = cv.fit_final(spec, task, best["algorithm"], best["params"], train, spec.search.seed)
+        built = final_model.build(self.settings.artifact_root, self.results, job["_id"], spec, task, frame, train,
+                                  holdout, best)
         refit_seconds = time.monotonic() - started
+        fitted.update(built.fitted)
+        pipeline, holdout_score = built.pipeline, built.holdout_score
         features = holdout.drop(columns=[spec.dataset.target, *spec.dataset.drop], errors="ignore")
-        holdout_score = metrics.score(metrics.get(spec.metric), pipeline, features, holdout[spec.dataset.target])
         uri, sha = artifacts.store(self.settings.artifact_root, job["_id"], pipeline)
+        final_uri, final_sha = uri, sha
+        if built.final is not pipeline:  # final_refit=all: what the registry serves, fitted on every row
+            final_uri, final_sha = artifacts.store(self.settings.artifact_root, job["_id"], built.final,
+                                                   name=FINAL_ARTIFACT)
+        lineage = {
+            "kind": built.kind, "members": built.members, "ensemble": built.ensemble,
+            "final_refit": spec.final_refit, "final_artifact_uri": final_uri, "final_sha256": final_sha,
+            "rows_final": built.final_rows,
+            "holdout": {"score": float(holdout_score), "fitted_on": "train", "rows_fitted": len(train),
+                        "rows_scored": len(holdout), "artifact_uri": uri, "sha256": sha},
+            "finish_seconds": {k: round(v, 4) for k, v in built.seconds.items()},
+        }
         card = {
             "name": spec.name, "job_id": job["_id"], "trial_id": best["_id"], "algorithm": best["algorithm"],
             "params": best["params"], "metric": spec.metric, "cv_mean": best["cv_mean"], "cv_std": best.get("cv_std"),
@@ -171,15 +197,18 @@ class Selector:
             "rows_train": len(train), "rows_holdout": len(holdout), "task": task,
             "training_seconds": refit_seconds, "versions": cv.library_versions(), "code_version": zygarde_version,
             "artifact_sha256": sha, "spec": spec.model_dump(mode="json"),
+            "kind": built.kind, "members": built.members, "final_refit": spec.final_refit,
+            "final_artifact_sha256": final_sha, "rows_final": built.final_rows,
         }
-        report_paths = self._report(job["_id"], spec, task, pipeline, features, holdout, card)
+        title = best["algorithm"] if built.kind == "single" else f"ensemble of {len(built.members)} trials"
+        report_paths = self._report(job["_id"], spec, task, pipeline, features, holdout, card, title)
         doc = {
             "_id": job["_id"], "trial_id": best["_id"], "algorithm": best["algorithm"], "params": best["params"],
             "metric": spec.metric, "cv_mean": best["cv_mean"], "cv_std": best.get("cv_std"),
             "holdout_score": float(holdout_score), "artifact_uri": uri, "sha256": sha, "name": spec.name,
             "refit_seconds": refit_seconds, "created_at": ev.now(), "published": False,
             "versions": cv.library_versions(), "dataset_uri": spec.dataset.uri,
-            "model_card": card, "report": report_paths,
+            "model_card": card, "report": report_paths, **lineage,
         }
         try:
             self.db.models.insert_one(doc)
@@ -190,7 +219,7 @@ class Selector:
         return doc
 
     def _report(self, job_id: str, spec: ev.JobSpec, task: str, pipeline: Any, features: Any, holdout: Any,
-                card: dict[str, Any]) -> dict[str, str]:
+                card: dict[str, Any], title: str) -> dict[str, str]:
         """Diagnostics of the winner on the holdout, beside its artifact; a failure never blocks the winner."""
         try:
             y = cv.target_vector(holdout, spec.dataset, task).to_numpy()
@@ -202,7 +231,7 @@ class Selector:
             else:
                 report = diagnostics.multiclass(y, np.asarray(pipeline.predict(features)))
             folder = artifacts.folder(self.settings.artifact_root, job_id) / "report"
-            return diagnostics.write(folder, f"{spec.name}: {card['algorithm']}", card, report)
+            return diagnostics.write(folder, f"{spec.name}: {title}", card, report)
         except Exception:
             log.exception("diagnostics report failed", extra={"job_id": job_id})
             return {}

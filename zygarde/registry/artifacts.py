@@ -1,7 +1,8 @@
 """The artifact store: fitted pipelines as joblib files with their sha256.
 
 Artifacts are only ever loaded from our own store, and only after their bytes match the hash
-recorded when they were written (joblib unpickles: never load anything else).
+recorded when they were written and that hash's signature verifies under this deployment's key
+(joblib unpickles: never load anything else; see signing).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlparse
 import joblib
 
 from zygarde.errors import ArtifactIntegrityError, ZygardeError
+from zygarde.registry import signing
 
 
 def _root(root_uri: str) -> Path:
@@ -28,17 +30,20 @@ def folder(root_uri: str, job_id: str) -> Path:
     return _root(root_uri) / job_id
 
 
-def store(root_uri: str, job_id: str, model: Any) -> tuple[str, str]:
-    """Write ``model`` under ``<root>/<job_id>/model.joblib``; returns (uri, sha256)."""
+def store(root_uri: str, job_id: str, model: Any, name: str = "model.joblib") -> tuple[str, str]:
+    """Write ``model`` under ``<root>/<job_id>/<name>``; returns (uri, sha256)."""
+    if "/" in name or name.startswith(".") or not name.endswith(".joblib"):
+        raise ArtifactIntegrityError(f"{name!r} cannot name an artifact")
     buf = io.BytesIO()
     joblib.dump(model, buf, compress=3)
     data = buf.getvalue()
     sha = hashlib.sha256(data).hexdigest()
-    path = _root(root_uri) / job_id / "model.joblib"
+    path = _root(root_uri) / job_id / name
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
+    signing.sign(_root(root_uri), path, sha)
     return path.as_uri(), sha
 
 
@@ -68,4 +73,5 @@ def load(root_uri: str, uri: str, sha256: str | None) -> Any:
     if not hmac.compare_digest(actual, sha256):
         raise ArtifactIntegrityError(f"{uri}: sha256 mismatch (recorded {sha256[:12]}…, file {actual[:12]}…): "
                                      "the artifact was changed after it was stored; refusing to load it")
+    signing.verify(_root(root_uri), path, actual)  # who stored it: the hash alone proves no origin
     return joblib.load(io.BytesIO(data))  # the bytes checked, never a second read of the file

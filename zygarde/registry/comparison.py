@@ -23,12 +23,14 @@ from zygarde.store import ResultRepository
 log = logging.getLogger(__name__)
 
 
-def rows(settings: Settings, job: dict[str, Any], leaders: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per trial, best CV first: CV numbers and, after a refit, holdout numbers."""
+def rows(settings: Settings, job: dict[str, Any], leaders: list[dict[str, Any]],
+         fitted: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per trial, best CV first: CV numbers and, after a refit, holdout numbers. ``fitted``:
+    trials already fitted on the training split (the selector's winner and ensemble members), not refitted."""
     split = reports.load_split(settings, job)
     out = []
     for rank, trial in enumerate(leaders, start=1):
-        pipeline = reports.refit(split, trial["algorithm"], trial["params"])
+        pipeline = (fitted or {}).get(trial["_id"]) or reports.refit(split, trial["algorithm"], trial["params"])
         row: dict[str, Any] = {
             "rank": rank, "trial_id": trial["_id"], "algorithm": trial["algorithm"], "params": trial["params"],
             "cv_mean": trial["cv_mean"], "cv_std": trial.get("cv_std"), "fold_scores": trial.get("fold_scores", []),
@@ -94,14 +96,15 @@ def section(rows: list[dict[str, Any]], metric: str, png: bytes) -> str:
             "</figure></section>")
 
 
-def add_to_report(db: Any, settings: Settings, job: dict[str, Any], model: dict[str, Any], top: int) -> None:
+def add_to_report(db: Any, settings: Settings, job: dict[str, Any], model: dict[str, Any], top: int,
+                  fitted: dict[str, Any] | None = None) -> None:
     """Write comparison.json/.png beside the winner's report and add the section to report.html."""
     paths = model.get("report") or {}
     if not paths.get("html"):
         return
     try:
         metric = model["metric"]
-        table = rows(settings, job, ResultRepository(db).leaderboard(job["_id"], limit=top))
+        table = rows(settings, job, ResultRepository(db).leaderboard(job["_id"], limit=top), fitted)
         png = plot(table, metric)
         folder = Path(paths["html"]).parent
         (folder / "comparison.png").write_bytes(png)

@@ -82,7 +82,8 @@ def evaluate(db: Database[dict], settings: Settings, producer: EventProducer, na
     missing = [str(c) for c in train_x.columns if c not in new_x.columns]
     if missing:
         raise EvaluationError(f"the dataset lacks feature columns the model needs: {', '.join(missing[:20])}")
-    pipeline = artifacts.load(settings.artifact_root, ver["artifact"]["uri"], ver["artifact"]["sha256"])
+    served = ver.get("final_artifact") or ver["artifact"]  # final_refit=all: the model fitted on every row
+    pipeline = artifacts.load(settings.artifact_root, served["uri"], served["sha256"])
     metric = metrics.get(spec.metric)
     score = float(metrics.score(metric, pipeline, new_x[train_x.columns], new[target]))
     psi = drift.feature_psi(train_x, new_x, own.psi_bins)

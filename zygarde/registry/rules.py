@@ -89,6 +89,19 @@ def lineage(job: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
         "report": model.get("report") or {}, "trained_at": model.get("created_at"),
         "versions": model.get("versions") or {}, "code_version": card.get("code_version"),
         "submitted_via": job.get("submitted_via"), "retrain_of": job.get("retrain_of"),
+        # what is served: the best trial or an ensemble (members and weights), fitted on every row
+        # (final_refit=all) or the training part; the holdout score is always the training part's model's
+        "kind": model.get("kind", "single"),
+        "members": model.get("members") or [{"trial_id": model["trial_id"], "algorithm": model["algorithm"],
+                                             "params": model["params"], "weight": 1.0}],
+        "final_refit": model.get("final_refit"),
+        "final_artifact": {"uri": model.get("final_artifact_uri") or model["artifact_uri"],
+                           "sha256": model.get("final_sha256") or model["sha256"],
+                           "rows": model.get("rows_final") or card.get("rows_train")},
+        "holdout": model.get("holdout") or {"score": model.get("holdout_score"), "fitted_on": "train",
+                                            "rows_fitted": card.get("rows_train"),
+                                            "rows_scored": card.get("rows_holdout")},
+        "ensemble": model.get("ensemble") or {},
     }
 
 
@@ -115,14 +128,16 @@ def register_winner(db: Database[dict], job: dict[str, Any], model: dict[str, An
     return version
 
 
-def on_winner(db: Database[dict], settings: Settings, job: dict[str, Any], model: dict[str, Any]) -> None:
+def on_winner(db: Database[dict], settings: Settings, job: dict[str, Any], model: dict[str, Any],
+              fitted: dict[str, Any] | None = None) -> None:
     """Called by the selector once a job's winner is stored and before it is announced; idempotent, so
-    a re-delivered message or a selector restarted after kill -9 runs it again harmlessly."""
+    a re-delivered message or a selector restarted after kill -9 runs it again harmlessly. ``fitted``:
+    trials the selector has just fitted on the training split, which the comparison need not refit."""
     from zygarde.registry import comparison
 
     ensure_registry_indexes(db)
     own = registry_settings()
     local = (job.get("spec") or {}).get("engine") != "spark"  # the comparison refits with scikit-learn
     if own.compare_top and local and not (model.get("report") or {}).get("comparison"):
-        comparison.add_to_report(db, settings, job, model, own.compare_top)
+        comparison.add_to_report(db, settings, job, model, own.compare_top, fitted)
     register_winner(db, job, model, own)
