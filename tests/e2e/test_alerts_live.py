@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import Services, free_port
-from tests.e2e.test_dashboards_live import prometheus_config, query
+from tests.e2e.test_dashboards_live import prometheus_config, query, scraped_at_zero
 from zygarde import topics
 from zygarde.bus import EventProducer
 from zygarde.localstack.components import AlertmanagerComponent
@@ -90,8 +90,7 @@ def test_a_dead_letter_reaches_the_webhook(services: Services, webhook: tuple[st
         assert alertmanager.up() == "started"
         series = 'zygarde_bus_dead_lettered_total{service="planner",topic="jobs"}'
         # the planner's counter, scraped at zero before anything happened (a first event is an increase)
-        wait_for("the planner's dead-letter counter at 0 in Prometheus",
-                 lambda: [r for r in query(prom_url, series) if r["value"][1] == "0"], 60)
+        wait_for("the planner's dead-letter counter at 0 in Prometheus", lambda: scraped_at_zero(prom_url, series), 60)
         assert received.empty(), f"an alert before anything happened: {received.queue}"
 
         s = services.settings
