@@ -303,3 +303,29 @@ def algorithms(task: str = typer.Option("", help="binary | multiclass | regressi
         cells = [str(row["name"]), tasks[str(row["name"])], *space, str(row["description"])]
         table.add_row(*cells)
     console.print(table)
+
+
+@app.command()
+def metrics(task: str = typer.Option("", help="binary | multiclass | regression"),
+            as_json: bool = typer.Option(False, "--json", help="one JSON document")) -> None:
+    """List the metrics a spec may name (the default of each task marked)."""
+    from zygarde.ml import metrics as catalog
+
+    rows: list[dict[str, Any]] = [
+        {"name": m.name, "tasks": sorted(m.tasks), "greater_is_better": m.greater_is_better,
+         "default_for": sorted(t for t, d in catalog.DEFAULTS.items() if d == m.name), "about": m.description}
+        for m in catalog.METRICS.values() if not task or task in m.tasks]
+    if as_json:
+        print_json(rows)
+        return
+    cells = [[r["name"], ",".join(SHORT_TASKS.get(t, t) for t in r["tasks"]),
+              "high" if r["greater_is_better"] else "low",
+              ",".join(SHORT_TASKS.get(t, t) for t in r["default_for"]) or "-"] for r in rows]
+    widths = [max((len(c[i]) for c in cells), default=4) for i in range(4)]
+    table = Table(title="metrics", box=box.SIMPLE_HEAD, pad_edge=False)
+    for header, width in zip(("name", "tasks", "best", "default"), widths, strict=True):
+        table.add_column(header, no_wrap=True, min_width=max(width, len(header)))
+    table.add_column("about", no_wrap=True, overflow="ellipsis", max_width=rest_width(*widths))
+    for row, r in zip(cells, rows, strict=True):
+        table.add_row(*row, str(r["about"]))
+    console.print(table)

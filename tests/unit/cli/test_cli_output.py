@@ -186,3 +186,12 @@ def test_progress_against_the_budgets_with_an_eta() -> None:
     assert "ETA 25s" in text  # 30 s for 55 %: 24.5 s more
     text, share = budget_state({**job, "status": "completed"}, 30.0)
     assert share == 1.0 and "ETA" not in text
+
+
+def test_metrics_name_each_tasks_default() -> None:
+    rows = json.loads(zygarde("http://127.0.0.1:9", "metrics", "--json").stdout)
+    defaults = {task: r["name"] for r in rows for task in r["default_for"]}
+    assert defaults == {"binary": "roc_auc", "multiclass": "logloss", "regression": "rmse"}
+    table = zygarde("http://127.0.0.1:9", "metrics").stdout.splitlines()
+    assert max(len(line) for line in table) <= 80
+    assert any(line.split()[:4] == ["balanced_accuracy", "bin,multi", "high", "-"] for line in table), table
