@@ -2,8 +2,9 @@
 auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
 
 1. **Portfolio first.** The members of option ``portfolio`` (``(algorithm, params)``, cheapest first; the
-   planner passes ``zygarde/ml/portfolio/<task>.json``; without one the algorithms' defaults) are asked in
-   order.
+   planner passes ``zygarde/ml/portfolio/<task>.json``; without one the algorithms' defaults) of cheap
+   families (prior cost at most :data:`CHEAP`) are asked in order. A dear family's members wait until ECI
+   picks that family: they are its first proposals then.
 2. **Which algorithm next: estimated cost for improvement (ECI).** Per algorithm, from the results told
    so far: ``max(cost spent since its last improvement, cost of that improvement step)``, raised to
    ``2 * gap / speed`` when its best trails the overall best by ``gap``. A trial in flight counts as spent
@@ -48,6 +49,7 @@ PATIENCE = 12  # exploring trials in a row without a better first-rung score: co
 STEP_MIN = 0.02  # a local search with a smaller step has converged
 BUDGET_FACTOR = 10.0  # default budget: 10x the instance-seconds the portfolio took ...
 BUDGET_MIN_S = 60.0  # ... and at least a minute
+CHEAP = 5.0  # families up to this prior cost start in the portfolio phase; dearer ones when ECI picks them
 
 # Relative cost of one trial per algorithm (a prior, before any measured second; roughly FLAML's
 # ``cost_relative2lgbm`` with our own catalog's early stopping and tree bounds). Unknown names: 5.
@@ -110,6 +112,7 @@ class AutoStrategy(BaseStrategy):
             if key(algorithm, point) not in seen:
                 seen.add(key(algorithm, point))
                 self.portfolio.append((algorithm, point))
+        self.warm = [(a, p) for a, p in self.portfolio if COST.get(a, 5.0) <= CHEAP]
         train_rows = self.options.get("train_rows")
         self.rungs = rungs(int(train_rows) if train_rows else None)
         budget = self.options.get("time_budget_s")
@@ -207,16 +210,16 @@ class AutoStrategy(BaseStrategy):
         for position, (_, score) in enumerate(finished):
             if score is not None and (best is None or score > best + 1e-4 * max(1.0, abs(best))):
                 best, since = score, 0
-            elif position >= len(self.portfolio):
+            elif position >= len(self.warm):
                 since += 1
         return since >= PATIENCE
 
     def _within_budget(self) -> bool:
         """Without ``time_budget_s``: the instance-seconds told so far are under the default budget, which
-        the portfolio's own cost sets once every member has a result."""
+        the cost of the portfolio's cheap members sets once each has a result."""
         if self.time_budget_s is not None:
             return True
-        members = {key(a, p) for a, p in self.portfolio}
+        members = {key(a, p) for a, p in self.warm}
         warm = 0.0
         for index, spec in self.asked.items():
             if key(spec.algorithm, spec.params) in members and self._rung_of(spec) == 0:
@@ -243,7 +246,7 @@ class AutoStrategy(BaseStrategy):
             return None
         first_rows = self.rungs[0]
         asked = self._asked_keys(0)
-        for algorithm, params in self.portfolio:
+        for algorithm, params in self.warm:
             if key(algorithm, params) not in asked:
                 return TrialSpec(self.next_index, algorithm, dict(params), first_rows)
         algos, finished = self._first_rung()
@@ -251,6 +254,9 @@ class AutoStrategy(BaseStrategy):
         if (self._converged(finished) and not untried) or not self._within_budget():
             return None  # converged once every algorithm had its chance; or the default budget is spent
         algorithm = self._choose(algos)
+        for member, params in self.portfolio:  # a dear family starts from its portfolio members
+            if member == algorithm and key(member, params) not in asked:
+                return TrialSpec(self.next_index, algorithm, dict(params), first_rows)
         rng = random.Random(f"{self.seed}:auto:{self.next_index}")
         params = self._local(algorithm, algos[algorithm], rng)
         if key(algorithm, params) in asked:

@@ -35,14 +35,17 @@ def run(strategy: AutoStrategy, score: Any, seconds: Any, parallel: int = 2) -> 
     return asked
 
 
-def test_the_portfolio_is_asked_first_in_its_order_and_moved_into_the_space() -> None:
+def test_the_portfolio_is_asked_first_and_a_dear_family_s_members_wait_for_it() -> None:
     portfolio = [("catboost", {"lr": 5.0, "depth": 4.0}), ("logistic_regression", {"c": 1.0, "k": "l2"}),
                  ("gone", {"x": 1}), ("logistic_regression", {"c": 1.0, "k": "l2"})]  # unknown and repeat dropped
     strategy = make(portfolio=portfolio)
-    first = strategy.ask(3)
-    assert [(t.algorithm, t.params) for t in first[:2]] == [("catboost", {"depth": 4.0, "lr": 0.3}),
-                                                            ("logistic_regression", {"c": 1.0, "k": "l2"})]
-    assert all(t.rows is None for t in first)  # no train_rows given: every row
+    assert strategy.portfolio == [("catboost", {"depth": 4.0, "lr": 0.3}),  # moved into the space
+                                  ("logistic_regression", {"c": 1.0, "k": "l2"})]
+    asked = run(strategy, lambda t: 0.5, lambda t: 1.0, parallel=1)
+    assert (asked[0].algorithm, asked[0].params) == ("logistic_regression", {"c": 1.0, "k": "l2"})
+    assert all(t.rows is None for t in asked)  # no train_rows given: every row
+    dear = [t for t in asked if t.algorithm == "catboost"]
+    assert dear and dear[0].params == {"depth": 4.0, "lr": 0.3} and dear[0].index > 5  # when its turn came
 
 
 def test_cheap_algorithms_go_first_and_the_dear_one_enters_when_they_stall() -> None:
