@@ -3,8 +3,10 @@
 1. The best trial (by CV) is fitted on the training part and scored on the holdout, as before.
 2. Ensemble candidate: greedy ensemble selection (``zygarde.ml.ensemble``) over the out-of-fold
    predictions of the top ``ensemble.TOP_K`` trials. Only when its out-of-fold score beats the best
-   trial's own out-of-fold score are its other members fitted on the training part and the ensemble
-   scored on the holdout; it is announced only when that beats the best trial's holdout score too.
+   trial's own, and by more than noise (the mean gain over the job's folds passes one standard error
+   of the per-fold gains), are its other members fitted on the training part and the ensemble scored
+   on the holdout; it is announced only when that beats the best trial's holdout score too. A gain
+   within the noise would pay for fitting every member and then, as often as not, lose on the holdout.
 3. Final refit (``spec.final_refit``): with ``all`` (the default) the announced model (the trial, or
    every member of the ensemble) is fitted again on every row the user gave, training part and
    holdout, and that is the artifact the registry serves. The holdout score stays the one measured on
@@ -109,14 +111,39 @@ def candidate(settings_root: str, results: ResultRepository, job_id: str, spec: 
     metric = metrics.get(spec.metric)
     score = ensemble.scorer(task, metric, y, classes)
     chosen = ensemble.select(preds, score, metric.greater_is_better, rounds)
-    best_oof = score(preds[[t["_id"] for t in leaders].index(best["_id"])])
+    best_pred = preds[[t["_id"] for t in leaders].index(best["_id"])]
+    best_oof = score(best_pred)
     found = Candidate([leaders[i] for i in chosen.members], chosen.weights, chosen.score, best_oof, chosen.size,
                       len(leaders))
     if len(chosen.members) < 2:
         return None, f"the selection kept a single trial ({leaders[chosen.members[0]]['_id']})"
     if not _beats(chosen.score, best_oof, metric.greater_is_better):
         return None, f"out-of-fold {spec.metric} {chosen.score:.6g} does not beat the best trial's {best_oof:.6g}"
+    blend = ensemble.blend([preds[i] for i in chosen.members], chosen.weights)
+    gain = fold_gain(spec, task, train, metric, y, classes, blend, best_pred)
+    if gain is not None and gain[0] <= gain[1]:
+        return None, (f"out-of-fold {spec.metric} {chosen.score:.6g} beats the best trial's {best_oof:.6g} by "
+                      f"{gain[0]:.3g} a fold, within one standard error ({gain[1]:.3g})")
     return found, "beats the best trial out of fold"
+
+
+def fold_gain(spec: ev.JobSpec, task: str, train: pd.DataFrame, metric: metrics.Metric, y: np.ndarray,
+              classes: np.ndarray | None, blend: np.ndarray, best: np.ndarray) -> tuple[float, float] | None:
+    """The ensemble's mean gain over the best trial on the job's folds (in the metric's direction) and
+    its standard error; None when the folds cannot say (one fold, or a fold a metric cannot score)."""
+    prepared = cv.prepare(train, spec)
+    splitter = cv.make_splitter(spec.cv, task, spec.search.seed, prepared.frame)
+    sign = 1.0 if metric.greater_is_better else -1.0
+    gains = []
+    try:
+        for _, te in splitter.split(prepared.X, prepared.y, cv.groups_of(prepared.frame, spec.cv)):
+            gains.append(sign * (ensemble.oof_score(task, metric, y[te], blend[te], classes)
+                                 - ensemble.oof_score(task, metric, y[te], best[te], classes)))
+    except ValueError:  # e.g. a fold without one of the classes
+        return None
+    if len(gains) < 2:
+        return None
+    return float(np.mean(gains)), float(np.std(gains, ddof=1) / np.sqrt(len(gains)))
 
 
 def _beats(score: float, reference: float, greater_is_better: bool) -> bool:

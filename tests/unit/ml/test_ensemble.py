@@ -43,7 +43,7 @@ def test_the_best_prefix_is_kept_and_never_worse_than_the_best_single() -> None:
         preds = [y + rng.normal(scale=s, size=n) + rng.normal() for s in rng.uniform(0.2, 2.0, 6)]
         rmse = metrics.get("rmse")
         score = ensemble.scorer("regression", rmse, y)
-        chosen = ensemble.select(preds, score, greater_is_better=False, rounds=15)
+        chosen = ensemble.select(preds, score, greater_is_better=False, rounds=15, patience=None)
         assert chosen.score <= min(score(p) for p in preds) + 1e-12, trial
         assert chosen.score == pytest.approx(min(chosen.scores)), "the kept round is the best one"
         assert chosen.size == chosen.scores.index(min(chosen.scores)) + 1, "the earliest best round"
@@ -127,3 +127,23 @@ def test_weighted_ensemble_regression_and_multiclass() -> None:
     proba = 0.5 * m1.predict_proba(X) + 0.5 * m2.predict_proba(X)
     assert np.allclose(multi.predict_proba(X), proba)
     assert (multi.predict(X) == np.argmax(proba, axis=1)).all()
+
+
+def test_selection_stops_after_rounds_without_a_better_score() -> None:
+    y = np.array([0, 1] * 50)
+    perfect, bad = y * 0.9 + 0.05, np.full(100, 0.5)
+    score = ensemble.scorer("binary", metrics.get("logloss"), y)
+    chosen = ensemble.select([bad, perfect], score, False, rounds=25, patience=4)
+    assert len(chosen.scores) == 5 and chosen.size == 1, "round 1 is the best; four more rounds, then stop"
+    assert len(ensemble.select([bad, perfect], score, False, rounds=25, patience=None).scores) == 25
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_rank_auc_equals_scikit_learn_s_with_ties(seed: int) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 300)
+    pred = np.round(rng.random(300) * 0.6 + 0.4 * y, 1)  # rounded: many ties
+    assert ensemble.scorer("binary", metrics.get("roc_auc"), y)(pred) == pytest.approx(roc_auc_score(y, pred),
+                                                                                       abs=1e-12)
