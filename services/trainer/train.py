@@ -203,10 +203,10 @@ class Trainer:
 
 
 def keeps_oof(trial: ev.TrialRequested) -> bool:
-    """Whether the trial keeps out-of-fold predictions: a local trial on every training row. A trial on
-    a sample of the rows (``rows`` set) predicts other rows than the rest of the job's, so its
-    predictions could not be averaged with theirs."""
-    return trial.spec.engine != "spark" and getattr(trial, "rows", None) is None
+    """Whether the trial asks for out-of-fold predictions: every local trial. ``run_cv`` keeps none for
+    a trial on a subsample of the rows (``rows`` below the training part's): it predicts other rows than
+    the rest of the job's, so its predictions could not be averaged with theirs."""
+    return trial.spec.engine != "spark"
 
 
 def _trial_ids(raw: bytes) -> tuple[str, str, int] | None:

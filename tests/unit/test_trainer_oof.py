@@ -54,3 +54,8 @@ def test_a_store_that_refuses_costs_only_the_predictions(tmp_path: Path) -> None
 @pytest.mark.parametrize("spec, keeps", [({}, True), ({"engine": "spark"}, False)])
 def test_which_trials_keep_predictions(spec: dict[str, object], keeps: bool) -> None:
     assert keeps_oof(request(**spec)) is keeps
+
+
+def test_a_trial_on_a_subsample_keeps_no_predictions(tmp_path: Path) -> None:
+    result = completed(Settings(home=tmp_path), request().model_copy(update={"rows": 100}))
+    assert result.rows == 100 and result.oof_uri is None and result.oof_sha256 is None
