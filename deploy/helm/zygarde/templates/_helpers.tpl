@@ -90,6 +90,11 @@ kafka.{{ .Release.Namespace }}.svc:9092
     secretKeyRef:
       name: {{ .Values.adminSecret }}
       key: token
+- name: ZYGARDE_ARTIFACT_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.adminSecret }}
+      key: artifact-key
 {{- end -}}
 
 {{/* With a ReadWriteOnce volume every pod that mounts it runs on the planner's node. */}}
