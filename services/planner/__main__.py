@@ -61,7 +61,7 @@ def main() -> None:
         so the consumer loop never waits on it."""
         while not consumer.stop_event.wait(2.0):
             try:
-                planner.trainer_partitions = workers.assignment()
+                planner.router.trainer_partitions = workers.assignment()
             except Exception:  # noqa: BLE001 - the last known assignment stays good enough
                 log.warning("trainer assignment unavailable", exc_info=True)
 

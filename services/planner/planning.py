@@ -9,27 +9,28 @@ stored (the bus stores it after the handler returns).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from services.planner import retrain
+from services.planner.active import ActiveJob
+from services.planner.leases import LeaseTracker
+from services.planner.routing import PartitionRouter
 from services.planner.strategies import make_strategy
 from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
+from services.planner.view import JobView, budget_spent, empty_summary, fair_limit, initial_points
 from zygarde import events as ev
-from zygarde import topics
-from zygarde.bus import EventProducer, MessageMeta
+from zygarde.bus import MessageMeta
 from zygarde.errors import SpecError
 from zygarde.ids import stable_event_id, trial_id, trial_seed
 from zygarde.ml import algorithms, cv, datasets, metrics, portfolio
 from zygarde.ml.validation import check_job_details
 from zygarde.observability import PLANNER_JOBS, PLANNER_TRIALS_FINISHED, PLANNER_TRIALS_REQUESTED
 from zygarde.settings import Settings
-from zygarde.store import JobRepository, TrialRepository
 from zygarde.store.jobs import ACTIVE
+from zygarde.store.ports import JobStore, TrialStore
 from zygarde.store.trials import OPEN
 
 log = logging.getLogger(__name__)
@@ -45,102 +46,22 @@ SWEEP_S = 300.0
 # running; Prometheus scrapes every 15 s.
 GAUGES_S = 15.0
 
-
-@dataclass
-class JobView:
-    """What ``fill`` needs to know about a job's trials, kept in memory so the hot path reads no
-    collection; rebuilt from MongoDB (the truth) whenever the planner first touches the job. It is
-    also the job's summary (trials by status, instance-seconds, best trial) that the API shows: the
-    local MongoDB-wire server answers a query by ``job_id`` by reading every trial ever stored."""
-
-    total: int
-    open: set[str]
-    greater_is_better: bool = True
-    seconds: float = 0.0  # instance-seconds the finished trials occupied trainers
-    best: float | None = None
-    since_best: int = 0  # finished trials in a row that did not beat ``best``
-    running: set[str] = field(default_factory=set)  # the open trials a trainer has started
-    completed: int = 0
-    failed: int = 0
-    best_trial: dict[str, Any] | None = None  # trial_id, algorithm, params, score of ``best``
-
-    def account(self, score: float | None, seconds: float, trial: dict[str, Any] | None = None,
-                ranked: bool = True) -> None:
-        """One finished trial, in the order trials finished (a failure never improves the best).
-        ``trial``: its id, algorithm and params (None: a failure). ``ranked=False``: a score on a subsample
-        of the rows, never compared with the others (it never improves the best either)."""
-        self.seconds += seconds
-        if score is None:
-            self.failed += 1
-        else:
-            self.completed += 1
-        better = ranked and score is not None and (self.best is None or (
-            score > self.best if self.greater_is_better else score < self.best))
-        if better:
-            self.best, self.since_best = score, 0
-            if trial is not None:
-                self.best_trial = {**trial, "score": score}
-        else:
-            self.since_best += 1
-
-    @classmethod
-    def of(cls, stored: list[dict[str, Any]], greater_is_better: bool) -> JobView:
-        """The view of a job's stored trials, the finished ones accounted in the order they finished."""
-        view = cls(len(stored), {d["_id"] for d in stored if d["status"] in OPEN}, greater_is_better=greater_is_better,
-                   running={d["_id"] for d in stored if d["status"] == "running"})
-        finished = [d for d in stored if d["status"] in ("completed", "failed")]
-        for d in sorted(finished, key=lambda d: (d.get("finished_at") is None, d.get("finished_at"), d["index"])):
-            completed = d["status"] == "completed"
-            view.account(d.get("score") if completed else None, float(d.get("seconds") or 0.0),
-                         {"trial_id": d["_id"], "algorithm": d["algorithm"], "params": d["params"]},
-                         ranked=d.get("rows") is None)
-        return view
-
-    def summary(self) -> dict[str, Any]:
-        """The job's trials by status, the instance-seconds they used and the best one, as the API
-        shows them (read from another thread: only lengths and whole values, never an iteration)."""
-        running = len(self.running)
-        return {"trials": {"requested": len(self.open) - running, "running": running,
-                           "completed": self.completed, "failed": self.failed},
-                "instance_seconds": self.seconds, "best": self.best_trial}
+__all__ = ["GAUGES_S", "SWEEP_S", "JobView", "Planner", "Publisher", "budget_spent", "empty_summary", "fair_limit"]
 
 
-def empty_summary() -> dict[str, Any]:
-    return JobView(0, set()).summary()
+class Publisher(Protocol):
+    """What the planner asks of the bus (``EventProducer``; ``tests.recording.RecordingProducer`` in tests)."""
 
-
-def budget_spent(search: ev.SearchSpec, view: JobView, out_of_time: bool) -> str | None:
-    """Which budget ends the search now, if any: the deadline, the cost in instance-seconds, or
-    ``patience`` finished trials in a row without improvement."""
-    if out_of_time:
-        return "time_budget"
-    if search.cost_budget is not None and view.seconds >= search.cost_budget:
-        return "cost_budget"
-    if search.patience is not None and view.best is not None and view.since_best >= search.patience:
-        return "patience"
-    return None
-
-
-def initial_points(spaces: dict[str, Any], task: str) -> list[tuple[str, dict[str, Any]]]:
-    """Each algorithm's own defaults as a point of its space, in the job's order of algorithms."""
-    points = ((name, algorithms.default_params(name, space, task)) for name, space in spaces.items())
-    return [(name, params) for name, params in points if params is not None]
-
-
-def fair_limit(shares: dict[str, tuple[int, int]], job_id: str) -> int:
-    """How many trials ``job_id`` may have in flight while ``shares`` (job -> (max_parallel,
-    priority)) are active: the largest ``max_parallel`` is split by weight ``2 ** (priority / 2)``,
-    never above the job's own ``max_parallel`` nor below one. Alone, a job gets its ``max_parallel``;
-    a big job started first leaves a small later one its share instead of queueing ahead of it."""
-    own, _ = shares[job_id]
-    pool = max(mp for mp, _ in shares.values())
-    weights = {j: 2.0 ** (priority / 2) for j, (_, priority) in shares.items()}
-    return max(1, min(own, math.ceil(pool * weights[job_id] / sum(weights.values()) - 1e-9)))
+    def publish(self, event: ev.Event, *, partition: int | None = None) -> None: ...
+    def flush(self) -> None: ...
 
 
 class Planner:
-    def __init__(self, settings: Settings, jobs: JobRepository, trials: TrialRepository,
-                 producer: EventProducer, clock: Callable[[], float] = time.time, *,
+    """The planner's consumer-loop state and handlers: ``active`` (one ``ActiveJob`` per job whose search
+    runs), ``leases`` (the open trials it watches) and ``router`` (where the next request goes)."""
+
+    def __init__(self, settings: Settings, jobs: JobStore, trials: TrialStore,
+                 producer: Publisher, clock: Callable[[], float] = time.time, *,
                  trial_lease_s: float = 60.0, max_attempts: int = 3) -> None:
         self.settings = settings
         self.trial_lease_s = trial_lease_s
@@ -149,19 +70,11 @@ class Planner:
         self.trials = trials
         self.producer = producer
         self.clock = clock
-        self._strategies: dict[str, BaseStrategy] = {}
-        self._views: dict[str, JobView] = {}
-        self._jobs: dict[str, dict[str, Any]] = {}  # active job -> its document, while its search goes on
-        self._specs: dict[str, ev.JobSpec] = {}  # active job -> its parsed spec
-        self._last_beat: dict[str, float] = {}
-        self._shares: dict[str, tuple[int, int]] = {}  # active job -> (max_parallel, priority)
-        self._deadlines: dict[str, float] = {}  # active job -> its time budget's end (clock seconds)
-        self._sent: dict[str, int] = {}  # open trial -> the partition it was sent to (trainer load)
-        self._attempts: dict[str, int] = {}  # open trial -> the attempt this planner requested last
-        self._last_sweep: float | None = None
+        self.active: dict[str, ActiveJob] = {}
+        self.leases = LeaseTracker(lambda: self.clock(), trial_lease_s)
+        self.router = PartitionRouter()  # its trainer_partitions are refreshed by the composition root
+        self.last_sweep: float | None = None  # when the lease check last queried every stale running trial
         self._last_gauges: float | None = None
-        self._next_partition = 0
-        self.trainer_partitions: list[list[int]] = []  # refreshed by the composition root
 
     # ------------------------------------------------------------------ dispatch
 
@@ -174,7 +87,7 @@ class Planner:
             self.on_submitted(retrain.submission(event))
             self.jobs.update(event.retrain_job_id(), **retrain.lineage(event))
         elif isinstance(event, ev.TrialStarted):
-            self._last_beat[event.trial_id] = self.clock()
+            self.leases.beat(event.trial_id)
             self._mark_running(event)
         elif isinstance(event, ev.TrialProgressed):
             self.on_progress(event)
@@ -212,7 +125,7 @@ class Planner:
             self.jobs.create(event.job_id, doc)
         else:
             self.jobs.transition(event.job_id, "running", ("queued",), **doc)
-        self._forget_job(event.job_id)
+        self.active.pop(event.job_id, None)
         job = self._job(event.job_id)
         assert job is not None
         self._publish_accepted(job)
@@ -259,16 +172,15 @@ class Planner:
                                     ended_reason=f"cancelled: {event.reason}"):
             return
         self.trials.cancel_open(event.job_id)
-        for tid in [t for t in self._attempts if t.startswith(f"{event.job_id}-")]:
+        for tid in self.leases.of_job(event.job_id):
             self._forget(tid)
-        self._strategies.pop(event.job_id, None)
-        view = self._views.pop(event.job_id, None)
+        entry = self.active.pop(event.job_id, None)
+        view = entry.view if entry is not None else None
         greater = view.greater_is_better if view is not None else bool(
             (self.jobs.get(event.job_id) or {}).get("greater_is_better", True))
         # its summary, read back once now that nothing more changes (a cancel is rare: one query by job)
         self.jobs.update(event.job_id, summary=JobView.of(self.trials.for_job(event.job_id), greater).summary())
-        self._forget_job(event.job_id)
-        self._release(event.job_id)
+        self._release(entry)
         self.producer.publish(ev.JobCancelled(job_id=event.job_id, reason=event.reason,
                                               event_id=stable_event_id(event.job_id, "cancelled")))
         self._refresh_gauges()
@@ -277,9 +189,7 @@ class Planner:
 
     def on_progress(self, event: ev.TrialProgressed) -> None:
         """A heartbeat renews the lease; a fold result goes to the strategy, which may prune (ASHA)."""
-        now = self.clock()
-        if now - self._last_beat.get(event.trial_id, 0.0) >= min(1.0, self.trial_lease_s / 3):
-            self._last_beat[event.trial_id] = now  # renewing a lease more often than this buys nothing
+        if self.leases.renewal_due(event.trial_id):
             self._mark_running(event)
         if event.heartbeat or event.score_so_far is None or not self._wants_reports(event.job_id):
             return
@@ -297,11 +207,11 @@ class Planner:
     def _mark_running(self, event: ev.TrialStarted | ev.TrialProgressed) -> None:
         """Renew the lease of the current attempt; a trial this planner requested in this very attempt
         is known open (it is forgotten when it closes), so its document is written without a read."""
-        if self._attempts.get(event.trial_id) == event.attempt:
+        if self.leases.is_current(event.trial_id, event.attempt):
             self.trials.renew(event.trial_id, event.worker)
         elif not self.trials.mark_running(event.trial_id, event.attempt, event.worker):
             return
-        view = self._views.get(event.job_id)
+        view = self._view(event.job_id)
         if view is not None and event.trial_id in view.open:
             view.running.add(event.trial_id)
 
@@ -316,7 +226,7 @@ class Planner:
         self._forget(event.trial_id)
         if closed is None:
             return  # a duplicate or a late attempt: already counted
-        view = self._views.get(event.job_id)
+        view = self._view(event.job_id)
         if view is not None:
             view.running.discard(event.trial_id)
             view.open.discard(event.trial_id)
@@ -324,58 +234,57 @@ class Planner:
             view.account(fields.get("score"), float(fields["seconds"]), best if completed else None,
                          ranked=closed.get("rows") is None)
         PLANNER_TRIALS_FINISHED.labels(outcome="completed" if completed else "failed").inc()
-        strategy = self._strategies.get(event.job_id)
-        if strategy is not None:
-            strategy.tell(int(closed["index"]), TrialResult(fields.get("score"), float(fields["seconds"])))
+        entry = self.active.get(event.job_id)
+        if entry is not None and entry.strategy is not None:
+            entry.strategy.tell(int(closed["index"]), TrialResult(fields.get("score"), float(fields["seconds"])))
         self.fill(event.job_id)
 
     def live_summary(self, job_id: str) -> dict[str, Any] | None:
         """The summary of a job whose search this planner runs now (None: not one of them)."""
-        view = self._views.get(job_id)
+        view = self._view(job_id)
         return None if view is None else view.summary()
+
+    def _view(self, job_id: str) -> JobView | None:
+        entry = self.active.get(job_id)
+        return None if entry is None else entry.view
 
     def _forget(self, tid: str) -> None:
         """A closed trial: no lease to watch, no load on its trainer, no longer known open."""
-        self._last_beat.pop(tid, None)
-        self._sent.pop(tid, None)
-        self._attempts.pop(tid, None)
+        self.leases.forget(tid)
+        self.router.release(tid)
 
     def _wants_reports(self, job_id: str) -> bool:
-        """Only strategies that prune (ASHA) need every fold's score stored and judged."""
-        strategy = self._strategies.get(job_id)
-        return strategy is None or type(strategy).report is not BaseStrategy.report
+        entry = self.active.get(job_id)
+        return entry is None or entry.wants_reports
 
     def _job(self, job_id: str) -> dict[str, Any] | None:
-        """The job's document, read from MongoDB once and then kept while its search goes on: until the
-        search finishes, every change to a running job is this planner's own (cancel, the deadline, the
-        search's end), so the hot path (``fill`` after each result) reads no collection. ``tick`` replaces
-        the copy with a fresh read."""
-        job = self._jobs.get(job_id)
-        if job is None:
-            job = self.jobs.get(job_id)
-            if job is not None and job.get("status") == "running" and not job.get("search_finished"):
-                self._jobs[job_id] = job
+        """The job's document: its ``ActiveJob``'s copy while its search goes on (read from MongoDB the
+        first time), else a fresh read."""
+        entry = self.active.get(job_id)
+        if entry is not None:
+            return entry.doc
+        job = self.jobs.get(job_id)
+        if job is not None and job.get("status") == "running" and not job.get("search_finished"):
+            self.active[job_id] = ActiveJob.of(job)
         return job
 
-    def _spec(self, job: dict[str, Any]) -> ev.JobSpec:
-        """The job's parsed spec, validated once per job (not once per trial)."""
-        spec = self._specs.get(job["_id"])
-        if spec is None:
-            spec = ev.JobSpec.model_validate(job["spec"])
-            if job["_id"] in self._jobs:
-                self._specs[job["_id"]] = spec
-        return spec
+    def _entry(self, job: dict[str, Any]) -> ActiveJob:
+        """The job's ``ActiveJob`` (one is made for a job the planner plans without keeping its document)."""
+        entry = self.active.get(job["_id"])
+        if entry is None:
+            entry = self.active[job["_id"]] = ActiveJob.of(job)
+        return entry
 
-    def _forget_job(self, job_id: str) -> None:
-        self._jobs.pop(job_id, None)
-        self._specs.pop(job_id, None)
+    def _spec(self, job: dict[str, Any]) -> ev.JobSpec:
+        entry = self.active.get(job["_id"])
+        return entry.spec if entry is not None else ev.JobSpec.model_validate(job["spec"])
 
     def strategy(self, job: dict[str, Any], stored: list[dict[str, Any]] | None = None) -> BaseStrategy:
         """The job's strategy, rebuilt from the stored trials the first time it is needed (``stored``:
         the job's trials when the caller knows them, as for a job that starts now)."""
-        job_id = job["_id"]
-        if job_id not in self._strategies:
-            spec = self._spec(job)
+        entry = self._entry(job)
+        if entry.strategy is None:
+            spec = entry.spec
             overrides = {a.name: a.space for a in spec.algorithms or [] if isinstance(a, ev.AlgorithmChoice)}
             spaces = {name: algorithms.space_for(name, overrides.get(name)) for name in job["algorithms"]}
             options: dict[str, Any] = {"folds": spec.cv.folds}
@@ -388,40 +297,42 @@ class Planner:
                                      max_trials=spec.search.max_trials,
                                      greater_is_better=bool(job["greater_is_better"]), **options)
             if stored is None:
-                stored = self.trials.for_job(job_id)
+                stored = self.trials.for_job(entry.job_id)
             for d in stored:  # what this planner knows of its open trials from now on (see _mark_running)
                 if d["status"] in OPEN and d.get("published", True):
-                    self._attempts.setdefault(d["_id"], int(d.get("attempt", 1)))
+                    self.leases.known(d["_id"], int(d.get("attempt", 1)))
                 if d["status"] == "running":
-                    self._last_beat.setdefault(d["_id"], self.clock())  # a lease from now, if none beats
-            self._views[job_id] = JobView.of(stored, bool(job["greater_is_better"]))
+                    self.leases.watch(d["_id"])
+            entry.view = JobView.of(stored, bool(job["greater_is_better"]))
             asked = [TrialSpec(d["index"], d["algorithm"], d["params"], d.get("rows")) for d in stored]
             told = {d["index"]: TrialResult(d.get("score"), d.get("seconds")) for d in stored
                     if d["status"] in ("completed", "failed")}
             reports = {d["index"]: [(int(r["fold"]), float(r["score"])) for r in d.get("reports", [])] for d in stored}
             strategy.rebuild(asked, told, reports)
-            self._strategies[job_id] = strategy
-        return self._strategies[job_id]
+            entry.strategy = strategy
+        return entry.strategy
 
     def fill(self, job_id: str) -> None:
         """Request trials until ``max_parallel`` are in flight or the search is over."""
         job = self._job(job_id)
         if job is None or job.get("status") not in ACTIVE or job.get("search_finished"):
-            self._shares.pop(job_id, None)  # nothing more to request: it holds no share
+            self.active.pop(job_id, None)  # nothing more to request: it holds no share
             return
-        spec = self._spec(job)
-        self._shares[job_id] = (spec.search.max_parallel, spec.priority)
-        fresh = job_id not in self._strategies
+        entry = self._entry(job)
+        spec = entry.spec
+        entry.share = (spec.search.max_parallel, spec.priority)
+        fresh = entry.strategy is None
         strategy = self.strategy(job)
         if fresh:
             self._republish_unpublished(job, spec)
-        view = self._views[job_id]
+        view = entry.view
+        assert view is not None  # made with the strategy
         deadline = job.get("deadline")
         out_of_time = deadline is not None and self.clock() >= deadline
         if deadline is not None and not out_of_time:
-            self._deadlines[job_id] = float(deadline)  # ``due`` fills once when it passes; ``tick`` after that
+            entry.deadline = float(deadline)  # ``due`` fills once when it passes; ``tick`` after that
         spent = budget_spent(spec.search, view, out_of_time)
-        room = min(fair_limit(self._shares, job_id) - len(view.open), spec.search.max_trials - view.total)
+        room = min(fair_limit(self._shares(), job_id) - len(view.open), spec.search.max_trials - view.total)
         if room > 0 and spent is None:
             for trial in strategy.ask(room):
                 self._request(job, spec, trial)
@@ -432,23 +343,27 @@ class Planner:
             reason = spent or ("max_trials" if view.total >= spec.search.max_trials else "search_space_exhausted")
             self._finish_search(job, view.total, reason)
 
-    def _release(self, job_id: str) -> None:
-        """A job stopped asking for trials: the others may use its share of the trainers now."""
-        if self._shares.pop(job_id, None) is not None:
-            for other in list(self._shares):
+    def _shares(self) -> dict[str, tuple[int, int]]:
+        return {job_id: entry.share for job_id, entry in self.active.items() if entry.share is not None}
+
+    def _release(self, entry: ActiveJob | None) -> None:
+        """A job stopped asking for trials (its entry is gone): the others may use its share now."""
+        if entry is not None and entry.share is not None:
+            for other in list(self._shares()):
                 self.fill(other)
 
     def _request(self, job: dict[str, Any], spec: ev.JobSpec, trial: TrialSpec) -> None:
         tid = trial_id(job["_id"], trial.index)
         if self.trials.add(tid, job["_id"], trial.index, trial.algorithm, trial.params, trial.rows):
-            view = self._views[job["_id"]]
+            view = self.active[job["_id"]].view
+            assert view is not None
             view.total += 1
             view.open.add(tid)
         self._publish_trial(job, spec, tid, trial.index, trial.algorithm, trial.params, rows=trial.rows)
 
     def _publish_trial(self, job: dict[str, Any], spec: ev.JobSpec, tid: str, index: int, algorithm: str,
                        params: dict[str, Any], attempt: int = 1, rows: int | None = None) -> None:
-        partition = self._route(tid)
+        partition = self.router.route(tid)
         self.producer.publish(ev.TrialRequested(
             job_id=job["_id"], trial_id=tid, index=index, algorithm=algorithm, params=params, spec=spec,
             task=job["task"], seed=trial_seed(spec.search.seed, index), attempt=attempt,
@@ -457,33 +372,8 @@ class Planner:
         ), partition=partition)
         self.producer.flush()
         self.trials.mark_published(tid)
-        self._attempts[tid] = attempt
+        self.leases.requested(tid, attempt)
         PLANNER_TRIALS_REQUESTED.inc()
-
-    def _route(self, tid: str) -> int:
-        """The ``trials`` partition for a new request: one of the least loaded trainer's partitions.
-
-        Each trainer owns some partitions (as it recorded them); a trainer's load is the trials sent
-        to its partitions and not finished yet. Sending to the least loaded one, not round-robin and
-        not by key hash, keeps a trainer from idling while the next trial queues behind a busy one
-        (hashing 40 trials onto two trainers leaves one with ~15 % more, which the other waits for)."""
-        self._next_partition += 1
-        self._sent.pop(tid, None)  # a re-requested trial no longer loads where it was sent before
-        members = self.trainer_partitions
-        if members:
-            owner = {p: i for i, owned in enumerate(members) for p in owned}
-            load = [0] * len(members)
-            for sent_to in self._sent.values():
-                if sent_to in owner:
-                    load[owner[sent_to]] += 1
-            start = self._next_partition % len(members)  # ties rotate, so equal trainers alternate
-            pick = min(range(len(members)), key=lambda i: (load[i], (i - start) % len(members)))
-            owned = members[pick]
-            partition = owned[(self._next_partition // len(members)) % len(owned)]
-        else:
-            partition = self._next_partition % topics.TRIALS.partitions
-        self._sent[tid] = partition
-        return partition
 
     def _republish_unpublished(self, job: dict[str, Any], spec: ev.JobSpec) -> None:
         """A trial stored but never acknowledged by Kafka (the planner died between): send it now."""
@@ -497,15 +387,13 @@ class Planner:
         self.producer.publish(ev.JobSearchFinished(job_id=job["_id"], trials_total=total, ended_reason=reason,
                                                    event_id=stable_event_id(job["_id"], "search-finished")))
         self.producer.flush()
-        view = self._views.pop(job["_id"], None)
-        self._strategies.pop(job["_id"], None)  # nothing more to ask: a long-lived planner keeps no finished job
+        entry = self.active.pop(job["_id"], None)  # nothing more to ask: a long-lived planner keeps no finished job
         fields: dict[str, Any] = {"search_finished": True, "trials_total": total, "search_ended_reason": reason}
-        if view is not None:  # every trial is closed: the summary the API shows from now on
-            fields["summary"] = view.summary()
+        if entry is not None and entry.view is not None:  # every trial is closed: the summary the API shows now
+            fields["summary"] = entry.view.summary()
         self.jobs.update(job["_id"], **fields)
         job["search_finished"] = True
-        self._forget_job(job["_id"])
-        self._release(job["_id"])
+        self._release(entry)
 
     # ------------------------------------------------------------------ periodic
 
@@ -513,19 +401,19 @@ class Planner:
         """Cheap, called often: a job whose deadline just passed stops its trials now, not at the
         next ``tick`` (reads memory only; ``tick`` still covers whatever a restart forgot)."""
         now = self.clock()
-        for job_id in [j for j, deadline in self._deadlines.items() if now >= deadline]:
-            del self._deadlines[job_id]
-            self.fill(job_id)
+        for entry in [e for e in self.active.values() if e.deadline is not None and now >= e.deadline]:
+            entry.deadline = None
+            self.fill(entry.job_id)
 
     def tick(self) -> None:
         """Between messages: lost trials are handed out again; jobs past their deadline stop."""
         self.recover_lost_trials()
         active = self.jobs.active()
-        for job_id in set(self._jobs) - {job["_id"] for job in active}:
-            self._forget_job(job_id)  # ended elsewhere: read it again if it is ever needed
+        for job_id in set(self.active) - {job["_id"] for job in active}:
+            del self.active[job_id]  # ended elsewhere: read it again if it is ever needed
         for job in active:
-            if job["_id"] in self._jobs:
-                self._jobs[job["_id"]] = job  # a fresh read of the truth replaces this planner's copy
+            if job["_id"] in self.active:
+                self.active[job["_id"]].doc = job  # a fresh read of the truth replaces this planner's copy
             if job.get("status") == "running" and job.get("deadline") and self.clock() >= job["deadline"]:
                 self.fill(job["_id"])
         if self._last_gauges is None or self.clock() - self._last_gauges >= GAUGES_S:
@@ -542,16 +430,16 @@ class Planner:
         now = self.clock()
         before = ev.now() - timedelta(seconds=self.trial_lease_s)
         docs = {}
-        for tid in [t for t, beat in self._last_beat.items() if now - beat >= self.trial_lease_s]:
+        for tid in self.leases.expired():
             doc = self.trials.get(tid)
             if doc is None or doc.get("status") not in OPEN:
                 self._forget(tid)
             elif doc.get("status") == "running" and doc.get("heartbeat_at") and doc["heartbeat_at"] < before:
                 docs[tid] = doc
             else:
-                self._last_beat[tid] = now  # renewed elsewhere or handed out again: look a lease later
-        if self._last_sweep is None or now - self._last_sweep >= SWEEP_S:
-            self._last_sweep = now
+                self.leases.look_later(tid)
+        if self.last_sweep is None or now - self.last_sweep >= SWEEP_S:
+            self.last_sweep = now
             docs.update({d["_id"]: d for d in self.trials.stale_running(before)})
         for doc in docs.values():
             attempt = int(doc.get("attempt", 1))
@@ -559,10 +447,10 @@ class Planner:
             if job is None or job.get("status") not in ACTIVE:
                 self._forget(doc["_id"])
                 continue
-            self._last_beat.pop(doc["_id"], None)  # the next attempt's heartbeats start a new lease
+            self.leases.new_lease(doc["_id"])
             if attempt < self.max_attempts:
                 if self.trials.requeue(doc["_id"], attempt + 1):
-                    view = self._views.get(doc["job_id"])
+                    view = self._view(doc["job_id"])
                     if view is not None:
                         view.running.discard(doc["_id"])
                     log.warning("trial lost, requesting attempt %d", attempt + 1,
@@ -581,8 +469,8 @@ class Planner:
         """At start-up: continue every active job from what MongoDB holds."""
         running = [job for job in self.jobs.active() if job.get("status") == "running"]
         for job in running:  # every share known before the first fill, so none takes them all
-            spec = ev.JobSpec.model_validate(job["spec"])
-            self._shares[job["_id"]] = (spec.search.max_parallel, spec.priority)
+            entry = self._entry(job)
+            entry.share = (entry.spec.search.max_parallel, entry.spec.priority)
         for job in running:
             self._publish_accepted(job)
             self.fill(job["_id"])

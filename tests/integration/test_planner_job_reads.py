@@ -38,7 +38,7 @@ def setup(test_settings: Settings) -> Any:
     jobs.create("j", {"status": "running", "spec": spec.model_dump(mode="json"), "task": "binary",
                       "algorithms": ["noop"], "greater_is_better": True, "accepted_published": True})
     producer = RecordingProducer()
-    planner = Planner(test_settings, jobs, trials, producer)  # type: ignore[arg-type]
+    planner = Planner(test_settings, jobs, trials, producer)
     yield db, jobs, planner, producer
     db.client.drop_database(db.name)
 
@@ -129,7 +129,7 @@ def test_a_new_job_is_planned_and_summarised_without_a_query_by_job(test_setting
     try:
         trials = CountingTrials(db)
         producer = RecordingProducer()
-        planner = Planner(test_settings, JobRepository(db), trials, producer)  # type: ignore[arg-type]
+        planner = Planner(test_settings, JobRepository(db), trials, producer)
         spec = {"name": "summary", "dataset": {"uri": "builtin:breast_cancer", "target": "target"},
                 "metric": "roc_auc", "algorithms": ["noop"],
                 "search": {"strategy": "random", "max_trials": TRIALS, "max_parallel": 3}}

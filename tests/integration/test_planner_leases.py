@@ -37,7 +37,7 @@ def setup(test_settings: Settings) -> Any:
     jobs.create("j", {"status": "running", "spec": spec.model_dump(mode="json"), "task": "binary",
                       "search_finished": True})
     clock, producer = Clock(), RecordingProducer()
-    planner = Planner(test_settings, jobs, trials, producer, clock, trial_lease_s=LEASE, max_attempts=2)  # type: ignore[arg-type]
+    planner = Planner(test_settings, jobs, trials, producer, clock, trial_lease_s=LEASE, max_attempts=2)
     yield db, trials, planner, clock, producer
     db.client.drop_database(db.name)
 
@@ -85,7 +85,7 @@ def test_the_sweep_finds_a_stale_trial_this_planner_never_saw(setup: Any, monkey
     trials.mark_running("j-00003", 1, "w")  # by a planner that died since
     age(db, "j-00003", LEASE + 1)
     monkeypatch.setattr(planning, "SWEEP_S", 30.0)
-    planner._last_sweep = clock.now  # a sweep just ran: only heartbeats this planner saw are checked
+    planner.last_sweep = clock.now  # a sweep just ran: only heartbeats this planner saw are checked
     planner.recover_lost_trials()
     assert not producer.events
     clock.now += 30
@@ -100,7 +100,7 @@ def test_a_finished_trial_leaves_the_lease_check(setup: Any) -> None:
     planner.handle(ev.TrialCompleted(job_id="j", trial_id="j-00004", attempt=1, worker="w", algorithm="noop",
                                      params={}, metric="roc_auc", fold_scores=[0.5], cv_mean=0.5, cv_std=0.0,
                                      fit_seconds=0.0))
-    assert "j-00004" not in planner._last_beat
+    assert not planner.leases.watching("j-00004")
     clock.now += LEASE + 1
     age(db, "j-00004", LEASE + 1)
     planner.recover_lost_trials()
