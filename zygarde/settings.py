@@ -10,6 +10,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,8 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default=REPO_ROOT / ".cache", description="installed jars, binaries, datasets")
     log_level: str = "INFO"
     log_json: bool = True
+    log_format: Literal["json", "text"] | None = Field(None, description="json: one JSON object a line, job and "
+                                                       "trial ids as fields; text: plain lines (overrides LOG_JSON)")
     metrics_addr: str = Field("127.0.0.1", description="interface the services' /metrics ports listen on")
     # the spark engine (docs/spark.md): read by the planner (auto), the trainers and the selector
     spark_min_bytes: int = Field(1024**3, ge=0, description="engine auto picks spark for datasets this big")
@@ -68,6 +71,8 @@ class Settings(BaseSettings):
         object.__setattr__(self, "cache_dir", self.cache_dir.expanduser().resolve())
         if not self.topic_prefix or any(c.isspace() for c in self.topic_prefix):
             raise ValueError("ZYGARDE_TOPIC_PREFIX must be a non-empty name without spaces")
+        if self.log_format is not None:
+            object.__setattr__(self, "log_json", self.log_format == "json")
         for name, value in (("ZYGARDE_ADMIN_TOKEN", self.admin_token), ("ZYGARDE_READ_TOKEN", self.read_token),
                             ("ZYGARDE_ARTIFACT_KEY", self.artifact_key)):
             if value is not None:
