@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from pymongo.database import Database
 
+from services.planner import edge
 from zygarde.bus import EventProducer
 from zygarde.errors import ArtifactIntegrityError, DatasetError
 from zygarde.registry import evaluation, reports, rules
@@ -144,4 +145,5 @@ def add_model_routes(app: FastAPI, ctx: ApiContext, require_token: Callable[...,
         doc = ctx.db.trial_reports.find_one({"_id": trial_id, "job_id": job_id})
         if doc is None:
             raise HTTPException(404, detail=[f"no report for trial {trial_id} yet: POST to compute it"])
-        return HTMLResponse(Path(doc["report"]["html"]).read_text())
+        root = Path(ctx.settings.artifact_root.removeprefix("file://"))  # a tampered path is never read
+        return HTMLResponse(edge.confined(root, str((doc.get("report") or {}).get("html") or "")).read_text())

@@ -84,3 +84,19 @@ def test_a_tampered_report_path_is_never_read(api: tuple[TestClient, Settings], 
         resp = client.get(f"/jobs/{job_id}/report", headers=auth(READER))
         assert resp.status_code == 404 and "outside the report store" in resp.json()["detail"][0]
         assert "not for the API" not in resp.text
+
+
+def test_a_tampered_trial_report_path_is_never_read(api: tuple[TestClient, Settings], tmp_path: Path) -> None:
+    client, settings = api
+    db = connect(settings.mongo_uri)
+    outside = tmp_path / "planner-secret.txt"
+    outside.write_text("not for the API")
+    inside = Path(settings.artifact_root) / "job-1" / "trials" / "t-in" / "report" / "index.html"
+    inside.parent.mkdir(parents=True)
+    inside.write_text("<html>the trial report</html>")
+    for trial_id, path in (("t-in", str(inside)), ("t-out", str(outside)), ("t-etc", "/etc/passwd"), ("t-none", "")):
+        db.trial_reports.insert_one({"_id": trial_id, "job_id": "job-1", "report": {"html": path}})
+    assert client.get("/jobs/job-1/trials/t-in/report", headers=auth(READER)).text == "<html>the trial report</html>"
+    for trial_id in ("t-out", "t-etc", "t-none"):
+        resp = client.get(f"/jobs/job-1/trials/{trial_id}/report", headers=auth(READER))
+        assert resp.status_code == 404 and "not for the API" not in resp.text and "root:" not in resp.text
