@@ -36,7 +36,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,10 +64,10 @@ AUTOGLUON_PYTHON = Path(__file__).resolve().parent.parent / ".venv-autogluon" / 
 
 
 def default_strategy() -> str:
-    """``auto`` once the job spec knows it, else ``tpe``."""
-    from zygarde import events as ev
+    """``auto`` once the planner's strategy registry has it, else ``tpe``."""
+    from services.planner.strategies import STRATEGIES
 
-    return "auto" if "auto" in get_args(ev.Strategy) else "tpe"
+    return "auto" if "auto" in STRATEGIES else "tpe"
 
 
 # --- scoring: one function for every tool, from its predictions

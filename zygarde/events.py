@@ -12,6 +12,7 @@ import json
 import types
 import typing
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,10 @@ SCHEMA_VERSION = 1
 
 Task = Literal["auto", "binary", "multiclass", "regression"]
 ResolvedTask = Literal["binary", "multiclass", "regression"]
-Strategy = Literal["grid", "random", "tpe", "asha", "auto"]
+# A search strategy: a name of the planner's registry (STRATEGIES, services/planner/strategies), carried as a
+# string and checked where a job enters (``check_job_details(strategies=...)``); the published schemas list
+# the registry's names (``json_schemas(strategies=...)``), so a new strategy is one file and one registry line.
+Strategy = str
 CvStrategy = Literal["auto", "stratified", "kfold", "timeseries", "group", "repeated_stratified", "repeated_kfold"]
 ImbalanceStrategy = Literal["none", "class_weight", "undersample", "oversample", "smote"]
 Engine = Literal["auto", "local", "spark"]
@@ -480,8 +484,14 @@ def decode(raw: bytes | str) -> Event:
     return event
 
 
-def json_schemas() -> dict[str, dict[str, Any]]:
-    """One JSON Schema per message type, plus the job spec."""
+def json_schemas(strategies: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """One JSON Schema per message type, plus the job spec; ``strategies``: the names a job's
+    ``search.strategy`` may take (the planner's registry), listed as the field's ``enum``."""
     schemas = {name: cls.model_json_schema() for name, cls in EVENT_TYPES.items()}
     schemas["JobSpec"] = JobSpec.model_json_schema()
+    if strategies:
+        for schema in schemas.values():
+            search = schema.get("$defs", {}).get("SearchSpec")
+            if search is not None:
+                search["properties"]["strategy"]["enum"] = list(strategies)
     return schemas

@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 from services.planner import console, edge, schemas
 from services.planner.models_api import add_model_routes
 from services.planner.planning import empty_summary
+from services.planner.strategies import STRATEGIES
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.bus.producer import PublishError
@@ -162,7 +163,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         if not isinstance(raw, dict):
             raise HTTPException(422, detail=["the job spec must be a JSON object"])
         try:
-            checked = check_job_details(raw, ctx.settings.data_root_paths, ctx.settings.dataset_cache)
+            checked = check_job_details(raw, ctx.settings.data_root_paths, ctx.settings.dataset_cache, STRATEGIES)
         except SpecError as exc:
             raise HTTPException(422, detail=exc.reasons) from exc
         job_id = ev.new_id()

@@ -18,7 +18,7 @@ from services.planner import retrain
 from services.planner.active import ActiveJob
 from services.planner.leases import LeaseTracker
 from services.planner.routing import PartitionRouter
-from services.planner.strategies import make_strategy
+from services.planner.strategies import STRATEGIES, make_strategy
 from services.planner.strategies._base import BaseStrategy, TrialResult, TrialSpec
 from services.planner.view import JobView, budget_spent, empty_summary, fair_limit, initial_points
 from zygarde import events as ev
@@ -106,7 +106,8 @@ class Planner:
                 self.fill(event.job_id)
             return
         try:
-            checked = check_job_details(event.spec, self.settings.data_root_paths, self.settings.dataset_cache)
+            checked = check_job_details(event.spec, self.settings.data_root_paths, self.settings.dataset_cache,
+                                        STRATEGIES)
         except SpecError as exc:
             self._reject(event, exc.reasons, existing is None)
             return

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.planner.strategies import STRATEGIES
 from zygarde.events import JobSpec
 
 BEARER = "bearer"
@@ -121,6 +122,8 @@ def refine(schema: dict[str, Any], open_paths: frozenset[str]) -> dict[str, Any]
     for name, sub in spec_schema.pop("$defs", {}).items():
         defs.setdefault(name, sub)
     defs["JobSpec"] = spec_schema
+    if "SearchSpec" in defs:  # the strategy names, from their registry
+        defs["SearchSpec"]["properties"]["strategy"]["enum"] = list(STRATEGIES)
     defs["Problem"] = Problem.model_json_schema()
     defs.pop("HTTPValidationError", None)
     defs.pop("ValidationError", None)

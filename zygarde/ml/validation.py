@@ -7,6 +7,7 @@ run on the raw document as far as it allows, so one structural slip does not hid
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,19 +162,22 @@ class CheckedJob:
     warnings: list[str] = field(default_factory=list)
 
 
-def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> tuple[JobSpec, ResolvedTask]:
+def check_job(raw: dict[str, Any], roots: list[Path], cache_dir: Path,
+              strategies: Collection[str] = ()) -> tuple[JobSpec, ResolvedTask]:
     """Parse and check a raw spec against the catalog and its dataset; raise ``SpecError(all reasons)``.
 
     On success: the spec (``algorithms`` resolved to ``default_algorithms(task, engine)`` when it was
     null, ``engine`` resolved to local or spark, ``metric`` to the task's default when it was left
     out) and the task (``auto`` resolved from the target column).
     """
-    checked = check_job_details(raw, roots, cache_dir)
+    checked = check_job_details(raw, roots, cache_dir, strategies)
     return checked.spec, checked.task
 
 
-def check_job_details(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -> CheckedJob:
-    """:func:`check_job` with the warnings (accepted, but worth telling the person who submitted it)."""
+def check_job_details(raw: dict[str, Any], roots: list[Path], cache_dir: Path,
+                      strategies: Collection[str] = ()) -> CheckedJob:
+    """:func:`check_job` with the warnings (accepted, but worth telling the person who submitted it).
+    ``strategies``: the search strategies a job may name (the planner's registry; empty: not checked)."""
     if not isinstance(raw, dict):
         raise SpecError(["spec: expected a JSON object"])
     reasons: list[str] = []
@@ -183,6 +187,9 @@ def check_job_details(raw: dict[str, Any], roots: list[Path], cache_dir: Path) -
         spec = JobSpec.model_validate(raw)
     except ValidationError as exc:
         reasons.extend(spec_errors(exc))
+    if spec is not None and strategies and spec.search.strategy not in strategies:
+        reasons.append(f"search.strategy: unknown search strategy {spec.search.strategy!r}; "
+                       f"expected one of {', '.join(strategies)}")
 
     metric_name = _get(raw, "metric")
     metric = metrics.METRICS.get(metric_name) if isinstance(metric_name, str) else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from services.planner.strategies import BaseStrategy, TrialResult, make_strategy
+from services.planner.strategies import STRATEGIES, BaseStrategy, TrialResult, make_strategy
 from zygarde.ml.space import CategoricalDim, FloatDim, IntDim, Space
 
-NAMES = ["grid", "random", "tpe", "asha", "auto"]
+NAMES = list(STRATEGIES)
 
 # Two algorithms: "a" has a narrow optimum in two log-scale params (one decade wide out of six) and a
 # conditional child; "b" is a mediocre plateau.
