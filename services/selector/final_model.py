@@ -7,6 +7,9 @@
    of the per-fold gains), are its other members fitted on the training part and the ensemble scored
    on the holdout; it is announced only when that beats the best trial's holdout score too. A gain
    within the noise would pay for fitting every member and then, as often as not, lose on the holdout.
+   Nor is it tried when fitting its other members on the training part would cost more than
+   ``COST_SHARE`` of the fit time the whole search spent (estimated from their trials' CV fits), and
+   more than ``FREE_SECONDS``: the time at the end of a job stays a small part of it.
 3. Final refit (``spec.final_refit``): with ``all`` (the default) the announced model (the trial, or
    every member of the ensemble) is fitted again on every row the user gave, training part and
    holdout, and that is the artifact the registry serves. The holdout score stays the one measured on
@@ -40,6 +43,8 @@ from zygarde.store import ResultRepository
 log = logging.getLogger(__name__)
 
 FIT_THREADS = 2
+COST_SHARE = 0.1  # the most the ensemble's extra member fits may cost, as a share of the search's fit time
+FREE_SECONDS = 2.0  # ... unless they take less than this anyway (a small search's members are a large share)
 
 
 @dataclass
@@ -124,7 +129,21 @@ def candidate(settings_root: str, results: ResultRepository, job_id: str, spec: 
     if gain is not None and gain[0] <= gain[1]:
         return None, (f"out-of-fold {spec.metric} {chosen.score:.6g} beats the best trial's {best_oof:.6g} by "
                       f"{gain[0]:.3g} a fold, within one standard error ({gain[1]:.3g})")
+    extra = sum(refit_estimate(t, spec) for t in found.trials if t["_id"] != best["_id"])
+    spent = sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
+    if extra > max(COST_SHARE * spent, FREE_SECONDS):
+        return None, (f"out-of-fold {spec.metric} {chosen.score:.6g} beats the best trial's {best_oof:.6g}, but "
+                      f"fitting its members (~{extra:.1f} s) would cost over {COST_SHARE:.0%} of the search's "
+                      f"{spent:.1f} s of fits")
     return found, "beats the best trial out of fold"
+
+
+def refit_estimate(trial: dict[str, Any], spec: ev.JobSpec) -> float:
+    """Seconds one fit of ``trial`` on the whole training part takes: a CV fit's mean, scaled up from
+    the (k-1)/k of the rows a fold trains on."""
+    fits = len(trial.get("fold_scores") or []) or spec.cv.folds * spec.cv.repeats
+    k = spec.cv.folds
+    return float(trial.get("fit_seconds") or 0.0) / fits * k / max(1, k - 1)
 
 
 def fold_gain(spec: ev.JobSpec, task: str, train: pd.DataFrame, metric: metrics.Metric, y: np.ndarray,

@@ -229,6 +229,20 @@ def subsample(y: pd.Series, rows: int, task: str, seed: int, latest: bool = Fals
     return np.sort(order[:rows])
 
 
+def transformed(model: Any, X: pd.DataFrame) -> tuple[Any, Any]:
+    """(final estimator, ``X`` through every step before it) of a fitted pipeline, as its ``predict``
+    does (a resampler acts only in ``fit``, so it is skipped); anything else as it is."""
+    steps = getattr(model, "steps", None)
+    if not steps:
+        return model, X
+    Xt: Any = X
+    for _, step in steps[:-1]:
+        if step is None or step == "passthrough" or hasattr(step, "fit_resample"):
+            continue
+        Xt = step.transform(Xt)
+    return steps[-1][1], Xt
+
+
 def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train_df: pd.DataFrame,
            seed: int, on_fold: OnFold | None = None, keep_oof: bool = False, rows: int | None = None) -> CvResult:
     """Cross-validate one configuration fold by fold; scores are the metric's natural values.
@@ -261,14 +275,17 @@ def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], tra
             model.fit(X.iloc[tr], y.iloc[tr])
             fit_seconds += time.perf_counter() - started
             output = None
+            scored, X_te = model, X.iloc[te]
             if kept is not None and OutOfFold.possible(model, task):
-                output = OutOfFold.output(model, X.iloc[te], task)
+                # the fold's rows go through the preprocessing once, for the kept predictions and the score
+                scored, X_te = transformed(model, X_te)
+                output = OutOfFold.output(scored, X_te, task)
                 kept.add(te, output, getattr(model, "classes_", None))
             else:
                 kept = None
             # probabilities (or a regressor's values) already predicted are scored, not predicted again
             reuse = output if metric.needs_proba or task == "regression" else None
-            scores.append(metrics.score(metric, model, X.iloc[te], y.iloc[te], reuse))
+            scores.append(metrics.score(metric, scored, X_te, y.iloc[te], reuse))
         if on_fold is not None:
             on_fold(i + 1, n_folds, float(np.mean(scores)))
     return CvResult(scores, float(np.mean(scores)), float(np.std(scores)), fit_seconds, notes,

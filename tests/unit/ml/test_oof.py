@@ -121,3 +121,21 @@ def test_a_pickled_array_is_refused(tmp_path: Path) -> None:
     path.write_bytes(buf.getvalue())
     with pytest.raises(ValueError, match="allow_pickle"):
         oof.load(tmp_path.as_uri(), path.as_uri(), hashlib.sha256(buf.getvalue()).hexdigest())
+
+
+@pytest.mark.parametrize("imbalance", ["undersample", "smote", "class_weight"])
+def test_a_resampling_pipeline_keeps_the_same_scores_and_predictions(imbalance: str) -> None:
+    # the fold's rows go through the preprocessing once, skipping the resampler, as predict does
+    df = frame("binary", n=200)
+    s = spec("f1", imbalance={"strategy": imbalance})
+    kept = cv.run_cv(s, "binary", "logistic_regression", {}, df, seed=2, keep_oof=True)
+    plain = cv.run_cv(s, "binary", "logistic_regression", {}, df, seed=2)
+    assert kept.fold_scores == plain.fold_scores
+    prepared = cv.prepare(df, s)
+    pipeline, _ = cv.build_pipeline("logistic_regression", {}, "binary", prepared.X, imbalance, 2, y=prepared.y,
+                                    plan=prepared.plan)
+    expected = np.zeros(len(prepared.y))
+    for tr, te in cv.make_splitter(s.cv, "binary", s.search.seed, prepared.frame).split(prepared.X, prepared.y):
+        model = clone(pipeline).fit(prepared.X.iloc[tr], prepared.y.iloc[tr])
+        expected[te] = model.predict_proba(prepared.X.iloc[te])[:, 1]
+    assert kept.oof is not None and np.allclose(kept.oof, expected, atol=1e-6)

@@ -38,7 +38,8 @@ def job(tmp_path: Path, final_refit: str = "all", keep: bool = True) -> tuple[An
     trials = []
     for i, (algorithm, params) in enumerate(TRIALS):
         result = cv.run_cv(spec, "regression", algorithm, params, train, 0, keep_oof=True)
-        trial: dict[str, Any] = {"_id": f"j-{i:05d}", "algorithm": algorithm, "params": params, "cv_mean": result.mean}
+        trial: dict[str, Any] = {"_id": f"j-{i:05d}", "algorithm": algorithm, "params": params, "cv_mean": result.mean,
+                                 "fit_seconds": result.fit_seconds, "fold_scores": result.fold_scores}
         if keep:
             uri, sha = oof.store(tmp_path.as_uri(), "j", trial["_id"], 1, result.oof)  # type: ignore[arg-type]
             trial["oof"] = {"uri": uri, "sha256": sha}
@@ -134,3 +135,16 @@ def test_an_out_of_fold_gain_within_the_folds_noise_fits_no_member(tmp_path: Pat
     assert built.kind == "single" and not built.ensemble["tried"]
     assert "within one standard error" in built.ensemble["reason"]
     assert list(built.fitted) == [best["_id"]], "no member fitted beyond the best trial"
+
+
+def test_an_ensemble_whose_members_cost_too_much_to_fit_is_not_tried(tmp_path: Path) -> None:
+    spec, frame, train, holdout, board = job(tmp_path)
+    best = board.trials[0]
+    found, _ = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train, best)
+    assert found is not None
+    others = [t for t in found.trials if t["_id"] != best["_id"]]
+    for trial in board.trials:  # the other members' fits now outweigh a tenth of the search's
+        trial["fit_seconds"] = 100.0 if trial in others else 1.0
+    found, why = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train, best)
+    assert found is None and "would cost over 10%" in why
+    assert final_model.refit_estimate({"fit_seconds": 6.0, "fold_scores": [1, 1, 1]}, spec) == pytest.approx(3.0)
