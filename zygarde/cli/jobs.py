@@ -23,6 +23,9 @@ from zygarde.settings import REPO_ROOT
 
 DEMO_SPEC = REPO_ROOT / "examples" / "demo-job.json"
 FINAL = {"completed", "failed", "cancelled", "rejected"}
+ID_CHARS = 32  # a job id: uuid4 hex
+SHORT_ID = 12  # what the jobs table shows; every command takes a unique prefix
+PREFIX_SCAN = 1000  # the newest jobs a prefix is looked up among
 SHORT_TASKS = {"binary": "bin", "multiclass": "multi", "regression": "reg"}
 
 
@@ -45,6 +48,20 @@ def trial_number(trial_id: str) -> str:
     return str(int(index)) if head and index.isdigit() else trial_id
 
 
+def job_id_of(job: str) -> str:
+    """A full job id from the id or a unique prefix of it (the jobs table shows the first 12 characters)."""
+    if len(job) >= ID_CHARS or not job:
+        return job
+    found = [j["job_id"] for j in _get(f"/jobs?limit={PREFIX_SCAN}") if j["job_id"].startswith(job)]
+    if len(found) == 1:
+        return str(found[0])
+    if not found:
+        http.say(f"error 404: no job id starts with {job!r} among the newest {PREFIX_SCAN}")
+        raise typer.Exit(http.EXIT_NOT_FOUND)
+    http.say(f"error: {len(found)} jobs start with {job!r}; give more of the id")
+    raise typer.Exit(http.EXIT_REFUSED)
+
+
 def trial_id_of(job_id: str, trial: str) -> str:
     """A full trial id from a short number (``7``) or the id itself."""
     return f"{job_id}-{int(trial):05d}" if trial.isdigit() and len(trial) < 6 else trial
@@ -53,7 +70,7 @@ def trial_id_of(job_id: str, trial: str) -> str:
 def rest_width(*widths: int) -> int:
     """What the console's width leaves to a last column after columns of these widths (each column's
     padding and separator counted), so the last one is cut with an ellipsis instead of the line wrapping."""
-    return max(10, console.width - sum(widths) - 3 * (len(widths) + 1))
+    return max(8, console.width - sum(widths) - 3 * len(widths) - 2)
 
 
 def params_text(params: dict[str, Any]) -> str:
@@ -192,19 +209,21 @@ def _age(created: str | None) -> str:
 @app.command("jobs")
 def list_jobs(status: str = typer.Option("", help="filter by status"),
               as_json: bool = typer.Option(False, "--json", help="one JSON document (every field)")) -> None:
-    """List jobs, newest first."""
+    """List jobs, newest first (ids cut to 12 characters: every command takes a unique prefix; --json has
+    them whole)."""
     found = _get("/jobs" + (f"?status={status}" if status else ""))
     if as_json:
         print_json(found)
         return
     table = Table(title="jobs", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("job", no_wrap=True)
-    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=16)
+    widths = {"job": SHORT_ID, "status": 9, "done": 4, "fail": 4, "best": 6, "age": 4}
+    table.add_column("job", no_wrap=True, min_width=widths["job"])
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=rest_width(*widths.values()))
     for col in ("status", "done", "fail", "best", "age"):
-        table.add_column(col, no_wrap=True, justify="left" if col == "status" else "right")
+        table.add_column(col, no_wrap=True, justify="left" if col == "status" else "right", min_width=widths[col])
     for j in found:
         best = j.get("best")
-        table.add_row(j["job_id"], str(j.get("name")), j["status"], str(j["trials"]["completed"]),
+        table.add_row(j["job_id"][:SHORT_ID], str(j.get("name")), j["status"], str(j["trials"]["completed"]),
                       str(j["trials"]["failed"]), f"{best['score']:.4f}" if best else "-", _age(j.get("created_at")))
     console.print(table)
 
@@ -214,6 +233,7 @@ def leaderboard(job: str, limit: int = typer.Option(15),
                 wide: bool = typer.Option(False, "--wide", help="full trial ids and every parameter"),
                 as_json: bool = typer.Option(False, "--json", help="one JSON document (every field)")) -> None:
     """Show a job's trials, best first (trial# is the short number every command accepts)."""
+    job = job_id_of(job)
     board = _get(f"/jobs/{job}/leaderboard")
     if as_json:
         print_json(board)
@@ -230,12 +250,13 @@ def leaderboard(job: str, limit: int = typer.Option(15),
 @app.command()
 def model(job: str) -> None:
     """Show the model chosen for a job (one JSON document)."""
-    print_json(_get(f"/jobs/{job}/model"))
+    print_json(_get(f"/jobs/{job_id_of(job)}/model"))
 
 
 @app.command()
 def report(job: str, out: Path = typer.Option(Path("."), help="folder to write report-JOB.html into")) -> None:
     """Write the winner's diagnostics report (one self-contained HTML page)."""
+    job = job_id_of(job)
     page = http.call("GET", f"/jobs/{job}/report")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"report-{job}.html"
@@ -246,6 +267,7 @@ def report(job: str, out: Path = typer.Option(Path("."), help="folder to write r
 @app.command()
 def cancel(job: str) -> None:
     """Cancel a job: queued trials are dropped, running ones stop at their next fold."""
+    job = job_id_of(job)
     http.call("POST", f"/jobs/{job}/cancel")
     console.print(f"cancel requested for {job}")
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 import zygarde.cli.http as http
 from zygarde.cli.app import app, console
-from zygarde.cli.jobs import _get, print_json, trial_id_of, trial_number
+from zygarde.cli.jobs import _get, job_id_of, print_json, trial_id_of, trial_number
 
 
 def _post(path: str, body: dict[str, Any] | None = None, timeout: float = 300.0, spinner: str | None = None) -> Any:
@@ -104,6 +104,7 @@ def evaluate(name: str, data_uri: str = typer.Argument(..., help="file:// URI or
 def trial_report(job: str, trial: str = typer.Argument(..., help="the trial's number (leaderboard trial#) or id"),
                  as_json: bool = typer.Option(False, "--json", help="one JSON document")) -> None:
     """Refit one completed trial and write its diagnostics report (paths printed)."""
+    job = job_id_of(job)
     trial_id = trial_id_of(job, trial)
     out = _post(f"/jobs/{job}/trials/{trial_id}/report", spinner=f"refitting trial {trial_id}")
     if as_json:

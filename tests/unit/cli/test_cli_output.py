@@ -195,3 +195,20 @@ def test_metrics_name_each_tasks_default() -> None:
     table = zygarde("http://127.0.0.1:9", "metrics").stdout.splitlines()
     assert max(len(line) for line in table) <= 80
     assert any(line.split()[:4] == ["balanced_accuracy", "bin,multi", "high", "-"] for line in table), table
+
+
+def test_the_jobs_table_fits_80_columns_and_a_short_id_names_the_job(planner: Planner) -> None:
+    other = {**JOB_VIEW, "job_id": "0123456789ffffffffffffffffffffff", "status": "completed", "name": "x"}
+    planner.answers["GET /jobs"] = (200, [JOB_VIEW, other])
+    planner.answers["GET /jobs?limit=1000"] = (200, [JOB_VIEW, other])
+    planner.answers[f"GET /jobs/{JOB}/leaderboard"] = (200, board(3))
+    table = zygarde(planner.url, "jobs").stdout.splitlines()
+    assert max(len(line) for line in table) <= 80, table
+    rows = [line.split() for line in table if line.strip().startswith("0123456789")]
+    assert [r[0] for r in rows] == [JOB[:12], other["job_id"][:12]] and rows[1][2] == "completed", rows
+    assert rows[0][-1].endswith("d")  # the age column is there
+    assert zygarde(planner.url, "leaderboard", "0123456789ab").returncode == 0  # unique prefix
+    ambiguous = zygarde(planner.url, "leaderboard", "0123456789")
+    assert ambiguous.returncode == 1 and "2 jobs start with '0123456789'" in ambiguous.stderr
+    unknown = zygarde(planner.url, "cancel", "feed")
+    assert unknown.returncode == 4 and "no job id starts with 'feed'" in unknown.stderr
