@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
@@ -78,7 +79,7 @@ def read_all(settings: Settings, topic: str) -> list[bytes]:
     """Every message on the topic up to its end now, read as the admin (partitions assigned, no group)."""
     from confluent_kafka import TopicPartition
 
-    name = f"{PREFIX}{topic}"
+    name = f"{settings.topic_prefix}{topic}"
     consumer = Consumer(conf_of(settings, kafka_auth.ADMIN, **{"group.id": "audit", "enable.auto.commit": False}))
     parts = consumer.list_topics(name, timeout=10).topics[name].partitions
     ends = {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1] for p in parts}
@@ -229,3 +230,51 @@ def test_every_acl_is_what_the_table_grants(broker: Settings, tmp_path: Path) ->
              if b.operation == AclOperation.READ and b.restype == ResourceType.TOPIC}
     assert {p for p, t in reads if t == "results"} == {"planner", "selector"}
     assert {p for p, t in reads if t == "trials"} == {"trainer"}
+
+
+def test_the_services_run_a_job_each_with_its_own_principal(broker: Settings, test_settings: Settings,
+                                                             tmp_path: Path) -> None:
+    """Planner, selector and two trainers as processes on the authenticated broker, each with only its
+    principal's rights (their files in the services' home), run a job submitted over HTTP to the end."""
+    from tests.e2e.conftest import Services, free_port
+    from tests.e2e.test_job_flow import small_spec, wait_status
+    from zygarde.bus import BusAdmin
+
+    prefix = test_settings.topic_prefix
+    as_admin = broker.model_copy(update={"topic_prefix": prefix})
+    BusAdmin(broker.kafka_bootstrap, prefix, extra=kafka_auth.admin_conf(broker)).ensure_topics()
+    kafka_auth.apply(as_admin)  # the principals' ACLs on this test's topics and groups
+    settings = test_settings.model_copy(update={"kafka_bootstrap": broker.kafka_bootstrap,
+                                                "home": tmp_path / "services-home",
+                                                "planner_url": f"http://127.0.0.1:{free_port()}"})
+    kafka_auth.write_client_files(settings, kafka_auth.credentials(broker))
+    env = settings.child_env()
+    env.pop("ZYGARDE_KAFKA_CLIENT_PROPERTIES", None)
+    env.update(ZYGARDE_ADMIN_TOKEN="test-token", ZYGARDE_API_OPEN_READS="1", ZYGARDE_SELECTOR_METRICS_PORT="0",
+               PYTHONUNBUFFERED="1")
+    env.pop("ZYGARDE_TRAINER_METRICS_PORT", None)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    svc = Services(settings, env, logs)
+    try:
+        for name in ("planner", "selector"):
+            svc.start(name, name)
+        svc.start_trainer("trainer-1")
+        svc.start_trainer("trainer-2")
+        svc.wait_healthy(timeout=180)  # four services importing on a busy 2-core machine
+        job_id = httpx.post(f"{svc.url}/jobs", json=small_spec(), headers={"Authorization": "Bearer test-token"},
+                            timeout=30).json()["job_id"]
+        job = wait_status(svc, job_id, {"completed", "failed", "cancelled", "rejected"}, timeout=600)
+        assert job["status"] == "completed" and job["trials"]["completed"] + job["trials"]["failed"] == 6, job
+        board = httpx.get(f"{svc.url}/jobs/{job_id}/leaderboard", timeout=10).json()["items"]
+        model = httpx.get(f"{svc.url}/jobs/{job_id}/model", timeout=10).json()
+        assert len(board) == job["trials"]["completed"] > 0 and model["trial_id"] == board[0]["trial_id"]
+        on_models = [ev.decode(m) for m in read_all(as_admin, "models")]
+        assert [e.trial_id for e in on_models if isinstance(e, ev.ModelSelected) and e.job_id == job_id
+                and e.final] == [model["trial_id"]]
+        assert read_all(as_admin, "dlq") == [], "nothing dead-lettered"
+        assert all(svc.alive().values()), svc.alive()
+    finally:
+        svc.stop_all()
+    text = "\n".join(p.read_text(errors="replace") for p in logs.iterdir())
+    assert "TOPIC_AUTHORIZATION_FAILED" not in text and "GROUP_AUTHORIZATION_FAILED" not in text
