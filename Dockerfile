@@ -18,7 +18,7 @@ RUN python3 -m venv /opt/zygarde \
  && pip install . "docker>=7" "kubernetes==35.0.0" "boto3>=1.40" \
  && pip install --no-deps islp==0.6.0 \
  && useradd --uid 10001 --create-home zygarde \
- && mkdir -p /var/lib/zygarde /data && chown -R zygarde /var/lib/zygarde /data
+ && mkdir -p /var/lib/zygarde/artifacts /data && chown -R zygarde /var/lib/zygarde /data
 USER zygarde
 EXPOSE 8080 9101 9102 9103
 ENTRYPOINT ["zygarde"]

@@ -6,6 +6,7 @@
 #   zygarde-kafka:4.1.1        Kafka's jars from .cache/kafka (fetched by `make install`)
 #   zygarde-mongowire:0.1.0    the FerretDB build in .cache/bin (built by `make install`)
 #   zygarde-prometheus:0.1.0   the host's Debian Prometheus server
+#   zygarde-alertmanager:0.1.0 the host's Debian Alertmanager
 # Then: ZYGARDE_IMAGE=localhost/zygarde:0.1.0 ZYGARDE_KAFKA_IMAGE=localhost/zygarde-kafka:4.1.1 ...
 # (deploy/images/images.env lists them) docker compose up.
 # Only the build of the project's image reaches a package registry (pip, through the host's network
@@ -30,9 +31,13 @@ base() {  # name, extra packages
 base zygarde-base ""
 base zygarde-base-jre ",openjdk-17-jre-headless"
 
+# The host's CA bundle and pip configuration: pip inside the build reaches the package index exactly
+# as the host's pip does.
+MOUNTS=(-v /etc/ssl/certs:/etc/ssl/certs:ro)
+if [ -f /etc/pip.conf ]; then MOUNTS+=(-v /etc/pip.conf:/etc/pip.conf:ro); fi
+
 build() {  # tag, context, containerfile, base
-  "${ENGINE[@]}" build --network host -v /etc/ssl/certs:/etc/ssl/certs:ro \
-    --build-arg "BASE_IMAGE=$4" -t "$1" -f "$3" "$2"
+  "${ENGINE[@]}" build --network host "${MOUNTS[@]}" --build-arg "BASE_IMAGE=$4" -t "$1" -f "$3" "$2"
 }
 
 build localhost/zygarde:0.1.0 . Dockerfile localhost/zygarde-base:bookworm
@@ -50,3 +55,8 @@ build localhost/zygarde-mongowire:0.1.0 "$ctx" deploy/images/mongowire/Container
 ctx=$WORK/prometheus && rm -rf "$ctx" && mkdir -p "$ctx"
 cp "$(command -v prometheus)" "$ctx/prometheus"
 build localhost/zygarde-prometheus:0.1.0 "$ctx" deploy/images/prometheus/Containerfile localhost/zygarde-base:bookworm
+
+ctx=$WORK/alertmanager && rm -rf "$ctx" && mkdir -p "$ctx"
+cp "$(command -v prometheus-alertmanager)" "$ctx/alertmanager"
+mkdir -p "$ctx/templates" && cp /usr/share/prometheus/alertmanager/*.tmpl "$ctx/templates/"
+build localhost/zygarde-alertmanager:0.1.0 "$ctx" deploy/images/alertmanager/Containerfile localhost/zygarde-base:bookworm
