@@ -26,4 +26,3 @@ def ensure_indexes(db: Database[Doc]) -> None:
     db.trials.create_index([("status", ASCENDING)])
     db.results.create_index([("job_id", ASCENDING), ("sort_key", DESCENDING)])
     db.jobs.create_index([("created_at", DESCENDING)])
-    db.events_seen.create_index([("seen_at", ASCENDING)])
