@@ -38,12 +38,12 @@ log = logging.getLogger(__name__)
 # How often the lease check also queries MongoDB for running trials this planner never saw. A restarted
 # planner loads every running job's open trials into its lease check (``resume_all``), so the query only
 # catches what no running job holds; on the local MongoDB-wire server it reads every trial ever stored
-# (~57 us each on this machine: 0.6 s at 10,000 trials), so it runs every few minutes, not every 30 s.
+# (bench/results/design_figures.md), so it runs every few minutes, not every 30 s.
 SWEEP_S = 300.0
 # How often the idle tick recounts the jobs by status for the zygarde_planner_jobs gauge (a job event
 # recounts at once). The count reads every job ever stored (on the local MongoDB-wire server, the whole
-# documents): every second it kept that server at 10-14 % of a core with 175 jobs stored and nothing
-# running; Prometheus scrapes every 15 s.
+# documents), which every second kept that server busy with nothing running (bench/results/design_figures.md);
+# Prometheus scrapes every 15 s.
 GAUGES_S = 15.0
 
 __all__ = ["GAUGES_S", "SWEEP_S", "JobView", "Planner", "Publisher", "budget_spent", "empty_summary", "fair_limit"]

@@ -76,9 +76,8 @@ class EventConsumer:
             "session.timeout.ms": 6000,
             "heartbeat.interval.ms": 1000,
             "max.poll.interval.ms": max_poll_interval_ms,
-            # A fetch returns as soon as a message arrives, so the wait only bounds idle polling: at 10 ms
-            # the broker spent 11.6 % of a core on a bench stack's four idle consumers, 3.2 % at 500 ms,
-            # with the same submit→first-trial latency (40-47 ms against 45-61 ms) and per-trial median.
+            # A fetch returns as soon as a message arrives, so the wait only bounds idle polling: a short
+            # one costs the broker CPU for idle consumers and buys no latency (bench/results/design_figures.md).
             "fetch.wait.max.ms": 500,
             "partition.assignment.strategy": "cooperative-sticky",
             "client.id": f"zygarde-{service}",

@@ -154,7 +154,7 @@ _threadpools: tuple[int, ThreadpoolController] | None = None
 
 def threadpools() -> ThreadpoolController:
     """threadpoolctl's handle on the loaded BLAS/OpenMP libraries. Finding them walks every shared
-    object of the process (3-4 ms, a fifth of a trainer's CPU on short trials when done per fold), so
+    object of the process (a fifth of a trainer's CPU on short trials when done per fold), so
     the scan is kept and redone only after new modules were imported, which is how a library loads."""
     global _threadpools
     if _threadpools is None or _threadpools[0] != len(sys.modules):
@@ -194,7 +194,7 @@ _prepared_lock = threading.Lock()  # Optuna's n_jobs threads call run_cv side by
 def prepare(train_df: pd.DataFrame, spec: JobSpec) -> Prepared:
     """:class:`Prepared` for ``train_df``, remembered as :func:`train_part` remembers the split (the
     same frame object for every trial of a job): the column plan reads every value of every column,
-    2-5 ms a trial on the benchmark datasets, and grows with the rows. Checked by identity."""
+    which grows with the rows (bench/results/design_figures.md). Checked by identity."""
     key = (id(train_df), f"{spec.dataset.model_dump_json()}|{spec.cv.model_dump_json()}")
     with _prepared_lock:
         hit = _prepared.get(key)

@@ -166,7 +166,7 @@ def content_hash(uri: str, roots: list[Path], max_bytes: int = MAX_FILE_BYTES) -
 @functools.cache
 def _package_version(package: str) -> str:
     """The installed version of a package, read once per process: ``metadata.version`` scans every
-    installed distribution (~0.25 ms), and a trainer asked for it on every trial of a builtin dataset."""
+    installed distribution, and a trainer asked for it on every trial of a builtin dataset."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

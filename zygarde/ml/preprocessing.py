@@ -122,8 +122,8 @@ class DatetimeParts(TransformerMixin, BaseEstimator):
 class MedianImputer(SimpleImputer):
     """``SimpleImputer(strategy="median")`` whose dense medians come from ``np.nanmedian`` (a partial
     sort per column) instead of a sort of the whole masked array: the same statistics, missing-value
-    indicators, empty-column handling and output, and a fit 2.7x faster on a 3,100 x 85 fold (16.5 ->
-    6.0 ms; the masked sort was 30 % of a noop trial's cross-validation on caravan)."""
+    indicators, empty-column handling and output, and a faster fit (the masked sort was a large share of
+    a noop trial's cross-validation: bench/results/design_figures.md)."""
 
     def __init__(self, *, add_indicator: bool = False, keep_empty_features: bool = False) -> None:
         super().__init__(strategy="median", add_indicator=add_indicator, keep_empty_features=keep_empty_features)

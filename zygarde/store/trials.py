@@ -6,7 +6,7 @@ Status only moves forward: requested → running → completed | failed. The uni
 The hot-path updates (a heartbeat, a result) filter by ``_id`` alone: FerretDB's SQLite backend
 serves a filter that is exactly ``{_id: value}`` from an index (the one our server adds, see
 ``deploy/local/README.md``) and scans the whole collection for anything else (a ``{_id, status}``
-findAndModify took 23 ms at 300 trials and grows with every job ever run). Their conditions are
+findAndModify grows with every job ever run: bench/results/design_figures.md). Their conditions are
 checked on the document read by ``_id`` before writing it by ``_id``.
 That read-check-write is safe because one thread writes this collection: the planner's consumer loop
 (the API and the trainers only read it); a second planner in the same group owns other jobs' results.
