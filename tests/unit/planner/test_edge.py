@@ -63,7 +63,9 @@ def test_an_emptied_token_file_is_refused_not_served(tmp_path: Path) -> None:
         s.token()
 
 
-def test_generated_read_token_and_artifact_key_are_private_files(tmp_path: Path) -> None:
+def test_generated_read_token_and_artifact_key_are_private_files(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZYGARDE_ARTIFACT_KEY", raising=False)  # the test session's shared key
     s = Settings(home=tmp_path)
     read, key = s.reader_token(), s.artifact_signing_key()
     assert read != s.token() and len(key) >= 32
