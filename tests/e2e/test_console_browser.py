@@ -82,6 +82,8 @@ def test_a_job_seen_live_in_the_console(services: Services, page: Page) -> None:
     seen = trials.count()
     expect(trials).not_to_have_count(seen, timeout=SLOW)  # more trials arrive while the page is open
     expect(page.locator("#budgets [role=progressbar]").first).to_be_visible()
+    stray = "[...document.getElementById('view').childNodes].filter((n) => n.nodeType === 3).map((n) => n.data)"
+    assert page.evaluate(stray) == []  # no stray text (a missing part rendered as 'null')
 
     expect(page.locator("h1 .status")).to_have_text("completed", timeout=SLOW * 2)
     expect(trials).to_have_count(12)

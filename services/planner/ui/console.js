@@ -89,7 +89,7 @@ function progressShare(job) {
 
 function show(view, ...children) {
   const main = document.getElementById("view");
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined));
   main.dataset.view = view;
 }
 
