@@ -74,7 +74,13 @@ def build_pipeline(algorithm_name: str, params: dict[str, Any], task: str, X: pd
         model = LabelledClassifier(model, binary=task == "binary", positive=positive, balance=balance)
     elif algo.scale_target:
         model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
-    steps: list[tuple[str, Any]] = [("prep", make_preprocessor(plan, task, algo.needs_scaling, native, seed))]
+    ordinal = algo.ordinal_categoricals and bool(plan.categorical) and not (resample and imbalance == "smote")
+    if ordinal:
+        inner: Any = model.regressor if isinstance(model, TransformedTargetRegressor) else \
+            getattr(model, "estimator", model)
+        inner.set_params(categorical_features=list(plan.categorical))
+    steps: list[tuple[str, Any]] = [("prep", make_preprocessor(plan, task, algo.needs_scaling, native, seed,
+                                                               ordinal=ordinal))]
     if resample:
         from imblearn.pipeline import Pipeline as ImbPipeline
 

@@ -25,9 +25,10 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler, TargetEncoder
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 HIGH_CARDINALITY = 20  # more distinct levels than this: target encoding instead of one-hot
+MAX_ORDINAL = 255  # histogram boosting bins a categorical feature into at most 255 codes (+ missing)
 MIN_FREQUENCY = 5  # one-hot levels seen fewer times in the training fold are pooled as "infrequent"
 MISSING = "__missing__"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -153,8 +154,10 @@ def _numeric_steps(scale: bool, impute: bool = True) -> list[tuple[str, Any]]:
 
 
 def make_preprocessor(plan: ColumnPlan, task: str, scale: bool, native: bool = False,
-                      seed: int = 0) -> ColumnTransformer:
-    """A ``ColumnTransformer`` for the plan; ``native=True`` keeps categoricals as text (CatBoost)."""
+                      seed: int = 0, ordinal: bool = False) -> ColumnTransformer:
+    """A ``ColumnTransformer`` for the plan; ``native=True`` keeps categoricals as text (CatBoost);
+    ``ordinal=True`` codes each categorical as 0..k-1 under its own name (histogram boosting's
+    ``categorical_features``): at most ``MAX_ORDINAL`` codes, rarer levels pooled, unknown and missing NaN."""
     if not (plan.numeric or plan.datetime or plan.categorical):
         raise ValueError("no usable feature columns: every column was dropped (see the notes)")
     text = ("text", FunctionTransformer(as_text, feature_names_out="one-to-one"))
@@ -165,6 +168,12 @@ def make_preprocessor(plan: ColumnPlan, task: str, scale: bool, native: bool = F
     if plan.datetime:
         date_steps = [("parts", DatetimeParts()), *_numeric_steps(scale, impute=not native)[1:]]
         parts.append(("date", Pipeline(date_steps), plan.datetime))
+    if ordinal and plan.categorical:
+        codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan,
+                               max_categories=MAX_ORDINAL, dtype=np.float64)
+        parts.append(("ordinal", Pipeline([text, ("encode", codes)]), plan.categorical))
+        return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False).set_output(
+            transform="pandas")
     if native:
         if plan.categorical:
             parts.append(("cat", Pipeline([text]), plan.categorical))

@@ -175,3 +175,20 @@ def test_median_imputer_equals_simple_imputer(missing: float) -> None:
         np.testing.assert_array_equal(ours.transform(test), theirs.transform(test))
         assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
     assert clone(ours).get_params() == {"add_indicator": True, "keep_empty_features": True}
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_histogram_boosting_splits_on_categories_itself(task: str) -> None:
+    df = frame(task)
+    df.loc[:4, "color"] = None  # missing, and at predict time unseen, levels become NaN codes
+    X, y = df.drop(columns="y"), df["y"]
+    pipeline, _ = build_pipeline("hist_gradient_boosting", {}, task, X, y=y)
+    fitted = pipeline.fit(X, y)
+    coded = fitted.named_steps["prep"].transform(X.assign(color=["purple"] * len(X)))
+    assert list(coded.columns) == [*(f"f{i}" for i in range(5)), "color"]  # one column, not one per level
+    assert coded["color"].isna().all()
+    model = fitted.named_steps["model"]
+    inner = getattr(model, "estimator_", model)
+    assert list(inner.is_categorical_) == [False] * 5 + [True]
+    smote, _ = build_pipeline("hist_gradient_boosting", {}, "binary", X, "smote", y=y)  # SMOTE needs numbers
+    assert "onehot" in {name for name, *_ in smote.named_steps["prep"].transformers}

@@ -37,6 +37,9 @@ class Algorithm:
     supports_class_weight: bool = False
     description: str = ""
     scale_target: bool = False
+    # histogram boosting splits on categories itself: categoricals reach it ordinal-coded, named in
+    # ``categorical_features`` (at most 255 levels each, rarer ones pooled), instead of one-hot or target coded
+    ordinal_categoricals: bool = False
 
 
 def pick(p: Mapping[str, Any], **defaults: Any) -> dict[str, Any]:

@@ -127,7 +127,8 @@ ALGORITHMS = [
         "l2_regularization": FloatDim(1e-6, 10.0, log=True),
         "max_iter": IntDim(50, 1000, log=True),  # a cap: early stopping ends most fits sooner
         "max_features": FloatDim(0.5, 1.0),
-    }, _hgb, supports_class_weight=True, description="histogram gradient boosting (LightGBM-style)"),
+    }, _hgb, supports_class_weight=True, ordinal_categoricals=True,
+        description="histogram gradient boosting (LightGBM-style), native categorical splits"),
     Algorithm("catboost", ALL, {
         "iterations": IntDim(200, 2000, log=True),  # a cap: early stopping ends most fits sooner
         "depth": IntDim(4, 8),
