@@ -41,4 +41,8 @@ class ProvisionalWinners:
         return True
 
     def forget(self, job_id: str) -> None:
+        """The job is finished: its best is no longer kept (``Selector`` calls this for each finished job)."""
         self._best.pop(job_id, None)
+
+    def tracked_jobs(self) -> set[str]:
+        return set(self._best)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -56,8 +57,27 @@ class Selector:
         self.provisional = ProvisionalWinners(self.results, producer)
         self._finalizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="selector-finalize")
         self._finalizing: set[str] = set()  # jobs handed to the finalizer and not finished yet
+        self._finished: queue.SimpleQueue[str] = queue.SimpleQueue()  # jobs the finalizer completed
+
+    def tracked_jobs(self) -> set[str]:
+        """The jobs this selector keeps per-job state for (their results counted, their total, their best)."""
+        return set(self._counts) | set(self._totals) | self.provisional.tracked_jobs()
+
+    def _let_go_of_finished(self) -> None:
+        """A finished job's per-job state is dropped here, on the consumer loop (the only thread that
+        writes it), so the selector keeps state for the jobs still running only; a late result of a
+        finished job reads the job again and finds it ended."""
+        while True:
+            try:
+                job_id = self._finished.get_nowait()
+            except queue.Empty:
+                return
+            self._counts.pop(job_id, None)
+            self._totals.pop(job_id, None)
+            self.provisional.forget(job_id)
 
     def handle(self, event: ev.Event, meta: MessageMeta | None = None) -> None:
+        self._let_go_of_finished()
         if isinstance(event, ev.TrialCompleted | ev.TrialFailed):
             self.on_result(event)
             self.maybe_finalize(event.job_id)
@@ -114,6 +134,7 @@ class Selector:
     def _finalize_in_background(self, job: dict[str, Any]) -> None:
         try:
             self.finalize(job, self.results.counts(job["_id"]))
+            self._finished.put(job["_id"])
         except Exception:
             # as a handler that raised: exit to be restarted; start-up finishes the job again
             log.exception("finishing job %s failed; exiting to be restarted", job["_id"], extra={"job_id": job["_id"]})
