@@ -278,3 +278,16 @@ def test_the_services_run_a_job_each_with_its_own_principal(broker: Settings, te
         svc.stop_all()
     text = "\n".join(p.read_text(errors="replace") for p in logs.iterdir())
     assert "TOPIC_AUTHORIZATION_FAILED" not in text and "GROUP_AUTHORIZATION_FAILED" not in text
+
+
+def test_the_scaler_reads_the_trainers_lag_and_nothing_else(broker: Settings) -> None:
+    from zygarde.bus import BusAdmin
+
+    creds = kafka_auth.credentials(broker)
+    assert produce(broker, "planner", "trials", marker()) is None
+    scaler = BusAdmin(broker.kafka_bootstrap, PREFIX, extra=kafka_auth.client_conf("scaler", creds["scaler"]))
+    parts = scaler.lag(broker.consumer_group("trainers"), topics.TRIALS)
+    assert parts and sum(p.lag for p in parts) >= 1
+    value = marker()
+    err = produce(broker, "scaler", "scaling", value)
+    assert err is None and value in read_all(broker, "scaling")
