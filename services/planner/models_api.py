@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from pymongo.database import Database
 
-from services.planner import edge
+from services.planner import edge, schemas
 from zygarde.bus import EventProducer
 from zygarde.errors import ArtifactIntegrityError, DatasetError
 from zygarde.registry import evaluation, reports, rules
@@ -62,13 +62,13 @@ def add_model_routes(app: FastAPI, ctx: ApiContext, require_token: Callable[...,
             raise HTTPException(404, detail=[f"unknown model {name}"])
         return model
 
-    @app.get("/models")
+    @app.get("/models", response_model=list[schemas.ModelSummary])
     def list_models() -> list[dict[str, Any]]:
         """Every model name with its latest version and aliases."""
         return [{"name": m["_id"], "latest_version": m.get("latest_version"), "aliases": m.get("aliases") or {},
                  "updated_at": jsonable_encoder(m.get("updated_at"))} for m in repo.models()]
 
-    @app.get("/models/{name}")
+    @app.get("/models/{name}", response_model=schemas.ModelView)
     def show_model(name: str) -> dict[str, Any]:
         """A model's versions with their lineage (job, trial, data and its hash, spec, scores, artifact)."""
         model = get_model(name)
@@ -109,14 +109,21 @@ def add_model_routes(app: FastAPI, ctx: ApiContext, require_token: Callable[...,
         doc["evaluation_id"] = doc.pop("_id")
         return dict(jsonable_encoder(doc))
 
-    @app.get("/models/{name}/evaluations")
-    def evaluations(name: str) -> dict[str, Any]:
+    @app.get("/models/{name}/evaluations", response_model=schemas.Evaluations)
+    def evaluations(name: str, response: Response,
+                    limit: int = Query(schemas.PAGE_MAX, ge=1, le=schemas.PAGE_MAX, description="evaluations per page"),
+                    offset: int = Query(0, ge=0, le=100_000, description="evaluations to skip")) -> dict[str, Any]:
         """Every evaluation of the name, oldest first, and the quality-over-time plot."""
         get_model(name)
+        every = repo.evaluations(name)
         items = [{"evaluation_id": e["_id"], **{k: v for k, v in e.items() if k != "_id"}}
-                 for e in repo.evaluations(name)]
+                 for e in every[offset:offset + limit]]
+        link = schemas.page_links(f"/models/{name}/evaluations", offset, limit, len(items), len(every))
+        if link:
+            response.headers["Link"] = link
         plot = evaluation.report_folder(ctx.settings, name) / "quality.png"
-        return {"name": name, "items": jsonable_encoder(items), "plot": str(plot) if plot.exists() else None}
+        return {"name": name, "items": jsonable_encoder(items), "plot": str(plot) if plot.exists() else None,
+                "total": len(every), "offset": offset}
 
     def get_trial(job_id: str, trial_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         job = ctx.jobs.get(job_id)

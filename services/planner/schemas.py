@@ -104,6 +104,34 @@ class CancelAccepted(_Answer):
     status: str = Field(description="cancel_requested")
 
 
+class ModelSummary(_Answer):
+    name: str
+    latest_version: int | None = None
+    aliases: dict[str, int] = Field(default_factory=dict, description="champion / challenger -> version")
+    updated_at: str | None = None
+
+
+class ModelView(_Answer):
+    """A registered name: its versions with their lineage, its aliases and their history."""
+
+    name: str
+    latest_version: int | None = None
+    aliases: dict[str, int] = Field(default_factory=dict)
+    versions: list[dict[str, Any]] = Field(description="job, trial, dataset and its sha256, spec, params, "
+                                           "CV and holdout scores, artifact, aliases")
+    alias_history: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Evaluations(_Answer):
+    """A name's evaluations on newly labelled data, oldest first (one page of them)."""
+
+    name: str
+    items: list[dict[str, Any]]
+    plot: str | None = Field(None, description="the metric over time (PNG path), once drawn")
+    total: int | None = Field(None, description="evaluations in all pages")
+    offset: int = 0
+
+
 def page_links(path: str, offset: int, limit: int, returned: int, total: int | None = None) -> str | None:
     """An RFC 8288 ``Link`` header with the next page, when there may be one."""
     more = returned == limit if total is None else offset + returned < total
@@ -162,7 +190,7 @@ def refine(schema: dict[str, Any], open_paths: frozenset[str]) -> dict[str, Any]
     if cancel is not None:
         cancel["responses"].setdefault("409", {"description": "the job has already ended",
                                                "content": _problem_content()})
-    for path in ("/jobs", "/jobs/{job_id}/leaderboard"):
+    for path in ("/jobs", "/jobs/{job_id}/leaderboard", "/models/{name}/evaluations"):
         ok = schema["paths"].get(path, {}).get("get", {}).get("responses", {}).get("200")
         if ok is not None:
             ok["headers"] = {"Link": {"description": 'the next page: <...?limit=N&offset=M>; rel="next"',

@@ -4,6 +4,7 @@ cancelling an ended job, pages on /jobs and the leaderboard. Real MongoDB-wire s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,3 +137,20 @@ def test_the_console_pages_are_served_without_a_token_and_the_data_is_not(test_s
     finally:
         producer.close()
         db.client.drop_database(db.name)
+
+
+def test_a_models_evaluations_come_in_pages_and_its_answers_are_typed(api: tuple[TestClient, Any]) -> None:
+    client, db = api
+    db.registry.insert_one({"_id": "m", "latest_version": 1, "aliases": {"champion": 1}})
+    for i in range(5):
+        db.model_evaluations.insert_one({"_id": f"e{i}", "name": "m", "evaluated_at": f"2026-01-0{i + 1}",
+                                         "score": 0.9 - i / 100})
+    page = client.get("/models/m/evaluations?limit=2&offset=2")
+    assert [e["evaluation_id"] for e in page.json()["items"]] == ["e2", "e3"] and page.json()["total"] == 5
+    assert page.headers["link"] == '</models/m/evaluations?limit=2&offset=4>; rel="next"'
+    assert len(client.get("/models/m/evaluations").json()["items"]) == 5  # no limit: all, as before
+    schema = client.get("/openapi.json").json()["paths"]
+    for path, ref in (("/models", "ModelSummary"), ("/models/{name}", "ModelView"),
+                      ("/models/{name}/evaluations", "Evaluations")):
+        ok = schema[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ref in json.dumps(ok), (path, ok)
