@@ -15,11 +15,11 @@
    holdout, and that is the artifact the registry serves. The holdout score stays the one measured on
    the model fitted on the training part, whose artifact is kept beside it.
 
-Fits run on two threads (scikit-learn's and CatBoost's fits release the GIL for most of their work),
-the best trial's final refit first beside its fit on the training part, so the extra time at the end
-of a job is far less than one more fit. The threads fit inside one ``cv.quiet`` entered around them all:
-its warning filters and thread limits are process-wide, and two of them entered and left from several
-threads would restore each other's state.
+Fits run on two threads (scikit-learn's and CatBoost's fits release the GIL for most of their work):
+the best trial's fits on the training part and on every row start first and run while the selection
+is computed, so the extra time at the end of a job is far less than one more fit. The threads fit
+inside one ``cv.quiet`` entered around them all: its warning filters and thread limits are
+process-wide, and two of them entered and left from several threads would restore each other's state.
 """
 
 from __future__ import annotations
@@ -186,16 +186,17 @@ def build(settings_root: str, results: ResultRepository, job_id: str, spec: ev.J
         pipeline, _ = build_pipeline(trial["algorithm"], trial["params"], task, X, spec.imbalance.strategy, seed, y=y)
         return pipeline.fit(X, y)
 
-    started = time.monotonic()
-    found, why = candidate(settings_root, results, job_id, spec, task, train, best)
-    seconds["ensemble_selection"] = time.monotonic() - started
     notes: list[str] = []
     with cv.quiet(notes), ThreadPoolExecutor(FIT_THREADS, thread_name_prefix="selector-fit") as pool:
         started = time.monotonic()
-        others = [t for t in (found.trials if found else []) if t["_id"] != best["_id"]]
-        train_fits = [pool.submit(fit, t, train) for t in [best, *others]]
-        # the best trial's final refit does not wait for the holdout: it is the model unless an ensemble wins
+        # the best trial's fits are needed whatever the selection finds (its final refit is the model
+        # unless an ensemble wins): they run while this thread selects
+        best_fit = pool.submit(fit, best, train)
         early_final: Future[Any] | None = pool.submit(fit, best, everything) if refit_all else None
+        found, why = candidate(settings_root, results, job_id, spec, task, train, best)
+        seconds["ensemble_selection"] = time.monotonic() - started
+        others = [t for t in (found.trials if found else []) if t["_id"] != best["_id"]]
+        train_fits = [best_fit, *(pool.submit(fit, t, train) for t in others)]
         fitted = {t["_id"]: f.result() for t, f in zip([best, *others], train_fits, strict=True)}
         single_score = float(metrics.score(metric, fitted[best["_id"]], features, y_holdout))
         seconds["fit_train"] = time.monotonic() - started
