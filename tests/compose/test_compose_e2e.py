@@ -6,8 +6,10 @@ image or package cannot be had here; it is a compose profile). What it covers so
 the whole file with only the planner published, a job over HTTP and one over the Kafka topic
 complete, the scaler's docker backend takes the trainers to zero when idle, up to its maximum under
 backlog and back to zero after the cooldown, every trainer it stopped exited 0 (drained on SIGTERM,
-not killed at the drain timeout), and every trial is counted once. Not yet: trainers on S3 only,
-`podman kill` of a trainer and of the selector mid-job.
+not killed at the drain timeout), every trial is counted once, and a `podman kill` of a trainer and
+of the selector mid-job loses and repeats no trial. The drain test fails today: the first trainer the
+idle scaler stops, shortly after start, is killed at the drain timeout (deploy/images/README.md).
+Not yet: trainers on S3 only inside compose, the container-seconds cost benchmark.
 """
 
 from __future__ import annotations
@@ -201,3 +203,40 @@ def test_jobs_complete_and_the_scaler_takes_trainers_up_and_back_to_zero(stack: 
                            "--filter", f"label={TRAINER}", "--format", "{{.ID}}").split()
     stack.figures["trainers_started"] = len(started)
     assert len(codes) >= 4 and set(codes.values()) == {0}, f"trainers not drained: exit codes {codes}"
+
+
+def test_a_killed_trainer_and_a_killed_selector_lose_no_trial(stack: Stack) -> None:
+    """`podman kill` (SIGKILL, no drain) of a trainer container holding a trial and of the selector
+    mid-job: the job still completes with every trial counted once."""
+    resp = httpx.post(f"{stack.url}/jobs", json=spec("compose-kill", 16, 3), headers=AUTH, timeout=30)
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["job_id"]
+
+    def job() -> dict[str, Any]:
+        got = httpx.get(f"{stack.url}/jobs/{job_id}", headers=AUTH, timeout=10)
+        assert got.status_code == 200, got.text
+        return dict(got.json())
+
+    wait_for("a trial running with 2 completed", lambda: job()["trials"]["completed"] >= 2
+             and job()["trials"]["running"] >= 1 and stack.trainers(), 600, 1)
+    victim = stack.trainers()[0]
+    stack.podman("kill", victim)
+    selector = stack.podman("ps", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}",
+                            "--filter", "label=com.docker.compose.service=selector").split()[0]
+    stack.podman("kill", selector)
+    # compose's restart policy (unless-stopped) brings the selector back; the scaler replaces the trainer
+    time.sleep(15)
+    if stack.podman("inspect", "--format", "{{.State.Running}}", selector).strip() != "true":
+        stack.figures["selector_restarted_by_engine"] = False
+        stack.podman("start", selector)  # what the orchestrator's restart would do
+    else:
+        stack.figures["selector_restarted_by_engine"] = True
+    final = wait_for("the job to finish after the kills",
+                     lambda: (j := job())["status"] in ("completed", "failed", "cancelled") and j, 900, 2)
+    board = httpx.get(f"{stack.url}/jobs/{job_id}/leaderboard", headers=AUTH, timeout=10).json()
+    ids = [i["trial_id"] for i in board["items"]]
+    stack.figures["kill_job"] = {"status": final["status"], "trials": final["trials"],
+                                 "leaderboard": len(ids), "unique": len(set(ids))}
+    assert final["status"] == "completed", final
+    assert final["trials"]["completed"] == 16 == len(ids) == len(set(ids)), (final["trials"], len(ids))
+    assert final["trials"]["failed"] == 0
