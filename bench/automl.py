@@ -456,7 +456,7 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     spec = zygarde_spec(problem, config)
     t0 = time.time()
     job_id = stack.submit(spec)
-    job = stack.wait(job_id, timeout=3600, poll_s=0.1)
+    job, restarts = _wait(stack, job_id, timeout=3600)
     done_at = time.time()
     if job["status"] != "completed":
         raise RuntimeError(f"job {job_id} ended {job['status']}; logs in {stack.logs}")
@@ -467,7 +467,7 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     model = artifacts.load(stack.settings.artifact_root, model_doc["artifact_uri"], model_doc["sha256"])
     score = problem.score(output_of(model, problem.X_test, problem.data.task))
     results = [r for r in stack.db.results.find({"job_id": job_id}) if r.get("status") == "completed"]
-    full = [r for r in results if float(r.get("fidelity", 1.0) or 1.0) >= 1.0]
+    full = [r for r in results if r.get("rows") is None]  # a subsample's score is never ranked with these
     greater = greater_is_better(problem.data.metric)
     best = q.best_configs([(r["stored_at"].timestamp() - t0, float(r["cv_mean"]),
                             q.config_key(r["algorithm"], r["params"])) for r in full], greater)
@@ -476,9 +476,57 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     algos: dict[str, int] = {}
     for r in results:
         algos[r["algorithm"]] = algos.get(r["algorithm"], 0) + 1
-    detail = (f"winner {model_doc.get('algorithm', '?')}; {len(results)} trials: "
+    kind = model_doc.get("kind")
+    winner = f"{kind} of {len(model_doc.get('members') or [])}" if kind and kind != "single" else \
+        model_doc.get("algorithm", "?")
+    detail = (f"winner {winner}; {len(results)} trials: "
               + ", ".join(f"{n} {a}" for a, n in sorted(algos.items(), key=lambda kv: -kv[1])))
+    if restarts:
+        detail += f"; services restarted: {', '.join(restarts)}"
     return ToolRun(problem.data.name, ZYGARDE, score, wall, detail=detail, curve=curve)
+
+
+MAX_RESTARTS = 2
+
+
+def _wait(stack: Any, job_id: str, timeout: float) -> tuple[dict[str, Any], list[str]]:
+    """Until the job ends. A service that exits (they exit to be restarted when they cannot go on) is started
+    again, as a supervisor would, at most ``MAX_RESTARTS`` times; then the job counts as failed with the reason
+    from the service's log."""
+    deadline = time.monotonic() + timeout
+    restarts: list[str] = []
+    while time.monotonic() < deadline:
+        job = stack.db.jobs.find_one({"_id": job_id}, {"status": 1, "finished_at": 1})
+        if job is not None and job["status"] in ("completed", "failed", "cancelled", "rejected"):
+            return dict(job), restarts
+        for proc in list(stack.procs):
+            if proc.poll() is None:
+                continue
+            service = str(proc.args[-1])
+            reason = _last_error(stack.logs, service)
+            if len(restarts) >= MAX_RESTARTS:
+                raise RuntimeError(f"{service} exited {len(restarts) + 1} times; last: {reason}")
+            restarts.append(f"{service} ({reason[:160]})")
+            stack.procs.remove(proc)
+            extra = {"ZYGARDE_TRAINER_METRICS_PORT": "0", "ZYGARDE_TRAINER_WORKER_ID": f"bench-r{len(restarts)}"} \
+                if service == "trainer" else {}
+            stack.start(service, **extra)
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} not finished in {timeout:.0f} s")
+
+
+def _last_error(logs: Path, service: str) -> str:
+    """The last error a service logged (its JSON lines: ``msg`` and the exception's last line)."""
+    for path in sorted(logs.glob(f"{service}-*.log"), key=lambda p: p.stat().st_mtime, reverse=True):
+        for line in reversed(path.read_text(errors="replace").splitlines()):
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if doc.get("level") in ("ERROR", "CRITICAL"):
+                exc = str(doc.get("exc", "")).strip().splitlines()
+                return f"{doc.get('msg', '')}: {exc[-1] if exc else ''}"
+    return "no error logged"
 
 
 def _refit_score(problem: Problem, spec: Any, key: str) -> float:

@@ -103,7 +103,8 @@ def candidate(settings_root: str, results: ResultRepository, job_id: str, spec: 
         except (OSError, ValueError, ZygardeError) as exc:
             log.warning("out-of-fold predictions of %s not used: %s", trial["_id"], exc, extra={"job_id": job_id})
             continue
-        if len(pred) != len(y) or (task == "multiclass" and (pred.ndim != 2 or pred.shape[1] != len(classes or []))):
+        n_classes = 0 if classes is None else len(classes)  # an array: never tested for truth
+        if len(pred) != len(y) or (task == "multiclass" and (pred.ndim != 2 or pred.shape[1] != n_classes)):
             log.warning("out-of-fold predictions of %s have the wrong shape %s", trial["_id"], pred.shape,
                         extra={"job_id": job_id})
             continue

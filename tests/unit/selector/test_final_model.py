@@ -148,3 +148,28 @@ def test_an_ensemble_whose_members_cost_too_much_to_fit_is_not_tried(tmp_path: P
     found, why = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train, best)
     assert found is None and "would cost over 10%" in why
     assert final_model.refit_estimate({"fit_seconds": 6.0, "fold_scores": [1, 1, 1]}, spec) == pytest.approx(3.0)
+
+
+def test_a_multiclass_job_gets_its_model(tmp_path: Path) -> None:
+    """The class names of a multiclass target come as an array: the shape check must not test its truth."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=300, n_classes=3, n_informative=4, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    frame["y"] = np.array(["a", "b", "c"])[y]
+    spec = ev.JobSpec.model_validate({"dataset": {"uri": "builtin:x", "target": "y"}, "metric": "logloss",
+                                      "cv": {"folds": 3}})
+    train, holdout = cv.split_holdout(frame, spec.dataset, "multiclass", spec.search.seed)
+    trials = []
+    for i, (algorithm, params) in enumerate([("logistic_regression", {}), ("knn", {"n_neighbors": 9})]):
+        result = cv.run_cv(spec, "multiclass", algorithm, params, train, 0, keep_oof=True)
+        uri, sha = oof.store(tmp_path.as_uri(), "j", f"j-{i:05d}", 1, result.oof)  # type: ignore[arg-type]
+        trials.append({"_id": f"j-{i:05d}", "algorithm": algorithm, "params": params, "cv_mean": result.mean,
+                       "fit_seconds": result.fit_seconds, "fold_scores": result.fold_scores,
+                       "oof": {"uri": uri, "sha256": sha}})
+    board = Board(trials)  # logloss: lower is better, as Board sorts
+    built = final_model.build(tmp_path.as_uri(), board, "j", spec, "multiclass", frame, train, holdout,
+                              board.trials[0])
+    assert built.kind in ("single", "ensemble")
+    features = cv.features(holdout, spec.dataset)
+    assert np.asarray(built.pipeline.predict_proba(features)).shape == (len(holdout), 3)
