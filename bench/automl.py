@@ -568,7 +568,7 @@ def _warm_up(problem: Problem, config: Config) -> None:
 
 
 def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[str],
-            command: str = "python -m bench automl") -> dict[str, Any]:
+            command: str = "python -m bench automl", by_size: bool = True) -> dict[str, Any]:
     from bench._stack import bench_stack
 
     started = time.time()
@@ -577,8 +577,9 @@ def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[s
                             "folds": config.folds, "command": command,
                             "load_before": _load(), "load_during": [], "machine": machine(), "tools": list(tools)}
     runs: list[ToolRun] = []
-    # smallest first: a run cut short (its results are saved after every dataset) still covers most datasets
-    problems = sorted((problem_of(d) for d in datasets), key=lambda p: len(p.train))
+    problems = [problem_of(d) for d in datasets]
+    if by_size:  # smallest first: a run cut short (results are saved after every dataset) still covers most
+        problems.sort(key=lambda p: len(p.train))
     with tempfile.TemporaryDirectory() as tmp, bench_stack(trainers=2) as stack:
         _warm_up(problems[0], config)
         warm = zygarde_spec(problems[0], config) | {"algorithms": ["noop"]}
@@ -769,7 +770,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.strategy or default_strategy())
     # SIGTERM unwinds like an exception, so the bench stack's processes, topics and database go too
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    raw = measure(public_data.select(args.datasets), config, tools, " ".join(["python -m bench automl", *argv]))
+    raw = measure(public_data.select(args.datasets), config, tools, " ".join(["python -m bench automl", *argv]),
+                  by_size=not args.datasets)  # a list given is run in its order
     (RESULTS / "automl.json").write_text(json.dumps(raw, indent=1) + "\n")
     meta, runs = load_raw(RESULTS / "automl.json")
     for g in report(meta, runs):
