@@ -15,6 +15,7 @@ BENCHMARKS = {
     "store_growth": "bench.store_growth",   # GET /jobs/{id}, GET /jobs, submit → first trial as the store fills
     "profile": "bench.profile",             # where a trial's CPU goes inside each service (py-spy)
     "automl": "bench.automl",               # Zygarde with defaults vs RS, Optuna, FLAML, AutoGluon on public data
+    "final_model": "bench.final_model",     # ensembles + full refit: the end of a job, and per trial
 }
 
 
