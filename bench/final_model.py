@@ -81,7 +81,7 @@ def before(settings: Settings, root: str, job: dict[str, Any], spec: ev.JobSpec,
 
 def after(settings: Settings, root: str, job: dict[str, Any], spec: ev.JobSpec, task: str, frame: Any, train: Any,
           holdout: Any, board: Board) -> dict[str, Any]:
-    built = final_model.build(root, board, "demo", spec, task, frame, train, holdout, board.trials[0])  # type: ignore[arg-type]
+    built = final_model.build(root, board, "demo", spec, task, frame, train, holdout, board.trials[0])
     artifacts.store(root, "demo", built.pipeline)
     if built.final is not built.pipeline:
         artifacts.store(root, "demo", built.final, name="model-all.joblib")

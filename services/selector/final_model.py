@@ -28,7 +28,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,13 +38,18 @@ from zygarde.errors import ZygardeError
 from zygarde.ml import cv, ensemble, metrics, oof
 from zygarde.ml.estimator import positive_label
 from zygarde.ml.pipeline import build_pipeline
-from zygarde.store import ResultRepository
 
 log = logging.getLogger(__name__)
 
 FIT_THREADS = 2
 COST_SHARE = 0.1  # the most the ensemble's extra member fits may cost, as a share of the search's fit time
 FREE_SECONDS = 2.0  # ... unless they take less than this anyway (a small search's members are a large share)
+
+
+class Leaderboard(Protocol):
+    """Where the trials come from: ``ResultRepository`` (completed full-data trials, best first)."""
+
+    def leaderboard(self, job_id: str, limit: int = 1000) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -86,7 +91,7 @@ def target_for_oof(y: pd.Series, task: str) -> tuple[np.ndarray, np.ndarray | No
     return values.astype(float), None
 
 
-def candidate(settings_root: str, results: ResultRepository, job_id: str, spec: ev.JobSpec, task: str,
+def candidate(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpec, task: str,
               train: pd.DataFrame, best: dict[str, Any], top_k: int = ensemble.TOP_K,
               rounds: int = ensemble.ROUNDS) -> tuple[Candidate | None, str]:
     """The ensemble worth fitting, or None and why not."""
@@ -170,7 +175,7 @@ def _beats(score: float, reference: float, greater_is_better: bool) -> bool:
     return score > reference if greater_is_better else score < reference
 
 
-def build(settings_root: str, results: ResultRepository, job_id: str, spec: ev.JobSpec, task: str,
+def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpec, task: str,
           frame: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame, best: dict[str, Any]) -> Announced:
     """Fit, measure, choose and (``final_refit=all``) refit the job's model."""
     seed = spec.search.seed
