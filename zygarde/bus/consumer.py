@@ -20,7 +20,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
-from zygarde import topics
+from zygarde import stop_signal, topics
 from zygarde.bus.producer import EventProducer
 from zygarde.errors import DecodeError
 from zygarde.events import Event, MessageDeadLettered, decode
@@ -146,9 +146,12 @@ class EventConsumer:
             self._on_assignment([TopicPartition(t, p) for t, p in sorted(owned)])
 
     def install_signal_handlers(self) -> None:
-        """SIGTERM/SIGINT ask the loop to stop after the current message."""
+        """SIGTERM/SIGINT ask the loop to stop after the current message; one caught while the service
+        was starting (``zygarde.stop_signal``) stops it before the first."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop_event.set())
+        if stop_signal.REQUESTED.is_set():
+            self.stop_event.set()
 
     def stop(self) -> None:
         self.stop_event.set()
