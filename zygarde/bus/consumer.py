@@ -43,6 +43,7 @@ DeadLetterHook = Callable[[bytes, MessageMeta, str], None]  # (raw value, where,
 AssignmentHook = Callable[[list[TopicPartition]], None]  # the whole assignment after each rebalance
 
 STUCK_S = 30.0  # out of a steady group membership, nothing asked of the coordinator: made again (``stuck``)
+CLOSE_S = 20.0  # the longest a stopping consumer waits for its commit and group leave (``EventConsumer.close``)
 STATS_MS = 5000  # how often librdkafka reports the group's state (served by poll, on the loop's thread)
 
 
@@ -230,11 +231,32 @@ class EventConsumer:
     def assignment(self) -> list[TopicPartition]:
         return list(self._consumer.assignment())
 
-    def close(self) -> None:
-        try:
-            self.commit()
-        finally:
-            self._consumer.close()
+    def close(self, timeout_s: float = CLOSE_S) -> None:
+        """Commit what was stored and leave the group, waiting at most ``timeout_s``: librdkafka's close
+        waits for an outstanding JoinGroup, whose request timeout is ``max.poll.interval.ms`` (30 min
+        for a trainer), so a group coordinator that never answers must not hold a stopping service
+        past its drain timeout. Offsets stored and not committed by then are re-delivered to the
+        group, which every consumer here tolerates (a finished trial is not run again)."""
+        failure: list[BaseException] = []
+
+        def close() -> None:
+            try:
+                try:
+                    self.commit()
+                finally:
+                    self._consumer.close()
+            except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
+                failure.append(exc)
+
+        closing = threading.Thread(target=close, name="close-consumer", daemon=True)
+        closing.start()
+        closing.join(timeout_s)
+        if closing.is_alive():
+            log.warning("consumer close did not finish within %.0f s (group coordinator unavailable?): "
+                        "leaving it; uncommitted offsets are re-delivered to the group", timeout_s)
+            return
+        if failure:
+            raise failure[0]
 
 
 def _close_quietly(consumer: Consumer) -> None:
