@@ -215,16 +215,27 @@ def table_rows(datasets: Sequence[PublicDataset], runs: Mapping[tuple[str, str],
         s = summaries.get(data.name)
         for tool in TOOLS:
             r = runs.get((data.name, tool))
+            base = runs.get((data.name, BASELINE))
             if r is None:
                 continue
             score = "failed" if r.score is None else f"{r.score:.4f}" if data.metric != "rmse" else f"{r.score:.3f}"
-            norm = "-" if s is None or tool not in s.normalised else f"{s.normalised[tool]:.2f}"
+            norm = "-" if s is None or tool not in s.normalised else f"{s.normalised[tool] + 0.0:.2f}"
             ratio = "-" if s is None or tool not in s.wall_ratio else f"{s.wall_ratio[tool]:.2f}"
             note = r.error[:120] if r.error else r.detail
             if r.budget_s is not None:
                 note = f"budget {r.budget_s:.0f} s; {note}"
-            rows.append([f"{data.name} ({data.metric})", tool, score, f"{r.wall_s:.1f}", norm, ratio, note])
+            rows.append([f"{data.name} ({data.metric})", tool, score, f"{r.wall_s:.1f}", norm, ratio,
+                         _versus(data.metric, r.score, base.score if base else None), note])
     return rows
+
+
+def _versus(metric: str, score: float | None, base: float | None) -> str:
+    """The score's difference from RandomizedSearchCV's, signed so positive is better (rmse: in %)."""
+    if score is None or base is None:
+        return "-"
+    if metric == "rmse":
+        return f"{(base - score) / base * 100 + 0.0:+.1f} %"
+    return f"{score - base + 0.0:+.4f}"
 
 
 def median_rows(summaries: Sequence[DatasetSummary]) -> list[list[str]]:
@@ -697,7 +708,8 @@ def report(meta: Mapping[str, Any], runs: Mapping[tuple[str, str], ToolRun]) -> 
         "",
         "![normalised test score per dataset and tool; wall time ÷ RandomizedSearchCV's](automl.png)",
     ]
-    header = ["dataset (metric)", "tool", "test score", "wall s", "normalised", "wall ÷ RS", "notes"]
+    header = ["dataset (metric)", "tool", "test score", "wall s", "normalised", "wall ÷ RS", "vs RS (+ better)",
+              "notes"]
     write_markdown("automl", "AutoML on public datasets: Zygarde with defaults vs RandomizedSearchCV, Optuna, "
                    "FLAML and AutoGluon", header, table_rows(datasets, runs, summaries), notes)
     plot(datasets, ordered)
