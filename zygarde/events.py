@@ -32,7 +32,8 @@ CvStrategy = Literal["auto", "stratified", "kfold", "timeseries", "group", "repe
 ImbalanceStrategy = Literal["none", "class_weight", "undersample", "oversample", "smote"]
 Engine = Literal["auto", "local", "spark"]
 FinalRefit = Literal["all", "train"]
-JobStatus = Literal["queued", "running", "completed", "failed", "cancelled", "rejected"]
+# "paused" (added): a running job that requests no new trials until it is resumed
+JobStatus = Literal["queued", "running", "paused", "completed", "failed", "cancelled", "rejected"]
 
 
 def now() -> datetime:
@@ -172,6 +173,20 @@ class JobCancelRequested(Event):
     reason: str = "requested by user"
 
 
+class JobPauseRequested(Event):
+    """Request no new trials for a running job; its running trials finish."""
+
+    type: Literal["JobPauseRequested"] = "JobPauseRequested"
+    reason: str = "requested by user"
+
+
+class JobResumeRequested(Event):
+    """Continue a paused job's search where it stopped (same strategy state, trial ids and budgets)."""
+
+    type: Literal["JobResumeRequested"] = "JobResumeRequested"
+    reason: str = "requested by user"
+
+
 class RetrainRequested(Event):
     """A registered model's quality or inputs drifted: run ``spec`` (its job's spec on the new data).
 
@@ -236,6 +251,21 @@ class JobFailed(Event):
 class JobCancelled(Event):
     type: Literal["JobCancelled"] = "JobCancelled"
     reason: str
+
+
+class JobPaused(Event):
+    """The planner requests no new trials for the job until a ``JobResumed``."""
+
+    type: Literal["JobPaused"] = "JobPaused"
+    reason: str = ""
+
+
+class JobResumed(Event):
+    """The job's search goes on; ``paused_s``: how long it was paused (not counted by its time budget)."""
+
+    type: Literal["JobResumed"] = "JobResumed"
+    reason: str = ""
+    paused_s: float = 0.0
 
 
 # --- trials
@@ -365,6 +395,8 @@ class MessageDeadLettered(Event):
 AnyEvent = Annotated[
     JobSubmitted
     | JobCancelRequested
+    | JobPauseRequested
+    | JobResumeRequested
     | RetrainRequested
     | JobAccepted
     | JobRejected
@@ -372,6 +404,8 @@ AnyEvent = Annotated[
     | JobCompleted
     | JobFailed
     | JobCancelled
+    | JobPaused
+    | JobResumed
     | TrialRequested
     | TrialStarted
     | TrialProgressed
@@ -388,6 +422,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         JobSubmitted,
         JobCancelRequested,
+        JobPauseRequested,
+        JobResumeRequested,
         RetrainRequested,
         JobAccepted,
         JobRejected,
@@ -395,6 +431,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         JobCompleted,
         JobFailed,
         JobCancelled,
+        JobPaused,
+        JobResumed,
         TrialRequested,
         TrialStarted,
         TrialProgressed,

@@ -26,11 +26,13 @@ class TopicSpec:
         return isinstance(event, self.messages)
 
 
-JOBS = TopicSpec("jobs", "job_id", (ev.JobSubmitted, ev.JobCancelRequested, ev.RetrainRequested), partitions=3)
+JOBS = TopicSpec("jobs", "job_id", (ev.JobSubmitted, ev.JobCancelRequested, ev.RetrainRequested, ev.JobPauseRequested,
+                                    ev.JobResumeRequested), partitions=3)
 JOB_EVENTS = TopicSpec(
     "job-events",
     "job_id",
-    (ev.JobAccepted, ev.JobRejected, ev.JobSearchFinished, ev.JobCompleted, ev.JobFailed, ev.JobCancelled),
+    (ev.JobAccepted, ev.JobRejected, ev.JobSearchFinished, ev.JobCompleted, ev.JobFailed, ev.JobCancelled,
+     ev.JobPaused, ev.JobResumed),
     partitions=3,
 )
 TRIALS = TopicSpec("trials", "trial_id", (ev.TrialRequested,), partitions=12)

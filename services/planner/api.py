@@ -75,9 +75,11 @@ def budget_view(job: dict[str, Any], trials_used: int, instance_seconds: float) 
     search = (job.get("spec") or {}).get("search") or {}
     started, finished = job.get("started_at"), job.get("finished_at")
     elapsed = None
-    if started is not None:
-        end = finished if finished is not None else datetime.now(UTC).replace(tzinfo=started.tzinfo)
-        elapsed = round((end - started).total_seconds(), 3)
+    if started is not None:  # time paused is not counted (the planner moves the deadline by it)
+        end = finished or (job.get("paused_at") if job.get("status") == "paused" else None)
+        if end is None:
+            end = datetime.now(UTC).replace(tzinfo=started.tzinfo)
+        elapsed = round((end - started).total_seconds() - float(job.get("paused_s") or 0.0), 3)
     return {
         "max_trials": search.get("max_trials"), "trials_used": trials_used,
         "time_budget_s": search.get("time_budget_s"), "seconds_used": elapsed,
@@ -236,6 +238,27 @@ def create_app(ctx: ApiContext) -> FastAPI:
         ctx.producer.publish(ev.JobCancelRequested(job_id=job_id, reason="requested over HTTP"))
         ctx.producer.flush()
         return {"job_id": job_id, "status": "cancel_requested"}
+
+    @app.post("/jobs/{job_id}/pause", status_code=202, dependencies=[Depends(require_token)],
+              response_model=schemas.PauseAccepted)
+    def pause(job_id: str) -> dict[str, str]:
+        job = get_job(job_id)
+        if job.get("status") != "running" or job.get("search_finished"):
+            state = "its search has finished" if job.get("search_finished") else f"it is {job.get('status')}"
+            raise HTTPException(409, detail=[f"job {job_id} cannot be paused: {state}"])
+        ctx.producer.publish(ev.JobPauseRequested(job_id=job_id, reason="requested over HTTP"))
+        ctx.producer.flush()
+        return {"job_id": job_id, "status": "pause_requested"}
+
+    @app.post("/jobs/{job_id}/resume", status_code=202, dependencies=[Depends(require_token)],
+              response_model=schemas.PauseAccepted)
+    def resume(job_id: str) -> dict[str, str]:
+        job = get_job(job_id)
+        if job.get("status") != "paused":
+            raise HTTPException(409, detail=[f"job {job_id} is not paused (it is {job.get('status')})"])
+        ctx.producer.publish(ev.JobResumeRequested(job_id=job_id, reason="requested over HTTP"))
+        ctx.producer.flush()
+        return {"job_id": job_id, "status": "resume_requested"}
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

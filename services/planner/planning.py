@@ -83,6 +83,10 @@ class Planner:
             self.on_submitted(event)
         elif isinstance(event, ev.JobCancelRequested):
             self.on_cancel(event)
+        elif isinstance(event, ev.JobPauseRequested):
+            self.on_pause(event)
+        elif isinstance(event, ev.JobResumeRequested):
+            self.on_resume(event)
         elif isinstance(event, ev.RetrainRequested):  # the same spec on new data, as a job of its own
             self.on_submitted(retrain.submission(event))
             self.jobs.update(event.retrain_job_id(), **retrain.lineage(event))
@@ -184,6 +188,50 @@ class Planner:
         self._release(entry)
         self.producer.publish(ev.JobCancelled(job_id=event.job_id, reason=event.reason,
                                               event_id=stable_event_id(event.job_id, "cancelled")))
+        self._refresh_gauges()
+
+    def on_pause(self, event: ev.JobPauseRequested) -> None:
+        """A running job requests no new trials; its open ones run to their end. Its strategy and view
+        stay in memory (or are rebuilt from MongoDB on resume), so the search goes on where it stopped."""
+        job = self.jobs.get(event.job_id)
+        if job is None or job.get("search_finished"):
+            return
+        if not self.jobs.transition(event.job_id, "paused", ("running",), paused_at=ev.now(),
+                                    paused_clock=self.clock()):
+            return  # not running (a re-delivered request finds it paused already)
+        entry = self.active.get(event.job_id)
+        if entry is not None:
+            entry.doc.update(status="paused")
+            entry.deadline = None  # the time budget does not run while paused
+        self.producer.publish(ev.JobPaused(job_id=event.job_id, reason=event.reason,
+                                           event_id=stable_event_id(event.job_id, "paused", event.event_id)))
+        log.info("job paused", extra={"job_id": event.job_id})
+        if entry is not None and entry.share is not None:
+            entry.share = None
+            for other in list(self._shares()):  # the others may use its share now
+                self.fill(other)
+        self._refresh_gauges()
+
+    def on_resume(self, event: ev.JobResumeRequested) -> None:
+        """A paused job's search goes on: the deadline moves by the pause, so its time budget counts
+        only the time it ran."""
+        job = self.jobs.get(event.job_id)
+        if job is None or job.get("status") != "paused":
+            return
+        paused_s = max(0.0, self.clock() - float(job.get("paused_clock") or self.clock()))
+        fields: dict[str, Any] = {"paused_at": None, "paused_clock": None,
+                                  "paused_s": float(job.get("paused_s") or 0.0) + paused_s}
+        if job.get("deadline") is not None:
+            fields["deadline"] = float(job["deadline"]) + paused_s
+        if not self.jobs.transition(event.job_id, "running", ("paused",), **fields):
+            return
+        entry = self.active.get(event.job_id)
+        if entry is not None:
+            entry.doc.update(status="running", **fields)
+        self.producer.publish(ev.JobResumed(job_id=event.job_id, reason=event.reason, paused_s=round(paused_s, 3),
+                                            event_id=stable_event_id(event.job_id, "resumed", event.event_id)))
+        log.info("job resumed after %.1f s", paused_s, extra={"job_id": event.job_id})
+        self.fill(event.job_id)
         self._refresh_gauges()
 
     # ------------------------------------------------------------------ trials
@@ -318,6 +366,11 @@ class Planner:
         job = self._job(job_id)
         if job is None or job.get("status") not in ACTIVE or job.get("search_finished"):
             self.active.pop(job_id, None)  # nothing more to request: it holds no share
+            return
+        if job.get("status") == "paused":
+            entry = self.active.get(job_id)
+            if entry is not None:
+                entry.share = None  # it asks for nothing until resumed
             return
         entry = self._entry(job)
         spec = entry.spec
@@ -480,5 +533,5 @@ class Planner:
     def _refresh_gauges(self) -> None:
         self._last_gauges = self.clock()
         counts = self.jobs.count_by_status()
-        for status in ("queued", "running", "completed", "failed", "cancelled", "rejected"):
+        for status in ("queued", "running", "paused", "completed", "failed", "cancelled", "rejected"):
             PLANNER_JOBS.labels(status=status).set(counts.get(status, 0))

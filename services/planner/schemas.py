@@ -59,7 +59,8 @@ class JobView(_Answer):
 
     job_id: str
     name: str | None = None
-    status: str | None = Field(None, description="queued, running, completed, failed, cancelled or rejected")
+    status: str | None = Field(None, description="queued, running, paused, completed, failed, cancelled "
+                                   "or rejected")
     spec: dict[str, Any] | None = Field(None, description="the accepted spec (defaults filled in), or the raw "
                                         "one of a job not accepted")
     task: str | None = None
@@ -102,6 +103,11 @@ class Leaderboard(_Answer):
 class CancelAccepted(_Answer):
     job_id: str
     status: str = Field(description="cancel_requested")
+
+
+class PauseAccepted(_Answer):
+    job_id: str
+    status: str = Field(description="pause_requested or resume_requested")
 
 
 class ModelSummary(_Answer):
@@ -190,6 +196,11 @@ def refine(schema: dict[str, Any], open_paths: frozenset[str]) -> dict[str, Any]
     if cancel is not None:
         cancel["responses"].setdefault("409", {"description": "the job has already ended",
                                                "content": _problem_content()})
+    for path, why in (("/jobs/{job_id}/pause", "the job is not running, or its search has finished"),
+                      ("/jobs/{job_id}/resume", "the job is not paused")):
+        op = schema["paths"].get(path, {}).get("post")
+        if op is not None:
+            op["responses"].setdefault("409", {"description": why, "content": _problem_content()})
     for path in ("/jobs", "/jobs/{job_id}/leaderboard", "/models/{name}/evaluations"):
         ok = schema["paths"].get(path, {}).get("get", {}).get("responses", {}).get("200")
         if ok is not None:

@@ -1,4 +1,4 @@
-"""Job commands over the planner's HTTP API: submit, jobs, leaderboard, model, cancel, demo."""
+"""Job commands over the planner's HTTP API: submit, jobs, leaderboard, model, cancel, pause, resume, demo."""
 
 from __future__ import annotations
 
@@ -270,6 +270,22 @@ def cancel(job: str) -> None:
     job = job_id_of(job)
     http.call("POST", f"/jobs/{job}/cancel")
     console.print(f"cancel requested for {job}")
+
+
+@app.command()
+def pause(job: str) -> None:
+    """Pause a job: no new trials are requested; running ones finish. ``resume`` goes on with it."""
+    job = job_id_of(job)
+    http.call("POST", f"/jobs/{job}/pause")
+    console.print(f"pause requested for {job}")
+
+
+@app.command()
+def resume(job: str) -> None:
+    """Resume a paused job: the same search goes on (trial numbers, budgets; the pause is not timed)."""
+    job = job_id_of(job)
+    http.call("POST", f"/jobs/{job}/resume")
+    console.print(f"resume requested for {job}")
 
 
 @app.command()

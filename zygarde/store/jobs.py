@@ -11,7 +11,8 @@ from pymongo.errors import DuplicateKeyError
 
 from zygarde.events import now
 
-ACTIVE = ("queued", "running")
+# a paused job is active: it holds open trials, may be cancelled, and resumes where it stopped
+ACTIVE = ("queued", "running", "paused")
 FINAL = ("completed", "failed", "cancelled", "rejected")
 
 
