@@ -59,17 +59,21 @@ class DatasetSpec(_Spec):
 
 
 class AlgorithmChoice(_Spec):
-    name: str
+    name: str = Field(description="an algorithm of the catalog (zygarde algorithms lists them)")
     space: dict[str, Any] | None = Field(None, description="overrides the algorithm's default space")
 
 
 class SearchSpec(_Spec):
     strategy: Strategy = Field("auto", description="auto: cost-aware search across algorithms, a learned "
                                "warm-start portfolio first, subsampled rows on large data (docs/contract.md)")
-    max_trials: int = Field(20, ge=1, le=10_000)
-    max_parallel: int = Field(4, ge=1, le=1_000)
-    time_budget_s: float | None = Field(None, gt=0, le=7 * 24 * 3600)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    max_trials: int = Field(20, ge=1, le=10_000, description="most trials the search requests")
+    max_parallel: int = Field(4, ge=1, le=1_000, description="most trials in flight at once (shared by "
+                              "priority while several jobs run)")
+    time_budget_s: float | None = Field(None, gt=0, le=7 * 24 * 3600, description="seconds from the start: "
+                                        "no trial requested after them; queued and running ones stop at "
+                                        "their next check (null: no time limit)")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds the search, the folds and every "
+                      "trial's model")
     patience: int | None = Field(None, ge=1, description="end the search after this many finished trials "
                                  "in a row without a better score")
     cost_budget: float | None = Field(None, gt=0, description="instance-seconds the job's trials may occupy "
@@ -81,14 +85,17 @@ class SearchSpec(_Spec):
 
 
 class CvSpec(_Spec):
-    folds: int = Field(5, ge=2, le=20)
-    strategy: CvStrategy = "auto"
-    repeats: int = Field(1, ge=1, le=10)
+    folds: int = Field(5, ge=2, le=20, description="cross-validation folds every trial is scored on")
+    strategy: CvStrategy = Field("auto", description="auto: stratified for classification, kfold for "
+                                 "regression; timeseries and group need column")
+    repeats: int = Field(1, ge=1, le=10, description="times the folds are drawn again (repeated_* strategies)")
     column: str | None = Field(None, description="order column (timeseries) or group column (group)")
 
 
 class ImbalanceSpec(_Spec):
-    strategy: ImbalanceStrategy = "none"
+    strategy: ImbalanceStrategy = Field("none", description="for classification: class_weight (balanced "
+                                        "weights where the algorithm takes them), or resampling of each "
+                                        "training fold (undersample, oversample, smote)")
 
 
 class RegistrySpec(_Spec):
@@ -103,20 +110,23 @@ class RegistrySpec(_Spec):
 class JobSpec(_Spec):
     """The body of ``POST /jobs`` and the ``spec`` inside ``JobSubmitted``."""
 
-    name: str = Field("job", min_length=1, max_length=128)
-    dataset: DatasetSpec
-    task: Task = "auto"
+    name: str = Field("job", min_length=1, max_length=128, description="the job's name, and the model "
+                      "registry name its winner is registered under")
+    dataset: DatasetSpec = Field(description="where the data is and which column to predict")
+    task: Task = Field("auto", description="auto: binary, multiclass or regression decided from the target")
     metric: str = Field("", description="the score every trial is ranked by (zygarde metrics lists them); "
                         "left out, empty or null: the task's usual one, roc_auc (binary), logloss "
                         "(multiclass) or rmse (regression), written into the accepted spec")
     algorithms: list[str | AlgorithmChoice] | None = Field(
         None, description="default: every algorithm of the catalog that fits the task"
     )
-    search: SearchSpec = Field(default_factory=SearchSpec)
-    cv: CvSpec = Field(default_factory=CvSpec)
-    imbalance: ImbalanceSpec = Field(default_factory=ImbalanceSpec)
-    registry: RegistrySpec = Field(default_factory=RegistrySpec)
-    priority: int = Field(0, ge=-10, le=10)
+    search: SearchSpec = Field(default_factory=SearchSpec, description="the strategy and its budgets")
+    cv: CvSpec = Field(default_factory=CvSpec, description="how each trial is cross-validated")
+    imbalance: ImbalanceSpec = Field(default_factory=ImbalanceSpec, description="how rare classes are handled")
+    registry: RegistrySpec = Field(default_factory=RegistrySpec, description="how the winner enters the "
+                                   "model registry")
+    priority: int = Field(0, ge=-10, le=10, description="while several jobs run, each keeps a share of the "
+                          "trainers weighted 2 ** (priority / 2)")
     engine: Engine = Field("auto", description="the trainers' engine: local (scikit-learn/CatBoost in one "
                            "process) or spark (MLlib); auto decides at validation, see docs/spark.md")
     final_refit: FinalRefit = Field("all", description="what the model the registry serves is fitted on once "
