@@ -115,7 +115,7 @@ async function jobsView() {
   const query = state.jobStatus ? `?status=${encodeURIComponent(state.jobStatus)}` : "";
   const jobs = await api(`/jobs${query}`);
   const filter = el("select", { id: "status-filter", onchange: (e) => { state.jobStatus = e.target.value; tick(); } },
-    ["", "queued", "running", "completed", "failed", "cancelled", "rejected"].map((s) =>
+    ["", "queued", "running", "paused", "completed", "failed", "cancelled", "rejected"].map((s) =>
       el("option", { value: s, selected: s === state.jobStatus, text: s || "every status" })));
   const rows = jobs.map((job) => {
     const t = job.trials || {}, b = job.budget || {};
@@ -193,11 +193,17 @@ async function jobView(jobId) {
   const cancel = active && token() ? el("button", { class: "danger", id: "cancel", onclick: async () => {
     try { await api(`/jobs/${jobId}/cancel`, { method: "POST" }); tick(); } catch (e) { alert(e.message); }
   } }, "Cancel job") : null;
+  // pause while it runs (no new trials; running ones finish), resume while paused
+  const flip = job.status === "paused" ? "resume" : "pause";
+  const pause = token() && (job.status === "paused" || job.status === "running")
+    ? el("button", { id: flip, onclick: async () => {
+      try { await api(`/jobs/${jobId}/${flip}`, { method: "POST" }); tick(); } catch (e) { alert(e.message); }
+    } }, flip === "pause" ? "Pause job" : "Resume job") : null;
   const head = el("div", {}, el("h1", {}, `${job.name || "job"} `, statusBadge(job.status)),
     el("p", { class: "muted" }, el("span", { class: "mono", text: job.job_id }),
        ` · ${job.task || "?"} · ${job.metric || "?"} (${board.greater_is_better ? "higher" : "lower"} is better)`,
        ` · ${job.strategy || ""} · ${t.completed || 0} completed, ${t.running || 0} running, ${t.failed || 0} failed`,
-       job.ended_reason ? ` · ended: ${job.ended_reason}` : ""), cancel);
+       job.ended_reason ? ` · ended: ${job.ended_reason}` : ""), pause, cancel);
   const notes = [];
   if ((job.reasons || []).length) notes.push(el("ul", { class: "reasons" }, job.reasons.map((r) => el("li", { text: r }))));
   if ((job.warnings || []).length) notes.push(el("ul", { class: "warnings" }, job.warnings.map((r) => el("li", { text: r }))));
