@@ -234,7 +234,7 @@ def _versus(metric: str, score: float | None, base: float | None) -> str:
     if score is None or base is None:
         return "-"
     if metric == "rmse":
-        return f"{(base - score) / base * 100 + 0.0:+.1f} %"
+        return f"{(base - score) / base * 100 + 0.0:+.2f} %"
     return f"{score - base + 0.0:+.4f}"
 
 
@@ -662,7 +662,10 @@ def report(meta: Mapping[str, Any], runs: Mapping[tuple[str, str], ToolRun]) -> 
     load_during = meta.get("load_during") or [math.nan]
     shared = max([*meta.get("load_before", [0])[:1], *load_during, *meta.get("load_after", [0])[:1]]) > 2.5
     rs = public_data.TEST_SIZE
+    missing = [d.name for d in public_data.BENCHMARK if d.name not in summaries]
     notes = [
+        *([f"**Partial run: {len(summaries)} of {len(public_data.BENCHMARK)} datasets measured** (not measured: "
+           f"{', '.join(missing)}); every figure below is over the measured ones only.", ""] if missing else []),
         "## Medians over datasets", "",
         "| tool | median normalised test score | median wall ÷ RandomizedSearchCV's | best on | ≥ 0.95 on |",
         "|---|---|---|---|---|", *["| " + " | ".join(r) + " |" for r in median_rows(ordered)], "",

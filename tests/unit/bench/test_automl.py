@@ -101,7 +101,7 @@ def test_table_and_median_rows() -> None:
     assert rows[0][:7] == ["default (roc_auc)", a.ZYGARDE, "0.9500", "30.0", "1.00", "1.50", "+0.0100"]
     assert rows[1][4] == "0.00" and rows[1][6] == "+0.0000"  # the worst of two, never "-0.00"
     assert rows[2][2] == "failed" and rows[2][7].startswith("RuntimeError") and rows[2][4] == rows[2][6] == "-"
-    assert rows[3][:7] == ["wage (rmse)", a.ZYGARDE, "30.000", "5.0", "1.00", "0.50", "+6.2 %"]  # 2 of 32 lower
+    assert rows[3][:7] == ["wage (rmse)", a.ZYGARDE, "30.000", "5.0", "1.00", "0.50", "+6.25 %"]  # 2 of 32 lower
     assert rows[4][4] == "0.00"  # rmse's worst: 0 / a negative span is -0.0, written "0.00"
     medians = {r[0]: r for r in a.median_rows(list(summaries.values()))}
     assert medians[a.ZYGARDE][1:4] == ["1.00", "1.00", "2 of 2"]  # ratios 1.5 and 0.5
