@@ -462,7 +462,6 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     """One job with the defaults through the stack; the announced artifact (sha256 checked) scored on the
     test part; the best-so-far configurations refitted afterwards (untimed) for the time-to-score curve."""
     from zygarde import events as ev
-    from zygarde.registry import artifacts
 
     spec = zygarde_spec(problem, config)
     t0 = time.time()
@@ -475,7 +474,7 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     if model_doc is None:
         raise RuntimeError(f"job {job_id} completed without a model")
     wall = max(job["finished_at"].timestamp(), done_at - 0.1) - t0
-    model = artifacts.load(stack.settings.artifact_root, model_doc["artifact_uri"], model_doc["sha256"])
+    model = final_model(stack.settings.artifact_root, model_doc)
     score = problem.score(output_of(model, problem.X_test, problem.data.task))
     results = [r for r in stack.db.results.find({"job_id": job_id}) if r.get("status") == "completed"]
     full = [r for r in results if r.get("rows") is None]  # a subsample's score is never ranked with these
@@ -495,6 +494,16 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     if restarts:
         detail += f"; services restarted: {', '.join(restarts)}"
     return ToolRun(problem.data.name, ZYGARDE, score, wall, detail=detail, curve=curve)
+
+
+def final_model(artifact_root: str, model_doc: Mapping[str, Any]) -> Any:
+    """What the user gets: the final refit (``final_refit: all``, every row the job was given) when the job
+    made one, else the artifact measured on the holdout; loaded only after its sha256 matched."""
+    from zygarde.registry import artifacts
+
+    if model_doc.get("final_artifact_uri"):
+        return artifacts.load(artifact_root, model_doc["final_artifact_uri"], model_doc.get("final_sha256"))
+    return artifacts.load(artifact_root, model_doc["artifact_uri"], model_doc["sha256"])
 
 
 MAX_RESTARTS = 2
@@ -727,6 +736,7 @@ def plot(datasets: Sequence[PublicDataset], summaries: Sequence[DatasetSummary])
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(2, 1, figsize=(max(9.0, 1.1 * len(datasets) + 3), 8.5), sharex=True)
     x = np.arange(len(summaries))
@@ -742,6 +752,8 @@ def plot(datasets: Sequence[PublicDataset], summaries: Sequence[DatasetSummary])
     axes[0].axhline(GOAL_NORMALISED, color="black", linewidth=0.8, linestyle=":")
     axes[0].legend(ncol=len(TOOLS), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     axes[1].set_yscale("log")
+    axes[1].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    axes[1].yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     axes[1].axhline(1.0, color="black", linewidth=0.8)
     axes[1].axhline(GOAL_WALL, color="black", linewidth=0.8, linestyle=":")
     axes[1].set_ylabel("wall time ÷ RandomizedSearchCV's (log)")
