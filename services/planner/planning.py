@@ -528,6 +528,13 @@ class Planner:
         for job in running:
             self._publish_accepted(job)
             self.fill(job["_id"])
+        for job in self.jobs.active():  # a paused job's open trials still run: watch their leases
+            if job.get("status") == "paused":
+                for d in self.trials.for_job(job["_id"]):
+                    if d["status"] in OPEN and d.get("published", True):
+                        self.leases.known(d["_id"], int(d.get("attempt", 1)))
+                    if d["status"] == "running":
+                        self.leases.watch(d["_id"])
         self._refresh_gauges()
 
     def _refresh_gauges(self) -> None:

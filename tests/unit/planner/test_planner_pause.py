@@ -4,6 +4,7 @@ keeps it paused."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from services.planner.planning import Planner
@@ -100,3 +101,27 @@ def test_a_planner_started_while_the_job_is_paused_keeps_it_paused() -> None:
     assert jobs.get("j")["status"] == "paused"
     second.handle(ev.JobResumeRequested(job_id="j"))
     assert indices(producer2) == [2, 3], "the search goes on from the stored trials"
+
+
+def test_a_planner_started_while_the_job_is_paused_watches_its_running_trials() -> None:
+    jobs, trials, producer, clock = MemoryJobs(), MemoryTrials(), RecordingProducer(), Clock()
+    jobs.create("j", {"status": "running", "spec": spec(max_trials=6, max_parallel=2), "task": "binary",
+                      "algorithms": ["noop"], "greater_is_better": True, "accepted_published": True})
+    first = Planner(Settings(), jobs, trials, producer, clock, trial_lease_s=LEASE)
+    first.resume_all()
+    running = requested(producer)
+    for request in running:
+        first.handle(ev.TrialStarted(job_id="j", trial_id=request.trial_id, worker="w", algorithm="noop"))
+    first.handle(ev.JobPauseRequested(job_id="j"))
+    producer2 = RecordingProducer()
+    second = Planner(Settings(), jobs, trials, producer2, clock, trial_lease_s=LEASE)
+    second.last_sweep = clock.now  # the periodic sweep of every stale trial is not due: only leases find them
+    second.resume_all()
+    for doc in trials.docs.values():  # their trainer went silent a lease ago
+        doc["heartbeat_at"] -= timedelta(seconds=LEASE + 1)
+    clock.now += LEASE
+    second.tick()
+    again = requested(producer2)
+    assert sorted(e.trial_id for e in again) == sorted(r.trial_id for r in running)
+    assert {e.attempt for e in again} == {2}
+    assert jobs.get("j")["status"] == "paused"
