@@ -98,7 +98,7 @@ def test_a_planner_started_while_the_job_is_paused_keeps_it_paused() -> None:
     for request in running:
         complete(second, request)
     assert requested(producer2) == []
-    assert jobs.get("j")["status"] == "paused"
+    assert jobs.docs["j"]["status"] == "paused"
     second.handle(ev.JobResumeRequested(job_id="j"))
     assert indices(producer2) == [2, 3], "the search goes on from the stored trials"
 
@@ -124,4 +124,4 @@ def test_a_planner_started_while_the_job_is_paused_watches_its_running_trials() 
     again = requested(producer2)
     assert sorted(e.trial_id for e in again) == sorted(r.trial_id for r in running)
     assert {e.attempt for e in again} == {2}
-    assert jobs.get("j")["status"] == "paused"
+    assert jobs.docs["j"]["status"] == "paused"
