@@ -155,7 +155,7 @@ class Trainer:
                 algorithm=trial.algorithm, params=trial.params, metric=trial.spec.metric,
                 fold_scores=result.fold_scores, cv_mean=result.mean, cv_std=result.std,
                 fit_seconds=result.fit_seconds, versions=cv.library_versions(), cv_seconds=result.wall_seconds,
-                oof_uri=oof_uri, oof_sha256=oof_sha, rows=self._fidelity(trial, train), **base))
+                oof_uri=oof_uri, oof_sha256=oof_sha, rows=None if on_spark else self._fidelity(trial, train), **base))
             TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome="completed").inc()
             TRAINER_TRIAL_DURATION.labels(algorithm=trial.algorithm).observe(elapsed)
         finally:
@@ -177,7 +177,7 @@ class Trainer:
     @staticmethod
     def _fidelity(trial: ev.TrialRequested, train: Any) -> int | None:
         """The rows the scores are on when they are a subsample of the training part; None: every row."""
-        if trial.rows is None or trial.spec.engine == "spark":
+        if trial.rows is None:
             return None
         return trial.rows if trial.rows < len(cv.prepare(train, trial.spec).frame) else None
 
