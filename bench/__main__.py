@@ -16,6 +16,7 @@ BENCHMARKS = {
     "profile": "bench.profile",             # where a trial's CPU goes inside each service (py-spy)
     "automl": "bench.automl",               # Zygarde with defaults vs RS, Optuna, FLAML, AutoGluon on public data
     "final_model": "bench.final_model",     # ensembles + full refit: the end of a job, and per trial
+    "sasl_overhead": "bench.sasl_overhead",  # bus throughput, SASL/SCRAM + ACLs vs PLAINTEXT brokers
 }
 
 
