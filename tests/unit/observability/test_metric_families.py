@@ -3,6 +3,11 @@ and the planner's API counts its requests by route template and status."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
@@ -46,10 +51,29 @@ def test_unknown_service_is_refused() -> None:
         obs.use_metrics("everything", CollectorRegistry())
 
 
+def _fresh_process_samples() -> dict[str, float]:
+    """Every service's samples as a process that has done nothing else shows them. The families are
+    module-level, so in the test session's own process earlier tests (the integration tier runs the
+    services in-process) have already counted trials and results."""
+    code = (
+        "import json\n"
+        "from prometheus_client import CollectorRegistry\n"
+        "from zygarde import observability as obs\n"
+        "from tests.unit.observability.test_metric_families import scrape\n"
+        "samples = {}\n"
+        "for service in obs.SERVICES:\n"
+        "    samples.update(scrape(obs.use_metrics(service, CollectorRegistry(), algorithms=['rf', 'logreg'])))\n"
+        "print(json.dumps(samples))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[3])
+    assert done.returncode == 0, done.stderr
+    samples: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return samples
+
+
 def test_labelled_counters_exist_at_zero_before_anything_happens() -> None:
-    samples = {}
-    for service in obs.SERVICES:
-        samples.update(scrape(obs.use_metrics(service, CollectorRegistry(), algorithms=["rf", "logreg"])))
+    samples = _fresh_process_samples()
     for outcome in obs.TRIAL_OUTCOMES:
         assert samples[f'zygarde_trainer_trials_total{{algorithm="rf",outcome="{outcome}"}}'] == 0
     assert samples['zygarde_trainer_trials_total{algorithm="unknown",outcome="failed"}'] == 0
