@@ -23,6 +23,23 @@ from zygarde.settings import REPO_ROOT, Settings
 STOP_WITHIN_S = 60.0  # the drain timeout the scaler's docker backend and compose give a trainer
 
 
+def _handles_sigterm(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
+
+
+def _sigterm_handled_before(proc: subprocess.Popen[bytes], library: str, within_s: float = 120.0) -> bool:
+    """Wait until ``proc`` handles SIGTERM; True when ``library`` was not yet mapped into it then."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _handles_sigterm(proc.pid):
+            return library not in Path(f"/proc/{proc.pid}/maps").read_text()
+        time.sleep(0.002)
+    raise AssertionError(f"the trainer never handled SIGTERM within {within_s:.0f} s (exit {proc.poll()})")
+
+
 def test_a_trainer_stopped_while_it_starts_exits_cleanly(test_settings: Settings, tmp_path: Path) -> None:
     settings = test_settings.model_copy(update={"home": tmp_path / "own-broker",
                                                 "kafka_bootstrap": f"127.0.0.1:{free_port_pair()}"})
@@ -38,8 +55,13 @@ def test_a_trainer_stopped_while_it_starts_exits_cleanly(test_settings: Settings
         with log.open("wb") as out:
             trainer = subprocess.Popen([sys.executable, "-m", "zygarde.cli", "run", "trainer"], env=env,
                                        cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
-            time.sleep(1.5)  # inside its start-up: its libraries alone take longer to load
+            # the signal goes as soon as the process handles SIGTERM, which must be before the service's
+            # libraries load (a fixed sleep landed before the run command itself had started on an idle
+            # host, or after start-up on a busy one)
+            early = _sigterm_handled_before(trainer, "sklearn")
             assert trainer.poll() is None, log.read_text()[-2000:]
+            assert early, "SIGTERM was only handled once the service's libraries had loaded: a stop " \
+                          f"during start-up is lost; log: {log.read_text()[-2000:]}"
             trainer.send_signal(signal.SIGTERM)
             stopped = time.monotonic()
             try:

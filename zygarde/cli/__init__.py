@@ -1,5 +1,15 @@
 """The ``zygarde`` command line (typer + rich)."""
 
+import sys
+
+from zygarde import stop_signal
+
+# `zygarde run trainer|selector` takes a stop asked for while it starts: caught here, before the
+# commands below import their libraries (seconds on a busy host, during which a SIGTERM would kill
+# the process, or, as PID 1 in a container, be dropped); the consumer loop honours it later.
+if sys.argv[1:2] == ["run"] and sys.argv[2:3] in (["trainer"], ["selector"]):
+    stop_signal.catch()
+
 from zygarde.cli import jobs as _jobs  # noqa: F401  (registers the job commands on ``app``)
 from zygarde.cli import models as _models  # noqa: F401  (registers the registry commands)
 from zygarde.cli import optuna_export as _optuna_export  # noqa: F401  (export-optuna)

@@ -112,9 +112,6 @@ def run(service: str = typer.Argument(..., help="planner | trainer | selector | 
     if service not in ("planner", "trainer", "selector", "scaler"):
         err.print(f"unknown service {service!r}")
         raise typer.Exit(2)
-    if service in ("trainer", "selector"):  # their consumer loop takes a stop asked for while they start
-        from zygarde import stop_signal
-
-        stop_signal.catch()
+    # a trainer's or selector's stop asked for while it starts is caught in zygarde.cli's package import
     module = importlib.import_module(f"services.{service}.__main__")
     module.main()
