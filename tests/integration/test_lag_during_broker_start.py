@@ -9,7 +9,6 @@ the right lag."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from tests.e2e.conftest import free_port_pair
 from zygarde import topics
 from zygarde.bus import BusAdmin
 from zygarde.localstack import components, process, stack
@@ -46,24 +46,9 @@ while time.monotonic() < deadline:
 """
 
 
-def _free_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        with socket.socket() as a, socket.socket() as b:
-            try:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no two free ports in a row")
-
-
 @pytest.fixture(scope="module")
 def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = Settings(home=tmp_path_factory.mktemp("nc-home"), kafka_bootstrap=f"127.0.0.1:{_free_pair()}",
+    settings = Settings(home=tmp_path_factory.mktemp("nc-home"), kafka_bootstrap=f"127.0.0.1:{free_port_pair()}",
                         topic_prefix=PREFIX)
     comp = components.KafkaComponent(settings)
     try:

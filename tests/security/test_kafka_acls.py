@@ -7,7 +7,6 @@ with a principal that has no ACL for the topic is refused, and nothing it sent c
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import httpx
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
+from tests.e2e.conftest import free_port_pair
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventProducer
@@ -27,26 +27,10 @@ from zygarde.settings import KAFKA_PRINCIPALS, Settings, kafka_client_conf
 PREFIX = "sec."
 
 
-def _free_pair() -> int:
-    """A port whose next one is free too (the broker, then its controller)."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        with socket.socket() as a, socket.socket() as b:
-            try:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no two free ports in a row")
-
-
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     home = tmp_path_factory.mktemp("sasl-home")
-    settings = Settings(home=home, kafka_bootstrap=f"127.0.0.1:{_free_pair()}", topic_prefix=PREFIX,
+    settings = Settings(home=home, kafka_bootstrap=f"127.0.0.1:{free_port_pair()}", topic_prefix=PREFIX,
                         kafka_sasl=True)
     comp = components.KafkaComponent(settings)
     try:
