@@ -1,0 +1,108 @@
+"""The Kafka broker of the local stack (KRaft, one node), its jars fetched by Maven into the cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import string
+import subprocess
+from pathlib import Path
+
+from zygarde.errors import StackError
+from zygarde.localstack.component import LOCAL, Component, host_port, port_open, run_install_step
+
+
+class KafkaComponent(Component):
+    name = "kafka"
+    marker = "kafka.Kafka"
+
+    @property
+    def jars(self) -> Path:
+        return self.settings.cache_dir / "kafka" / "jars"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.home / "kafka" / "data"
+
+    @property
+    def address(self) -> str:
+        return self.settings.kafka_bootstrap
+
+    def install(self) -> None:
+        if (self.jars / ".complete").exists():
+            return
+        if shutil.which("java") is None or shutil.which("mvn") is None:
+            raise StackError("kafka", "Java 17+ and Maven are needed to fetch the broker's jars")
+        self.jars.mkdir(parents=True, exist_ok=True)
+        run_install_step("kafka", ["mvn", "-q", "-B", "-f", str(LOCAL / "kafka" / "pom.xml"),
+                                   f"-Dmaven.repo.local={self.settings.cache_dir / 'm2'}",
+                                   "dependency:copy-dependencies", f"-DoutputDirectory={self.jars}",
+                                   "-DincludeScope=runtime"], self.install_log)
+        (self.jars / ".complete").touch()
+
+    def _config(self) -> Path:
+        host, port = host_port(self.settings.kafka_bootstrap, 9092)
+        template = string.Template((LOCAL / "kafka" / "server.properties.in").read_text())
+        text = template.substitute(host=host, port=port, controller_port=port + 1, log_dirs=self.data_dir)
+        path = self.settings.home / "kafka" / "server.properties"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self.settings.kafka_sasl:  # the client listener authenticates; the file then holds passwords
+            from zygarde.localstack import kafka_auth
+
+            text = text.replace("PLAINTEXT://", "CLIENT://") + kafka_auth.server_properties(
+                kafka_auth.credentials(self.settings))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # a file left by a PLAINTEXT start keeps its mode otherwise
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+        else:
+            path.write_text(text)
+        return path
+
+    def ports(self) -> list[tuple[str, int]]:
+        host, port = host_port(self.settings.kafka_bootstrap, 9092)
+        return [(host, port), (host, port + 1)]  # the broker, then the KRaft controller
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return ["java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
+                f"-Dlog4j2.configurationFile={LOCAL / 'kafka' / 'log4j2.properties'}",
+                "-cp", f"{self.jars}/*", main, *args]
+
+    def prepare(self) -> None:
+        config = self._config()
+        if (self.data_dir / "meta.properties").exists():
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        uuid_out = subprocess.run(self._java("kafka.tools.StorageTool", "random-uuid"),
+                                  capture_output=True, text=True, check=True).stdout.split()
+        cluster_id = uuid_out[-1]
+        scram: list[str] = []
+        if self.settings.kafka_sasl:
+            from zygarde.localstack import kafka_auth
+
+            scram = kafka_auth.format_args(kafka_auth.credentials(self.settings))
+        run_install_step("kafka", self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
+                                             *scram), self.files.logfile, secret_args=len(scram))
+
+    def command(self) -> list[str]:
+        return self._java("kafka.Kafka", str(self._config()))
+
+    def start_timeout(self) -> float:
+        return 90.0
+
+    def ready(self) -> bool:
+        from confluent_kafka.admin import AdminClient
+
+        host, port = host_port(self.settings.kafka_bootstrap, 9092)
+        if not port_open(host, port):
+            return False
+        conf: dict[str, str | int | float | bool] = {"bootstrap.servers": self.settings.kafka_bootstrap}
+        if self.settings.kafka_sasl:
+            from zygarde.localstack import kafka_auth
+
+            conf.update(kafka_auth.admin_conf(self.settings))
+        try:
+            md = AdminClient(conf).list_topics(timeout=3)
+            return len(md.brokers) > 0
+        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+            return False
