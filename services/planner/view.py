@@ -100,5 +100,5 @@ def fair_limit(shares: dict[str, tuple[int, int]], job_id: str) -> int:
     a big job started first leaves a small later one its share instead of queueing ahead of it."""
     own, _ = shares[job_id]
     pool = max(mp for mp, _ in shares.values())
-    weights = {j: 2.0 ** (priority / 2) for j, (_, priority) in shares.items()}
+    weights: dict[str, float] = {j: 2.0 ** (priority / 2) for j, (_, priority) in shares.items()}
     return max(1, min(own, math.ceil(pool * weights[job_id] / sum(weights.values()) - 1e-9)))

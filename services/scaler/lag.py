@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pymongo.database import Database
 
@@ -38,7 +39,7 @@ class InFlight:
     """The running trials' count, read from MongoDB at most every ``every_s`` seconds (the last count
     in between): a step every 2 s must not scan the collection every 2 s."""
 
-    def __init__(self, db: Database[dict], every_s: float = 15.0,
+    def __init__(self, db: Database[dict[str, Any]], every_s: float = 15.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.db, self.every_s, self.clock = db, every_s, clock
         self._at: float | None = None

@@ -46,7 +46,7 @@ EXIT_FINALIZE_FAILED = 70  # EX_SOFTWARE, as a failed handler: the orchestrator 
 
 
 class Selector:
-    def __init__(self, settings: Settings, db: Database[dict], producer: EventProducer) -> None:
+    def __init__(self, settings: Settings, db: Database[dict[str, Any]], producer: EventProducer) -> None:
         self.settings = settings
         self.db = db
         self.jobs = JobRepository(db)

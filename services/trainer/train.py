@@ -193,7 +193,7 @@ class Trainer:
         TRAINER_TRIALS.labels(algorithm="unknown", outcome="failed").inc()
         self.producer.flush()
 
-    def _fail(self, trial: ev.TrialRequested, base: dict, reason: str, error: str, elapsed: float) -> None:
+    def _fail(self, trial: ev.TrialRequested, base: dict[str, Any], reason: str, error: str, elapsed: float) -> None:
         self.producer.publish(ev.TrialFailed(algorithm=trial.algorithm, params=trial.params, reason=reason,
                                              error=error, seconds=elapsed, **base))
         TRAINER_TRIALS.labels(algorithm=trial.algorithm, outcome=reason if reason in (

@@ -59,7 +59,7 @@ def _version(repo: RegistryRepository, name: str, version: int | None) -> dict[s
     return doc
 
 
-def evaluate(db: Database[dict], settings: Settings, producer: EventProducer, name: str, dataset_uri: str,
+def evaluate(db: Database[dict[str, Any]], settings: Settings, producer: EventProducer, name: str, dataset_uri: str,
              version: int | None = None, own: RegistrySettings | None = None) -> dict[str, Any]:
     """Score, measure drift, store, maybe ask a retrain; returns the stored evaluation."""
     own = own or registry_settings()

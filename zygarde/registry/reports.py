@@ -36,7 +36,8 @@ class Split:
 
     @property
     def y(self) -> np.ndarray:
-        return cv.target_vector(self.holdout, self.spec.dataset, self.task).to_numpy()
+        y: np.ndarray = cv.target_vector(self.holdout, self.spec.dataset, self.task).to_numpy()
+        return y
 
 
 def load_split(settings: Settings, job: dict[str, Any]) -> Split:
@@ -75,7 +76,8 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k != "curves" and not isinstance(v, list)}
 
 
-def trial_report(db: Database[dict], settings: Settings, job: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+def trial_report(db: Database[dict[str, Any]], settings: Settings, job: dict[str, Any],
+                 result: dict[str, Any]) -> dict[str, Any]:
     """Refit one completed trial, write its report, remember where; returns the stored document."""
     split = load_split(settings, job)
     pipeline = refit(split, result["algorithm"], result["params"])

@@ -105,7 +105,7 @@ def lineage(job: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def register_winner(db: Database[dict], job: dict[str, Any], model: dict[str, Any],
+def register_winner(db: Database[dict[str, Any]], job: dict[str, Any], model: dict[str, Any],
                     settings: RegistrySettings | None = None) -> dict[str, Any]:
     """Register a job's winner (idempotent by job id) and apply the alias rules once."""
     settings = settings or registry_settings()
@@ -128,7 +128,7 @@ def register_winner(db: Database[dict], job: dict[str, Any], model: dict[str, An
     return version
 
 
-def on_winner(db: Database[dict], settings: Settings, job: dict[str, Any], model: dict[str, Any],
+def on_winner(db: Database[dict[str, Any]], settings: Settings, job: dict[str, Any], model: dict[str, Any],
               fitted: dict[str, Any] | None = None) -> None:
     """Called by the selector once a job's winner is stored and before it is announced; idempotent, so
     a re-delivered message or a selector restarted after kill -9 runs it again harmlessly. ``fitted``:

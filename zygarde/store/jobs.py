@@ -17,7 +17,7 @@ FINAL = ("completed", "failed", "cancelled", "rejected")
 
 
 class JobRepository:
-    def __init__(self, db: Database[dict]) -> None:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
         self._c = db.jobs
 
     def create(self, job_id: str, doc: dict[str, Any]) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
 from pymongo.uri_parser import parse_uri
 
-Doc = dict
+Doc = dict[str, Any]
 
 
 def connect(uri: str, database: str | None = None, timeout_ms: int = 5000) -> Database[Doc]:

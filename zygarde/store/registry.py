@@ -17,14 +17,14 @@ from pymongo.errors import DuplicateKeyError
 from zygarde.events import now
 
 
-def ensure_registry_indexes(db: Database[dict]) -> None:
+def ensure_registry_indexes(db: Database[dict[str, Any]]) -> None:
     db.model_versions.create_index([("name", ASCENDING), ("version", ASCENDING)], unique=True)
     db.model_evaluations.create_index([("name", ASCENDING), ("evaluated_at", ASCENDING)])
     db.registry_events.create_index([("name", ASCENDING), ("at", ASCENDING)])
 
 
 class RegistryRepository:
-    def __init__(self, db: Database[dict]) -> None:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
         self._models = db.registry
         self._versions = db.model_versions
         self._evaluations = db.model_evaluations

@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 
 class ResultRepository:
-    def __init__(self, db: Database[dict]) -> None:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
         self._c = db.results
 
     def add(self, trial_id: str, doc: dict[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from zygarde.events import now
 
 
 class WorkerRepository:
-    def __init__(self, db: Database[dict]) -> None:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
         self._c = db.workers
 
     def record(self, worker: str, partitions: list[int]) -> None:
