@@ -41,9 +41,10 @@ log = logging.getLogger(__name__)
 # (bench/results/design_figures.md), so it runs every few minutes, not every 30 s.
 SWEEP_S = 300.0
 # How often the idle tick recounts the jobs by status for the zygarde_planner_jobs gauge (a job event
-# recounts at once). The count reads every job ever stored (on the local MongoDB-wire server, the whole
-# documents), which every second kept that server busy with nothing running (bench/results/design_figures.md);
-# Prometheus scrapes every 15 s.
+# has the next tick recount, at most a second later, so no handler on a trial's path waits for it). The
+# count reads every job ever stored (on the local MongoDB-wire server, the whole documents), which every
+# second kept that server busy with nothing running (bench/results/design_figures.md); Prometheus scrapes
+# every 15 s.
 GAUGES_S = 15.0
 
 __all__ = ["GAUGES_S", "SWEEP_S", "JobView", "Planner", "Publisher", "budget_spent", "empty_summary", "fair_limit"]
@@ -129,7 +130,10 @@ class Planner:
         if existing is None:
             self.jobs.create(event.job_id, doc)
         else:
-            self.jobs.transition(event.job_id, "running", ("queued",), **doc)
+            # By _id alone (doc says running): only this planner moves a queued job (cancel and pause come
+            # through it), and it read the job queued above. A filter on status too would read every job
+            # stored on the local MongoDB-wire server, on every job's way to its first trial.
+            self.jobs.update(event.job_id, **doc)
         self.active.pop(event.job_id, None)
         job = self._job(event.job_id)
         assert job is not None
@@ -471,7 +475,7 @@ class Planner:
             if job.get("status") == "running" and job.get("deadline") and self.clock() >= job["deadline"]:
                 self.fill(job["_id"])
         if self._last_gauges is None or self.clock() - self._last_gauges >= GAUGES_S:
-            self._refresh_gauges()
+            self._count_jobs()
         self.producer.flush()
 
     def recover_lost_trials(self) -> None:
@@ -538,6 +542,10 @@ class Planner:
         self._refresh_gauges()
 
     def _refresh_gauges(self) -> None:
+        """A job changed status: the next ``tick`` recounts the jobs gauge (see ``GAUGES_S``)."""
+        self._last_gauges = None
+
+    def _count_jobs(self) -> None:
         self._last_gauges = self.clock()
         counts = self.jobs.count_by_status()
         for status in ("queued", "running", "paused", "completed", "failed", "cancelled", "rejected"):
