@@ -11,9 +11,14 @@ if sys.argv[1:2] == ["run"] and sys.argv[2:3] in (["trainer"], ["selector"]):
     stop_signal.catch()
 
 from zygarde.cli import jobs as _jobs  # noqa: F401  (registers the job commands on ``app``)
+
+# isort: split
+# --help lists the commands in the order they register: the catalog's after the job commands
+from zygarde.cli import catalog as _catalog  # noqa: F401  (algorithms, metrics)
 from zygarde.cli import models as _models  # noqa: F401  (registers the registry commands)
 from zygarde.cli import optuna_export as _optuna_export  # noqa: F401  (export-optuna)
 from zygarde.cli import top as _top  # noqa: F401
+from zygarde.cli import trials as _trials  # noqa: F401  (job, trials)
 from zygarde.cli.app import app
 
 

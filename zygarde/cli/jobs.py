@@ -1,13 +1,13 @@
-"""Job commands over the planner's HTTP API: submit, jobs, leaderboard, model, cancel, pause, resume, demo."""
+"""Job commands over the planner's HTTP API: submit, jobs, leaderboard, model, report, cancel, pause, resume,
+demo (the catalog commands are in ``catalog.py``, how they print in ``output.py``)."""
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import typer
@@ -19,6 +19,8 @@ from rich.table import Table
 
 import zygarde.cli.http as http
 from zygarde.cli.app import app, console
+from zygarde.cli.failures import print_failures
+from zygarde.cli.output import leaderboard_table, print_json, rest_width, trial_number
 from zygarde.settings import REPO_ROOT
 
 DEMO_SPEC = REPO_ROOT / "examples" / "demo-job.json"
@@ -26,7 +28,6 @@ FINAL = {"completed", "failed", "cancelled", "rejected"}
 ID_CHARS = 32  # a job id: uuid4 hex
 SHORT_ID = 12  # what the jobs table shows; every command takes a unique prefix
 PREFIX_SCAN = 1000  # the newest jobs a prefix is looked up among
-SHORT_TASKS = {"binary": "bin", "multiclass": "multi", "regression": "reg"}
 
 
 def _client() -> httpx.Client:
@@ -35,17 +36,6 @@ def _client() -> httpx.Client:
 
 def _get(path: str) -> Any:
     return http.call("GET", path)
-
-
-def print_json(value: Any) -> None:
-    """One JSON document on stdout, no colour or wrapping, so it pipes into ``jq`` or ``json.tool``."""
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
-
-
-def trial_number(trial_id: str) -> str:
-    """The short number of ``<job_id>-<index:05d>`` every command accepts in place of the id."""
-    head, _, index = trial_id.rpartition("-")
-    return str(int(index)) if head and index.isdigit() else trial_id
 
 
 def job_id_of(job: str) -> str:
@@ -65,37 +55,6 @@ def job_id_of(job: str) -> str:
 def trial_id_of(job_id: str, trial: str) -> str:
     """A full trial id from a short number (``7``) or the id itself."""
     return f"{job_id}-{int(trial):05d}" if trial.isdigit() and len(trial) < 6 else trial
-
-
-def rest_width(*widths: int) -> int:
-    """What the console's width leaves to a last column after columns of these widths (each column's
-    padding and separator counted), so the last one is cut with an ellipsis instead of the line wrapping."""
-    return max(8, console.width - sum(widths) - 3 * len(widths) - 2)
-
-
-def params_text(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in params.items())
-
-
-def _leaderboard_table(board: dict[str, Any], limit: int = 15, wide: bool = False) -> Table:
-    arrow = "↑" if board.get("greater_is_better") else "↓"
-    table = Table(title=f"leaderboard · {board.get('metric')} {arrow}", box=box.SIMPLE_HEAD, pad_edge=False)
-    items = board["items"][:limit]
-    fold: Literal["fold", "ellipsis"] = "fold" if wide else "ellipsis"
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("trial" if wide else "trial#", justify="right", no_wrap=True,
-                     min_width=max((len(i["trial_id"]) for i in items), default=5) if wide else None)
-    table.add_column("algorithm", no_wrap=True, min_width=max((len(i["algorithm"]) for i in items), default=9))
-    table.add_column("score ± std", justify="right", no_wrap=True)
-    table.add_column("s", justify="right", no_wrap=True)
-    fixed = [len(str(len(items))), max((len(i["trial_id"]) for i in items), default=5) if wide else 6,
-             max((len(i["algorithm"]) for i in items), default=9), 15, 5]
-    table.add_column("params", no_wrap=not wide, overflow=fold, max_width=None if wide else rest_width(*fixed))
-    for item in items:
-        table.add_row(str(item["rank"]), item["trial_id"] if wide else trial_number(item["trial_id"]),
-                      item["algorithm"], f"{item['cv_mean']:.4f} ± {item['cv_std']:.4f}",
-                      f"{item['fit_seconds']:.1f}", params_text(item["params"]))
-    return table
 
 
 def budget_state(job: dict[str, Any], elapsed: float) -> tuple[str, float]:
@@ -190,6 +149,7 @@ def _print_outcome(job: dict[str, Any]) -> None:
     console.print(f"job {job['job_id']} ended [bold]{job['status']}[/bold] ({job.get('ended_reason')})")
     for reason in job.get("reasons", []):
         console.print(f"  • {reason}", markup=False)
+    print_failures(job)  # which trials failed and why, a job that completed included
 
 
 def _age(created: str | None) -> str:
@@ -238,7 +198,7 @@ def leaderboard(job: str, limit: int = typer.Option(15),
     if as_json:
         print_json(board)
         return
-    table = _leaderboard_table(board, limit, wide)
+    table = leaderboard_table(board, limit, wide)
     # --wide: every column whole, however wide the lines (the terminal may wrap them, a pipe will not)
     if not wide:
         console.print(table)
@@ -300,7 +260,7 @@ def demo(trainers: int = typer.Option(2), spec: Path = typer.Option(DEMO_SPEC),
     console.print(f"submitting {spec.name}: {json.loads(spec.read_text())['dataset']['uri']}")
     try:
         job = wait_for(_submit(spec)["job_id"])  # the id it submitted: other jobs may be running
-        console.print(_leaderboard_table(_get(f"/jobs/{job['job_id']}/leaderboard")))
+        console.print(leaderboard_table(_get(f"/jobs/{job['job_id']}/leaderboard")))
         if job["status"] != "completed":
             _print_outcome(job)
             raise typer.Exit(1)
@@ -314,56 +274,5 @@ def demo(trainers: int = typer.Option(2), spec: Path = typer.Option(DEMO_SPEC),
             down_cmd(purge=False)
 
 
-@app.command()
-def algorithms(task: str = typer.Option("", help="binary | multiclass | regression"),
-               wide: bool = typer.Option(False, "--wide", help="with each default search space"),
-               as_json: bool = typer.Option(False, "--json", help="one JSON document (with the spaces)")) -> None:
-    """List the algorithm catalog (--wide or --json: with each default search space)."""
-    from zygarde.ml import algorithms as catalog
-    from zygarde.ml.space import space_to_json
-
-    rows = [{"name": name, "tasks": sorted(catalog.get(name).tasks), "description": catalog.get(name).description,
-             "space": space_to_json(catalog.get(name).space)} for name in catalog.names(task or None)]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title="algorithms", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("name", no_wrap=True, min_width=max((len(str(r["name"])) for r in rows), default=4))
-    tasks = {str(r["name"]): ",".join(SHORT_TASKS.get(t, t) for t in r["tasks"]) for r in rows}
-    table.add_column("tasks", no_wrap=True, min_width=max(map(len, tasks.values()), default=5))
-    if wide:
-        table.add_column("default search space", overflow="fold")
-    names_w = max((len(str(r["name"])) for r in rows), default=4)
-    table.add_column("about", no_wrap=not wide, overflow="fold" if wide else "ellipsis",
-                     max_width=None if wide else rest_width(names_w, max(map(len, tasks.values()), default=5)))
-    for row in rows:
-        space = [json.dumps(row["space"])] if wide else []
-        cells = [str(row["name"]), tasks[str(row["name"])], *space, str(row["description"])]
-        table.add_row(*cells)
-    console.print(table)
-
-
-@app.command()
-def metrics(task: str = typer.Option("", help="binary | multiclass | regression"),
-            as_json: bool = typer.Option(False, "--json", help="one JSON document")) -> None:
-    """List the metrics a spec may name (the default of each task marked)."""
-    from zygarde.ml import metrics as catalog
-
-    rows: list[dict[str, Any]] = [
-        {"name": m.name, "tasks": sorted(m.tasks), "greater_is_better": m.greater_is_better,
-         "default_for": sorted(t for t, d in catalog.DEFAULTS.items() if d == m.name), "about": m.description}
-        for m in catalog.METRICS.values() if not task or task in m.tasks]
-    if as_json:
-        print_json(rows)
-        return
-    cells = [[r["name"], ",".join(SHORT_TASKS.get(t, t) for t in r["tasks"]),
-              "high" if r["greater_is_better"] else "low",
-              ",".join(SHORT_TASKS.get(t, t) for t in r["default_for"]) or "-"] for r in rows]
-    widths = [max((len(c[i]) for c in cells), default=4) for i in range(4)]
-    table = Table(title="metrics", box=box.SIMPLE_HEAD, pad_edge=False)
-    for header, width in zip(("name", "tasks", "best", "default"), widths, strict=True):
-        table.add_column(header, no_wrap=True, min_width=max(width, len(header)))
-    table.add_column("about", no_wrap=True, overflow="ellipsis", max_width=rest_width(*widths))
-    for row, r in zip(cells, rows, strict=True):
-        table.add_row(*row, str(r["about"]))
-    console.print(table)
+# what callers import from here
+__all__ = ["budget_state", "job_id_of", "print_json", "trial_id_of", "trial_number", "wait_for"]
