@@ -21,6 +21,7 @@ from services.planner import console, edge, schemas
 from services.planner.models_api import add_model_routes
 from services.planner.planning import empty_summary
 from services.planner.strategies import STRATEGIES
+from services.planner.trials_api import add_trial_routes, failures
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.bus.producer import PublishError
@@ -189,7 +190,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.get("/jobs/{job_id}", response_model=schemas.JobView)
     def show_job(job_id: str) -> dict[str, Any]:
-        return job_view(ctx, get_job(job_id))
+        view = job_view(ctx, get_job(job_id))
+        # which trials failed and why: read only for this one job, and only when some did
+        view["failures"] = failures(ctx.trials.listing(job_id, "failed")) if view["trials"]["failed"] else []
+        return view
 
     @app.get("/jobs/{job_id}/leaderboard", response_model=schemas.Leaderboard)
     def leaderboard(job_id: str, response: Response,
@@ -280,6 +284,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     add_model_routes(app, ctx, require_token)  # /models/..., /jobs/{id}/trials/{trial_id}/report
+    add_trial_routes(app, ctx, get_job)  # /jobs/{id}/trials?status=failed
     console.install(app)  # the web console's pages at /ui/
     document_errors(app)
     return app

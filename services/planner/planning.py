@@ -46,6 +46,8 @@ SWEEP_S = 300.0
 # second kept that server busy with nothing running (bench/results/design_figures.md); Prometheus scrapes
 # every 15 s.
 GAUGES_S = 15.0
+# A failed trial's error as stored for the API (the trainer sends up to 4,000 characters of traceback).
+ERROR_CHARS = 2000
 
 __all__ = ["GAUGES_S", "SWEEP_S", "JobView", "Planner", "Publisher", "budget_spent", "empty_summary", "fair_limit"]
 
@@ -274,7 +276,8 @@ class Planner:
         if isinstance(event, ev.TrialCompleted):
             fields.update(score=event.cv_mean, seconds=event.cv_seconds)
         else:
-            fields.update(reason=event.reason, seconds=event.seconds)
+            # the error text too (cut: a traceback's last line is what a person reads), so the API can say why
+            fields.update(reason=event.reason, seconds=event.seconds, error=event.error[:ERROR_CHARS])
         closed = self.trials.finish(event.trial_id, "completed" if completed else "failed", **fields)
         self._forget(event.trial_id)
         if closed is None:

@@ -17,6 +17,8 @@ from zygarde.events import JobSpec
 
 BEARER = "bearer"
 PAGE_MAX = 1000
+FAILURE_GROUPS = 20  # a job's failures as GET /jobs/{id} shows them: groups, and trial ids in each
+FAILURE_IDS = 5
 
 
 class _Answer(BaseModel):
@@ -54,6 +56,17 @@ class Budget(_Answer):
     max_parallel: int | None = None
 
 
+class FailureGroup(_Answer):
+    """Failed trials that failed the same way: the same reason and the same error (numbers aside)."""
+
+    reason: str = Field(description="error (the fit or scoring raised), timeout, memory, dataset, invalid, "
+                        "lost, pruned, time_budget or cancelled")
+    error: str = Field("", description="what the group's first trial raised, as the trainer reported it")
+    count: int = Field(description="failed trials with this reason and error")
+    algorithms: list[str] = Field(default_factory=list, description="the algorithms of those trials")
+    trial_ids: list[str] = Field(default_factory=list, description=f"the first {FAILURE_IDS} of those trials")
+
+
 class JobView(_Answer):
     """A job with its spec, trial counts, best trial and use of each budget."""
 
@@ -75,6 +88,10 @@ class JobView(_Answer):
     finished_at: str | None = None
     ended_reason: str | None = None
     submitted_via: str | None = None
+    failures: list[FailureGroup] | None = Field(
+        None, description="the failed trials grouped by reason and error, the largest group first (at most "
+        f"{FAILURE_GROUPS} groups; GET /jobs/{{id}} only, null in the list of jobs; the trials themselves: "
+        "GET /jobs/{id}/trials?status=failed)")
 
 
 class LeaderboardItem(_Answer):
@@ -97,6 +114,35 @@ class Leaderboard(_Answer):
     greater_is_better: bool | None = None
     items: list[LeaderboardItem]
     total: int | None = Field(None, description="completed trials in all pages")
+    offset: int = 0
+
+
+class TrialItem(_Answer):
+    """One trial as the planner stores it, whatever its status."""
+
+    trial_id: str
+    index: int = Field(description="the trial's number within its job (the short number the CLI takes)")
+    algorithm: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    status: str = Field(description="requested, running, completed or failed")
+    attempt: int = 1
+    score: float | None = Field(None, description="mean CV score of a completed trial, in the job's metric")
+    reason: str | None = Field(None, description="why a failed trial failed (see FailureGroup.reason)")
+    error: str | None = Field(None, description="what a failed trial raised, as the trainer reported it")
+    seconds: float | None = Field(None, description="how long the trial occupied its trainer")
+    worker: str | None = None
+    rows: int | None = Field(None, description="the subsample it ran on (a lower fidelity); null: every row")
+    requested_at: str | None = None
+    finished_at: str | None = None
+
+
+class TrialPage(_Answer):
+    """A job's trials in index order, every status or one (one page of them)."""
+
+    job_id: str
+    status: str | None = Field(None, description="the status asked for; null: every status")
+    items: list[TrialItem]
+    total: int = Field(description="trials in all pages")
     offset: int = 0
 
 
@@ -201,7 +247,7 @@ def refine(schema: dict[str, Any], open_paths: frozenset[str]) -> dict[str, Any]
         op = schema["paths"].get(path, {}).get("post")
         if op is not None:
             op["responses"].setdefault("409", {"description": why, "content": _problem_content()})
-    for path in ("/jobs", "/jobs/{job_id}/leaderboard", "/models/{name}/evaluations"):
+    for path in ("/jobs", "/jobs/{job_id}/leaderboard", "/jobs/{job_id}/trials", "/models/{name}/evaluations"):
         ok = schema["paths"].get(path, {}).get("get", {}).get("responses", {}).get("200")
         if ok is not None:
             ok["headers"] = {"Link": {"description": 'the next page: <...?limit=N&offset=M>; rel="next"',

@@ -138,6 +138,12 @@ class TrialRepository:
     def for_job(self, job_id: str) -> list[dict[str, Any]]:
         return list(self._c.find({"job_id": job_id}).sort("index", ASCENDING))
 
+    def listing(self, job_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        """A job's trials (of one status, or all) in index order, without the fold reports; one query by
+        ``job_id`` (the API's trial listing; the planner's hot path never calls it)."""
+        query: dict[str, Any] = {"job_id": job_id, **({"status": status} if status else {})}
+        return list(self._c.find(query, {"reports": 0}).sort("index", ASCENDING))
+
     def counts(self, job_id: str) -> dict[str, int]:
         return self.summary(job_id)[0]
 
