@@ -22,9 +22,9 @@ would also ack a message whose body raised, so an error (Mongo or Kafka down) en
 before anything is acked: the restarted selector handles that message again.
 
 Restarts: the table is recovered from its changelog, then the stream partitions are sought to their
-committed offsets and resumed. ``_Recovery`` closes two races of faust 0.15.3 that dropped the results
-waiting at that moment and stalled the selector, and a watchdog exits (75, to be restarted) should
-consumption ever stop with messages waiting (docs/selector.md).
+committed offsets and resumed. ``StreamRecovery`` (``stream_recovery.py``) closes two races of faust 0.15.3
+that dropped the results waiting at that moment and stalled the selector, and a watchdog exits (75, to be
+restarted) should consumption ever stop with messages waiting (docs/selector.md).
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from typing import Any, cast
 
 import faust
 from faust.tables import TableManager
-from faust.tables.recovery import Recovery
 from faust.types import TP, EventT
 
 from services.selector.selection import Selector
+from services.selector.stream_recovery import StreamTableManager
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import BusAdmin, EventProducer, MessageMeta
@@ -81,83 +81,10 @@ def tally(state: dict[str, Any] | None, event: ev.TrialCompleted | ev.TrialFaile
     return {"counts": counts, "best": best, "top": top, "trials": {**state["trials"], event.trial_id: outcome}}
 
 
-# In faust's set of partitions to fetch from, so that set is never empty: never assigned (partition -1).
-_NEVER_ASSIGNED = TP(topic="zygarde-selector-never-assigned", partition=-1)
-
-
 def stalled(*, idle_s: float, stall_s: float, busy: bool, lag: Mapping[str, int]) -> bool:
     """The watchdog's verdict: no message in hand, none handled for ``stall_s`` (0 turns the watchdog
     off), and some waiting on a partition this worker is assigned (committed offset below the end)."""
     return stall_s > 0 and not busy and idle_s >= stall_s and any(n > 0 for n in lag.values())
-
-
-class _Recovery(Recovery):
-    """faust's table recovery, with the end of a recovery made safe for the messages waiting on the
-    stream partitions (``results``, ``job-events``). Two races in faust-streaming 0.15.3 / aiokafka 0.14.0
-    each lost a restarted selector the results it found waiting (docs/selector.md):
-
-    1. faust hands aiokafka its *live* set of active partitions, and aiokafka reads an empty set as
-       "every partition". When recovery pauses the changelog partitions at its end, that set is empty
-       until the stream partitions are resumed, and a fetch in flight drains the stream partitions'
-       prefetched records; faust drops them (their partitions are not active) with the position already
-       past them. A never-assigned partition kept in the set (``on_rebalance``) keeps it from being empty.
-    2. ``on_recovery_completed`` resumed the stream partitions, then awaited the seek to the committed
-       offsets, then called ``app.flow_control.resume()``, which also *clears* the agents' buffers: what
-       the running fetcher put there during the await was dropped (faust-streaming/faust#596 reports
-       this race). Here the seek comes first, while the stream partitions are still paused, then the clear,
-       then the resume, with no await in between.
-
-    Either way the agent waited on an empty buffer, the fetcher on a partition read to its end, and the
-    committed offset stayed before the dropped messages until the next rebalance. Everything else is
-    faust's ``on_recovery_completed`` unchanged.
-    """
-
-    async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP],
-                           generation_id: int = 0) -> None:
-        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
-        # the consumer has just reset its active partitions to the new assignment and paused them all
-        self.app.consumer.resume_partitions({_NEVER_ASSIGNED})
-
-    async def on_recovery_completed(self, generation_id: int = 0) -> None:
-        consumer = self.app.consumer
-        self.log.info("Restore complete!")
-        await self.app.on_rebalance_complete.send()
-        self._set_recovery_ended()
-        callbacks = [asyncio.ensure_future(table.on_recovery_completed(self.actives_for_table[table],
-                                                                         self.standbys_for_table[table]))
-                     for table in self.tables.values()]
-        if callbacks:
-            await asyncio.wait(callbacks)
-        assignment = consumer.assignment()
-        if self.app.consumer_generation_id != generation_id:
-            self.log.warning("Recovery rebalancing again app id %s param %s",
-                             self.app.consumer_generation_id, generation_id)
-            return
-        if assignment:
-            # the stream partitions are still paused: nothing is fetched from them while this awaits
-            self.log.info("Seek stream partitions to committed offsets.")
-            await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
-        self.completed.set()
-        self.app.flow_control.resume()  # clears the agents' buffers: nothing of this generation is in them
-        self.log.dev("Resume stream partitions")
-        consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
-        consumer.resume_flow()
-        await self.app._fetcher.maybe_start()  # type: ignore[attr-defined]
-        self.tables.on_actives_ready()
-        if not self.app.assignor.assigned_standbys():
-            self.tables.on_standbys_ready()
-        self.app.on_rebalance_end()
-        self.log.info("Worker ready")
-
-
-class _TableManager(TableManager):
-    """faust's table manager with ``_Recovery`` (faust's ``TableManager`` setting)."""
-
-    @property
-    def recovery(self) -> Recovery:
-        if self._recovery is None:
-            self._recovery = _Recovery(self.app, self, beacon=self.beacon, loop=self.loop)
-        return self._recovery
 
 
 class StreamingSelector:
@@ -187,7 +114,7 @@ class StreamingSelector:
             broker_heartbeat_interval=1.0,
             broker_commit_interval=1.0,
             table_standby_replicas=0,
-            TableManager=_TableManager,  # see _Recovery: a restart must not drop the results waiting
+            TableManager=StreamTableManager,  # see StreamRecovery: a restart must not drop the results waiting
         )
         schema: faust.Schema[str, Any] = faust.Schema(key_type=str, key_serializer="json", value_serializer="json")
         self.jobs = self.app.Table("jobs", partitions=partitions, schema=schema,
@@ -202,7 +129,7 @@ class StreamingSelector:
                                     value_serializer="raw")
         self.app.agent(results, name="results")(self._on_results)
         self.app.agent(job_events, name="job-events")(self._on_job_events)
-        # The stall watchdog (a defence: _Recovery fixes the stalls seen so far). Progress is a message
+        # The stall watchdog (a defence: StreamRecovery fixes the stalls seen so far). Progress is a message
         # handled, a handle in flight, a rebalance or a recovery; lag is read off the event loop with
         # bounded admin calls.
         self.stall_s = stall_s
