@@ -1,4 +1,4 @@
-"""Cross-validation of one trial, the holdout split, and the final refit.
+"""Cross-validation of one trial and the final refit (how rows are split: ``splits.py``, re-exported here).
 
 Seeds come from the job seed (holdout) and the trial seed (model), so every trial is reproducible.
 Folds run one by one so a cancelled, pruned or timed-out trial stops between folds: ``on_fold``
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import platform
 import sys
 import threading
@@ -24,23 +23,28 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import (
-    GroupKFold,
-    KFold,
-    RepeatedKFold,
-    RepeatedStratifiedKFold,
-    StratifiedKFold,
-    TimeSeriesSplit,
-    train_test_split,
-)
 from threadpoolctl import ThreadpoolController
 
-from zygarde.events import CvSpec, DatasetSpec, JobSpec
+from zygarde.events import JobSpec
 from zygarde.ml import metrics
-from zygarde.ml.estimator import positive_label
 from zygarde.ml.oof import OutOfFold
 from zygarde.ml.pipeline import build_pipeline
 from zygarde.ml.preprocessing import ColumnPlan, plan_columns
+from zygarde.ml.splits import (
+    features,
+    groups_of,
+    make_splitter,
+    ordered,
+    resolve_strategy,
+    split_holdout,
+    target_vector,
+    train_part,
+    training_rows,
+)
+
+# the split functions are part of this module's interface: callers name them ``cv.split_holdout`` and so on
+__all__ = ["features", "groups_of", "make_splitter", "ordered", "resolve_strategy", "split_holdout", "target_vector",
+           "train_part", "training_rows"]
 
 THREADS = 1  # BLAS/OpenMP threads per fit
 OnFold = Callable[[int, int, float], None]  # (fold number from 1, number of folds, mean score so far)
@@ -57,96 +61,6 @@ class CvResult:
     notes: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
     oof: np.ndarray | None = None  # out-of-fold predictions, when asked for and possible (see oof.py)
-
-
-def features(frame: pd.DataFrame, dataset: DatasetSpec) -> pd.DataFrame:
-    """The raw feature columns: everything but the target and ``dataset.drop``."""
-    return frame.drop(columns=[dataset.target, *dataset.drop], errors="ignore")
-
-
-def target_vector(frame: pd.DataFrame, dataset: DatasetSpec, task: str) -> pd.Series:
-    """The target as 0/1 for binary tasks (positive class = 1, see ``positive_label``), else as is."""
-    y = frame[dataset.target]
-    if task != "binary":
-        return y
-    return (y == positive_label(y)).astype(int)
-
-
-def split_holdout(frame: pd.DataFrame, dataset: DatasetSpec, task: str,
-                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, holdout): rows without a target dropped; stratified by class for classification."""
-    frame = frame[frame[dataset.target].notna()]
-    stratify = frame[dataset.target] if task != "regression" else None
-    if stratify is not None and int(stratify.value_counts().min()) < 2:
-        stratify = None  # a singleton class cannot be split; validation warns about tiny classes
-    train, holdout = train_test_split(frame, test_size=dataset.holdout, random_state=seed, stratify=stratify)
-    return train, holdout
-
-
-def training_rows(frame: pd.DataFrame, dataset: DatasetSpec) -> int:
-    """How many rows :func:`split_holdout` leaves for training (sklearn rounds the holdout up)."""
-    n = int(frame[dataset.target].notna().sum())
-    return n - math.ceil(n * dataset.holdout)
-
-
-_splits: dict[tuple[int, str, float, str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}  # -> (frame, train)
-
-
-def train_part(frame: pd.DataFrame, dataset: DatasetSpec, task: str, seed: int) -> pd.DataFrame:
-    """``split_holdout(...)[0]``, remembered: every trial of a job splits the same cached frame the same
-    way (7 % of a trainer's CPU on short trials). Kept for a few frames, each checked by identity."""
-    key = (id(frame), dataset.target, dataset.holdout, task, seed)
-    hit = _splits.get(key)
-    if hit is not None and hit[0] is frame:
-        return hit[1]
-    train, _ = split_holdout(frame, dataset, task, seed)
-    if len(_splits) >= 8:
-        _splits.pop(next(iter(_splits)))
-    _splits[key] = (frame, train)
-    return train
-
-
-def resolve_strategy(cv: CvSpec, task: str) -> str:
-    """``auto`` is stratified for classification, kfold for regression; repeated variants likewise."""
-    if cv.strategy == "auto":
-        return "kfold" if task == "regression" else "stratified"
-    return cv.strategy
-
-
-def make_splitter(cv: CvSpec | JobSpec, task: str, seed: int, df: pd.DataFrame | None = None) -> Any:
-    """The sklearn splitter for the CV spec. ``df`` (optional) caps the folds of a timeseries split."""
-    if isinstance(cv, JobSpec):
-        cv = cv.cv
-    strategy = resolve_strategy(cv, task)
-    if strategy == "stratified" and task == "regression":
-        strategy = "kfold"  # stratifying a continuous target is meaningless
-    if strategy == "repeated_stratified" and task == "regression":
-        strategy = "repeated_kfold"
-    if strategy == "stratified":
-        return StratifiedKFold(cv.folds, shuffle=True, random_state=seed)
-    if strategy == "kfold":
-        return KFold(cv.folds, shuffle=True, random_state=seed)
-    if strategy == "repeated_stratified":
-        return RepeatedStratifiedKFold(n_splits=cv.folds, n_repeats=cv.repeats, random_state=seed)
-    if strategy == "repeated_kfold":
-        return RepeatedKFold(n_splits=cv.folds, n_repeats=cv.repeats, random_state=seed)
-    if strategy == "timeseries":
-        folds = cv.folds if df is None else max(2, min(cv.folds, len(df) - 1))
-        return TimeSeriesSplit(folds)
-    if strategy == "group":
-        return GroupKFold(cv.folds, shuffle=True, random_state=seed)
-    raise ValueError(f"unknown cv strategy {strategy!r}")
-
-
-def ordered(frame: pd.DataFrame, cv: CvSpec) -> pd.DataFrame:
-    """Rows in time order for a timeseries split (stable, so ties keep the file's order)."""
-    if cv.strategy == "timeseries" and cv.column:
-        return frame.sort_values(cv.column, kind="stable")
-    return frame
-
-
-def groups_of(frame: pd.DataFrame, cv: CvSpec) -> pd.Series | None:
-    return frame[cv.column] if cv.strategy == "group" and cv.column else None
 
 
 _threadpools: tuple[int, ThreadpoolController] | None = None
