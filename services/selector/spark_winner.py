@@ -74,11 +74,12 @@ class SparkArtifact:
         return self.model.transform(frame)
 
     def predict(self, frame: Any) -> np.ndarray:
-        pred = self.transform(frame).select("prediction").toPandas()["prediction"].to_numpy()
+        pred: np.ndarray = self.transform(frame).select("prediction").toPandas()["prediction"].to_numpy()
         if self.meta["task"] == "regression":
             return pred
-        return self.classes_[pred.astype(int)] if self.meta["task"] == "multiclass" else np.where(
+        labels: np.ndarray = self.classes_[pred.astype(int)] if self.meta["task"] == "multiclass" else np.where(
             pred == 1.0, self.meta["positive"], [c for c in self.classes_ if c != self.meta["positive"]][0])
+        return labels
 
     def predict_proba(self, frame: Any) -> np.ndarray:
         from pyspark.ml.functions import vector_to_array

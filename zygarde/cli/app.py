@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -12,6 +13,9 @@ from rich.table import Table
 
 from zygarde import settings as settings_mod
 from zygarde.errors import StackError
+
+if TYPE_CHECKING:  # the stack's modules load on the commands that use them
+    from zygarde.localstack.stack import ComponentStatus
 
 app = typer.Typer(help="Zygarde: train machine-learning models on demand.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -47,7 +51,7 @@ def up(
 
 
 def settings_mod_up(s: settings_mod.Settings, only: str, with_services: bool, trainers: int,
-                    scaler: bool = True) -> list:
+                    scaler: bool = True) -> list[ComponentStatus]:
     from zygarde.localstack import stack
 
     names = [n.strip() for n in only.split(",") if n.strip()] or None

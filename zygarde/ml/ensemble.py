@@ -138,7 +138,8 @@ def select(preds: Sequence[np.ndarray], score: Callable[[np.ndarray], float], gr
                      [h[0] for h in history], picks)
 
 
-class WeightedEnsemble(BaseEstimator):
+# scikit-learn is untyped: its base classes are Any to mypy
+class WeightedEnsemble(BaseEstimator):  # type: ignore[misc]
     """Fitted pipelines averaged with weights: class probabilities (soft voting) for classification,
     values for regression. Takes the raw feature frame and gives raw labels back, as each member does;
     stored and loaded like a single pipeline (``metrics.score`` and the reports use it unchanged)."""
@@ -156,7 +157,8 @@ class WeightedEnsemble(BaseEstimator):
 
     def _weights(self) -> np.ndarray:
         w = np.asarray(self.weights, dtype=np.float64)
-        return w / w.sum()
+        normalised: np.ndarray = w / w.sum()
+        return normalised
 
     def predict_proba(self, X: Any) -> np.ndarray:
         if self.task == "regression":
@@ -178,4 +180,5 @@ class WeightedEnsemble(BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         if self.task == "regression":
             return blend([np.asarray(m.predict(X), dtype=np.float64) for m in self.members], list(self._weights()))
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        labels: np.ndarray = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return labels

@@ -46,7 +46,8 @@ def _inner_has(method: str) -> Any:
     return check
 
 
-class LabelledClassifier(ClassifierMixin, BaseEstimator):
+# scikit-learn is untyped: its base classes are Any to mypy
+class LabelledClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Wraps a classifier: raw labels in and out; ``classes_ = [negative, positive]`` for binary."""
 
     def __init__(self, estimator: Any, binary: bool = True, positive: Any = None,
@@ -85,11 +86,13 @@ class LabelledClassifier(ClassifierMixin, BaseEstimator):
             return self.classes_[raw.astype(int)]
         return raw
 
-    @available_if(_inner_has("predict_proba"))
+    # scikit-learn is untyped: so is its available_if decorator
+    @available_if(_inner_has("predict_proba"))  # type: ignore[untyped-decorator]
     def predict_proba(self, X: Any) -> Any:
         return self.estimator_.predict_proba(X)
 
-    @available_if(_inner_has("decision_function"))
+    # scikit-learn is untyped: so is its available_if decorator
+    @available_if(_inner_has("decision_function"))  # type: ignore[untyped-decorator]
     def decision_function(self, X: Any) -> Any:
         return self.estimator_.decision_function(X)
 

@@ -119,7 +119,7 @@ def load(root_uri: str, uri: str, sha256: str | None) -> np.ndarray:
         raise ArtifactIntegrityError(f"{uri}: cannot read the predictions ({type(exc).__name__})") from exc
     if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), sha256):
         raise ArtifactIntegrityError(f"{uri}: sha256 mismatch: changed after it was stored; refusing to load it")
-    array = np.load(io.BytesIO(data), allow_pickle=False)
+    array: np.ndarray = np.load(io.BytesIO(data), allow_pickle=False)
     if array.dtype != np.float32:
         raise ArtifactIntegrityError(f"{uri}: expected float32 predictions, found {array.dtype}")
     return array

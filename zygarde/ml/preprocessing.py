@@ -98,7 +98,8 @@ def as_text(X: Any) -> Any:
     return frame.astype(object).where(frame.notna(), MISSING).astype(str).astype(object)
 
 
-class DatetimeParts(TransformerMixin, BaseEstimator):
+# scikit-learn is untyped: its base classes are Any to mypy
+class DatetimeParts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Each datetime column (or ISO-8601 text) becomes numeric parts; unparsable values are NaN."""
 
     def fit(self, X: Any, y: Any = None) -> DatetimeParts:
@@ -120,7 +121,8 @@ class DatetimeParts(TransformerMixin, BaseEstimator):
         return np.asarray([f"{c}__{p}" for c in self.feature_names_in_ for p in DATE_PARTS], dtype=object)
 
 
-class MedianImputer(SimpleImputer):
+# scikit-learn is untyped: its base classes are Any to mypy
+class MedianImputer(SimpleImputer):  # type: ignore[misc]
     """``SimpleImputer(strategy="median")`` whose dense medians come from ``np.nanmedian`` (a partial
     sort per column) instead of a sort of the whole masked array: the same statistics, missing-value
     indicators, empty-column handling and output, and a faster fit (the masked sort was a large share of

@@ -36,7 +36,13 @@ EARLY_STOP_MAX_ROWS = 1000
 MIN_EARLY_STOP_ROWS = 300
 
 
-class EarlyStoppedCatBoost(BaseEstimator):
+def _rows(data: Any, at: np.ndarray) -> Any:
+    """The rows at positions ``at`` of a frame or an array."""
+    return data.iloc[at] if hasattr(data, "iloc") else data[at]
+
+
+# scikit-learn is untyped: its base classes are Any to mypy
+class EarlyStoppedCatBoost(BaseEstimator):  # type: ignore[misc]
     """CatBoost with early stopping on an inner split of the rows it is fitted on (stratified for
     classes): ``iterations`` is a cap, the trees kept are those up to the best inner score, and
     ``best_iteration_`` says how many. Fitted on fewer than ``MIN_EARLY_STOP_ROWS`` rows it trains every
@@ -83,10 +89,9 @@ class EarlyStoppedCatBoost(BaseEstimator):
             positions = np.arange(n)
             fit_at, stop_at = train_test_split(positions, test_size=size, random_state=self.random_seed,
                                                stratify=stratify)
-            take = (lambda a, at: a.iloc[at]) if hasattr(X, "iloc") else (lambda a, at: a[at])
             weights = None if sample_weight is None else np.asarray(sample_weight)[fit_at]
-            model.fit(take(X, fit_at), y_arr[fit_at], sample_weight=weights,
-                      eval_set=(take(X, stop_at), y_arr[stop_at]), early_stopping_rounds=int(self.patience),
+            model.fit(_rows(X, fit_at), y_arr[fit_at], sample_weight=weights,
+                      eval_set=(_rows(X, stop_at), y_arr[stop_at]), early_stopping_rounds=int(self.patience),
                       use_best_model=True)
         self.model_ = model
         self.best_iteration_ = int(model.get_best_iteration() or model.tree_count_)

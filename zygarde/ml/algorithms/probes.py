@@ -14,7 +14,8 @@ from zygarde.ml.space import FloatDim
 MAX_BURN_S = 60.0  # a probe measures the platform; it never holds a trainer longer than this per fit
 
 
-class BurnEstimator(BaseEstimator):
+# scikit-learn is untyped: its base classes are Any to mypy
+class BurnEstimator(BaseEstimator):  # type: ignore[misc]
     """Spins the CPU for ``seconds`` in ``fit``, then predicts like the prior: trials of known cost."""
 
     def __init__(self, seconds: float = 1.0, task: str = "binary") -> None:
