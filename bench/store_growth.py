@@ -14,9 +14,10 @@ quiet (see ``_wait_quiet``):
   work (lease checks, active jobs, gauges),
 - last, ``GET /jobs`` (every job stored, up to the API's page of 200; one request, 120 s at most).
 
-``python -m bench.store_growth [--label NAME] [--out FILE]`` adds one column set to
+``python -m bench.store_growth [--label NAME] [--out FILE] [--levels 0,8000]`` adds one column set to
 ``bench/results/store_growth.json`` (or ``FILE``) and rewrites the table and plot; run it from a
-checkout of an earlier version (``--label before``) to compare.
+checkout of an earlier version (``--label before``) to compare. Goal: submit → first trial with the
+most trials stored within ``GOAL``× its value with the fewest (the one real job's 50), for each version.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from bench._stack import TOKEN, bench_stack
 LEVELS = (0, 2_000, 8_000)
 TRIALS_PER_JOB = 50
 IDLE_S = 10.0
+GOAL = 1.5  # submit → first trial, most trials stored / fewest
 SPEC: dict[str, Any] = {
     "name": "growth", "dataset": {"uri": "builtin:breast_cancer", "target": "target"}, "metric": "roc_auc",
     "algorithms": ["noop"], "search": {"strategy": "random", "max_trials": TRIALS_PER_JOB, "max_parallel": 8},
@@ -89,7 +91,7 @@ def _wait_quiet(stack: Any, limit_s: float) -> bool:
     return False
 
 
-def measure() -> list[dict[str, Any]]:
+def measure(levels: tuple[int, ...] = LEVELS) -> list[dict[str, Any]]:
     rows = []
     with bench_stack(trainers=2) as stack:
         if not _wait_quiet(stack, 900):
@@ -102,7 +104,7 @@ def measure() -> list[dict[str, Any]]:
                     "results": list(db.results.find({"job_id": job_id}))}
         stored = len(template["trials"])
         client = httpx.Client(base_url=stack.url, headers={"Authorization": f"Bearer {TOKEN}"})
-        for level in LEVELS:
+        for level in levels:
             stored = _fill(db, template, level, stored)
             quiet = _wait_quiet(stack, 900)
             one = [_timed_get(client, f"/jobs/{job_id}", 120) for _ in range(7)]
@@ -132,6 +134,15 @@ def _fmt(value: float | None) -> str:
     return "> 120 s" if value is None else (f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms")
 
 
+def _ratio_line(label: str, runs: list[dict[str, Any]]) -> str:
+    low = min(runs, key=lambda r: r["trials_stored"])
+    high = max(runs, key=lambda r: r["trials_stored"])
+    ratio = high["first_trial_ms"] / low["first_trial_ms"]
+    return (f"- {label}: {_fmt(high['first_trial_ms'])} at {high['trials_stored']:,} trials / "
+            f"{_fmt(low['first_trial_ms'])} at {low['trials_stored']:,} = {ratio:.2f}× "
+            f"({'met' if ratio <= GOAL else 'missed'})")
+
+
 def report(data: dict[str, Any], out: Path) -> None:
     lines = ["# Store growth: the API and a job's start as finished jobs pile up", "",
              f"Machine: {data['machine']}", "",
@@ -150,6 +161,8 @@ def report(data: dict[str, Any], out: Path) -> None:
                   f"{_fmt(r['list_jobs_ms'])} | {_fmt(r['first_trial_ms'])} | "
                   f"{r['idle_cpu_pct'].get('planner', 0):.1f} % + {r['idle_cpu_pct'].get('mongo', 0):.1f} % |"
                   for r in runs]
+    lines += ["", f"Submit → first trial, most trials stored / fewest (goal ≤ {GOAL}×):", ""]
+    lines += [_ratio_line(label, runs) for label, runs in data["runs"].items()]
     (out.parent / "store_growth.md").write_text("\n".join(lines) + "\n")
 
     import matplotlib
@@ -176,10 +189,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--label", default="now")
     parser.add_argument("--out", type=Path, default=RESULTS / "store_growth.json")
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
+                        help="trials stored at each measurement, comma-separated (0: the one real job's)")
     args = parser.parse_args(argv or [])
     data = json.loads(args.out.read_text()) if args.out.exists() else {"runs": {}}
     data["machine"] = machine()
-    data["runs"][args.label] = measure()
+    data["runs"][args.label] = measure(tuple(int(x) for x in args.levels.split(",")))
     args.out.write_text(json.dumps(data, indent=1) + "\n")
     report(data, args.out)
 
