@@ -1,6 +1,6 @@
 """Datasets: ``file://`` CSV/Parquet confined to the data roots, ``s3://`` objects confined to the
 configured s3 roots (read through a local mirror, zygarde/objectstore.py), or ``builtin:NAME``
-examples shipped by installed packages.
+examples shipped by installed packages (``builtin_datasets.py``, re-exported here).
 
 Parsed frames are cached per content sha256 as Parquet under ``cache_dir`` and in a small
 in-process LRU, so a trainer's second trial on the same data loads in milliseconds. Frames from
@@ -10,24 +10,24 @@ in-process LRU, so a trainer's second trial on the same data loads in millisecon
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import logging
 import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata, resources
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
 from zygarde.errors import DatasetError
+from zygarde.ml.builtin_datasets import BUILTINS, Builtin, builtin, package_version
 
 log = logging.getLogger(__name__)
+
+__all__ = ["BUILTINS", "Builtin", "builtin"]  # callers name them ``datasets.builtin`` and so on
 
 MAX_FILE_BYTES = 2 * 1024**3  # default ceiling on a dataset file; load_frame(max_bytes=...) overrides
 MAX_COLUMNS = 10_000
@@ -39,71 +39,9 @@ EXTENSIONS = (".csv", ".parquet")
 PARSER = "p2"
 
 
-@dataclass(frozen=True)
-class Builtin:
-    """A bundled example: how to load it, which column to predict, and what it is."""
-
-    load: Callable[[], pd.DataFrame]
-    target: str
-    task: str
-    description: str
-    package: str
-
-
-def _islp(name: str, drop: tuple[str, ...] = ()) -> Callable[[], pd.DataFrame]:
-    # read the CSV the ISLP wheel ships; importing ISLP itself would pull in heavy dependencies
-    def load() -> pd.DataFrame:
-        with resources.as_file(resources.files("ISLP") / "data" / f"{name}.csv") as path:
-            frame = pd.read_csv(path)
-        return frame.drop(columns=[c for c in frame.columns if str(c).startswith("Unnamed") or c in drop])
-
-    return load
-
-
-def _sklearn(loader: str) -> Callable[[], pd.DataFrame]:
-    def load() -> pd.DataFrame:
-        from sklearn import datasets
-
-        frame: pd.DataFrame = getattr(datasets, loader)(as_frame=True).frame
-        return frame
-
-    return load
-
-
-BUILTINS: dict[str, Builtin] = {
-    "builtin:default": Builtin(_islp("Default"), "default", "binary",
-                               "credit-card default (ISLP): 10,000 rows, 3.3% positives ('Yes'); "
-                               "features student, balance, income", "ISLP"),
-    "builtin:caravan": Builtin(_islp("Caravan"), "Purchase", "binary",
-                               "caravan insurance purchase (ISLP): 5,822 rows, 85 features, 6% 'Yes'",
-                               "ISLP"),
-    "builtin:breast_cancer": Builtin(_sklearn("load_breast_cancer"), "target", "binary",
-                                     "breast cancer diagnosis (sklearn): 569 rows, 30 features",
-                                     "scikit-learn"),
-    "builtin:wine": Builtin(_sklearn("load_wine"), "target", "multiclass",
-                            "wine cultivars (sklearn): 178 rows, 13 features, 3 classes", "scikit-learn"),
-    "builtin:diabetes": Builtin(_sklearn("load_diabetes"), "target", "regression",
-                                "diabetes progression after a year (sklearn): 442 rows, 10 features",
-                                "scikit-learn"),
-    "builtin:bikeshare": Builtin(_islp("Bikeshare", drop=("casual", "registered")), "bikers", "regression",
-                                 "hourly bike rentals (ISLP): 8,645 rows; casual/registered removed "
-                                 "because they sum to the target", "ISLP"),
-    "builtin:boston": Builtin(_islp("Boston"), "medv", "regression",
-                              "Boston median house values (ISLP): 506 rows, 12 features", "ISLP"),
-}
-
 _memory: OrderedDict[str, pd.DataFrame] = OrderedDict()
 _hashes: dict[tuple[str, int, int, int], str] = {}
 _lock = threading.Lock()
-
-
-def builtin(uri: str) -> Builtin:
-    """The bundled example named by ``builtin:NAME``; DatasetError listing the known ones otherwise."""
-    try:
-        return BUILTINS[uri]
-    except KeyError:
-        raise DatasetError(f"dataset.uri: unknown builtin {uri.removeprefix('builtin:')!r}; known: "
-                           f"{', '.join(sorted(BUILTINS))}") from None
 
 
 def resolve_path(uri: str, roots: list[Path], max_bytes: int = MAX_FILE_BYTES) -> Path:
@@ -146,7 +84,7 @@ def content_hash(uri: str, roots: list[Path], max_bytes: int = MAX_FILE_BYTES) -
     """sha256 of the file's bytes (remembered per path, size, mtime); of name and version for builtins."""
     if uri.startswith("builtin:"):
         spec = builtin(uri)
-        return hashlib.sha256(f"{uri}|{spec.package}=={_package_version(spec.package)}".encode()).hexdigest()
+        return hashlib.sha256(f"{uri}|{spec.package}=={package_version(spec.package)}".encode()).hexdigest()
     path = resolve_path(uri, roots, max_bytes)
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
@@ -161,16 +99,6 @@ def content_hash(uri: str, roots: list[Path], max_bytes: int = MAX_FILE_BYTES) -
     with _lock:
         _hashes[key] = digest.hexdigest()
     return digest.hexdigest()
-
-
-@functools.cache
-def _package_version(package: str) -> str:
-    """The installed version of a package, read once per process: ``metadata.version`` scans every
-    installed distribution, and a trainer asked for it on every trial of a builtin dataset."""
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "missing"
 
 
 @dataclass(frozen=True)
