@@ -94,9 +94,8 @@ class BusAdmin:
         parts = sorted(md.topics[name].partitions) if name in md.topics else []
         if not parts:
             return []
-        ends = self._admin.list_offsets(
-            {TopicPartition(name, p): OffsetSpec.latest() for p in parts}, request_timeout=timeout
-        )
+        latest = OffsetSpec.latest()  # type: ignore[no-untyped-call]  # confluent-kafka leaves it unannotated
+        ends = self._admin.list_offsets({TopicPartition(name, p): latest for p in parts}, request_timeout=timeout)
         end_by_part = {tp.partition: _result(fut, timeout + 5).offset for tp, fut in ends.items()}
         committed: dict[int, int | None] = {p: None for p in parts}  # an unknown group has committed nothing
         try:
