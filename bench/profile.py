@@ -31,7 +31,7 @@ RATE = 100  # samples per second and process
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("the trial's own CV (run_cv)", ("run_cv (",)),
     ("MongoDB client (pymongo)", ("pymongo/",)),
-    ("events: validate / serialize (pydantic)", ("pydantic", "zygarde/events.py")),
+    ("events: validate / serialize (pydantic)", ("pydantic", "zygarde/events/")),
     ("Kafka client (confluent_kafka calls)", ("zygarde/bus/", "confluent_kafka")),
     ("metrics (prometheus_client)", ("prometheus_client",)),
     ("logging", ("logging/",)),

@@ -1,5 +1,5 @@
 """``docs/spec.md`` from the job spec's published JSON Schema (``schemas/JobSpec.schema.json``, which
-``zygarde schemas`` writes from ``JobSpec`` in zygarde/events.py): one row per field, nested objects
+``zygarde schemas`` writes from ``JobSpec`` in zygarde/events/spec.py): one row per field, nested objects
 under their dotted path, each with its type, default, bounds and description.
 
 ``python -m zygarde.specdoc`` writes the page; ``--check`` exits 1 when the page on disk is not what
@@ -24,7 +24,7 @@ HEADER = """# The job spec
 
 The body of `POST /jobs` (and of `zygarde submit FILE`), and the `spec` inside `JobSubmitted`. Generated
 from [schemas/JobSpec.schema.json](../schemas/JobSpec.schema.json) by `python -m zygarde.specdoc`: edit the
-field descriptions in `zygarde/events.py`, run `zygarde schemas`, then `python -m zygarde.specdoc`.
+field descriptions in `zygarde/events/spec.py`, run `zygarde schemas`, then `python -m zygarde.specdoc`.
 
 Unknown fields are refused, and every reason a spec is refused is given at once (HTTP 422 or
 `JobRejected`). A minimal spec:

@@ -10,7 +10,7 @@ from zygarde import specdoc
 
 def test_every_job_spec_field_has_a_description() -> None:
     schema = ev.JobSpec.model_json_schema()
-    assert specdoc.undescribed(schema) == [], "describe these fields in zygarde/events.py"
+    assert specdoc.undescribed(schema) == [], "describe these fields in zygarde/events/spec.py"
 
 
 def test_the_page_lists_every_field_of_every_object() -> None:
