@@ -1,4 +1,4 @@
-"""Each backend's options come from the environment (zygarde/settings.py), and the docker backend
+"""Each backend's options come from the environment (zygarde/settings/), and the docker backend
 starts trainers that can reach the stack: network, environment, volumes, role label, no auto-remove.
 
 The docker client here records what the backend asks of the engine; the compose end-to-end test

@@ -1,13 +1,9 @@
-"""Configuration from the environment, read once at start-up (pydantic-settings).
-
-Every variable of the contract (docs/contract.md) lives here, with the contract's default. Services build one
-settings object in ``__main__`` and pass it down; nothing else reads ``os.environ``.
-"""
+"""The shared settings every service builds once in ``__main__`` (``ZYGARDE_*``), and the probe switch the
+algorithm catalogue reads alone."""
 
 from __future__ import annotations
 
 import os
-import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -15,9 +11,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from zygarde.errors import ConfigError
+from zygarde.settings.secret_files import check_secret, secret_file
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseSettings):
@@ -76,7 +72,7 @@ class Settings(BaseSettings):
         for name, value in (("ZYGARDE_ADMIN_TOKEN", self.admin_token), ("ZYGARDE_READ_TOKEN", self.read_token),
                             ("ZYGARDE_ARTIFACT_KEY", self.artifact_key)):
             if value is not None:
-                _check_secret(name, value.get_secret_value())
+                check_secret(name, value.get_secret_value())
         return self
 
     @cached_property
@@ -107,20 +103,20 @@ class Settings(BaseSettings):
         """The admin bearer token: the variable, else the file the first ``up`` generated."""
         if self.admin_token is not None:
             return self.admin_token.get_secret_value()
-        return _secret_file(self.home / "admin-token", "the admin token")
+        return secret_file(self.home / "admin-token", "the admin token")
 
     def reader_token(self) -> str:
         """The read-only bearer token (GETs): the variable, else the file the first ``up`` generated."""
         if self.read_token is not None:
             return self.read_token.get_secret_value()
-        return _secret_file(self.home / "read-token", "the read token")
+        return secret_file(self.home / "read-token", "the read token")
 
     def artifact_signing_key(self) -> bytes:
         """The key artifacts are signed with: the variable, else the file the first ``up`` generated.
         Held by the services, never stored beside an artifact or in the store."""
         if self.artifact_key is not None:
             return self.artifact_key.get_secret_value().encode()
-        return _secret_file(self.home / "artifact-key", "the artifact key").encode()
+        return secret_file(self.home / "artifact-key", "the artifact key").encode()
 
     def consumer_group(self, role: str) -> str:
         """The Kafka consumer group of a service role, derived from the topic prefix, so two
@@ -167,143 +163,5 @@ def probes_enabled() -> bool:
     return _ProbeSettings().probe_algorithms
 
 
-class _ArtifactKeySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZYGARDE_", extra="ignore")
-
-    home: Path = Path(".zygarde")
-    artifact_key: SecretStr | None = None
-
-
-def artifact_key() -> bytes:
-    """The key this process signs and verifies artifacts with: ``ZYGARDE_ARTIFACT_KEY``, else
-    ``$ZYGARDE_HOME/artifact-key`` (generated once, mode 600), read alone so the artifact store needs no
-    settings object passed down. Every service of one deployment must hold the same key."""
-    own = _ArtifactKeySettings()
-    if own.artifact_key is not None:
-        value = own.artifact_key.get_secret_value()
-        _check_secret("ZYGARDE_ARTIFACT_KEY", value)
-        return value.encode()
-    return _secret_file(own.home.expanduser().resolve() / "artifact-key", "the artifact key").encode()
-
-
-KAFKA_PRINCIPALS = ("planner", "selector", "trainer", "scaler", "submitter")
-
-
-class _KafkaClientSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZYGARDE_", extra="ignore")
-
-    home: Path = Path(".zygarde")
-    kafka_client_properties: Path | None = Field(None, description="librdkafka settings file of this process")
-
-
-def kafka_client_conf(service: str | None = None) -> dict[str, str]:
-    """The librdkafka security settings a Kafka client of ``service`` adds to its own: the file
-    ``ZYGARDE_KAFKA_CLIENT_PROPERTIES`` names, else the service's principal's file
-    ``$ZYGARDE_HOME/kafka/<service>.properties``, else the submitter's ``$ZYGARDE_HOME/kafka-client.properties``
-    (both written by ``zygarde up`` when the broker authenticates), else none (a PLAINTEXT broker)."""
-    own = _KafkaClientSettings()
-    home = own.home.expanduser().resolve()
-    candidates = [own.kafka_client_properties] if own.kafka_client_properties else []
-    if service in KAFKA_PRINCIPALS:
-        candidates.append(home / "kafka" / f"{service}.properties")
-    candidates.append(home / "kafka-client.properties")
-    for path in candidates:
-        if path is not None and path.is_file():
-            return read_properties(path)
-    return {}
-
-
-def read_properties(path: Path) -> dict[str, str]:
-    """``key=value`` lines (``#`` comments), as librdkafka's and Kafka's own properties files."""
-    conf = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", "!")) and "=" in line:
-            key, _, value = line.partition("=")
-            conf[key.strip()] = value.strip()
-    return conf
-
-
-MIN_SECRET_CHARS = 8
-
-
-def _check_secret(name: str, value: str) -> None:
-    """An empty or short token would let ``Authorization: Bearer `` (or a guess) in: refused at start-up."""
-    if len(value.strip()) < MIN_SECRET_CHARS or value != value.strip():
-        raise ValueError(f"{name} must be at least {MIN_SECRET_CHARS} characters without surrounding spaces "
-                         "(unset it to use the one `zygarde up` generates)")
-
-
-def _secret_file(path: Path, what: str) -> str:
-    """A generated secret in ``path`` (mode 600, created once); refused when it is empty or short."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # written whole under a private name, then linked into place: a process starting beside this one
-        # reads either no file or the whole secret, never an empty one
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(32))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process created it first: read theirs
-        finally:
-            tmp.unlink()
-    value = path.read_text().strip()
-    try:
-        _check_secret(str(path), value)
-    except ValueError as exc:
-        raise ConfigError(f"{what}: {exc}") from exc
-    return value
-
-
 def load() -> Settings:
     return Settings()
-
-
-class ScalerBackendSettings(BaseSettings):
-    """Where the scaler's backend starts trainers: one group of variables per platform.
-
-    ``ZYGARDE_SCALER_DOCKER_*`` for containers on a Docker engine, ``ZYGARDE_SCALER_K8S_*`` for a
-    Deployment, ``ZYGARDE_SCALER_AWS_*`` for an EC2 Auto Scaling group (credentials from boto3's
-    standard chain: environment, shared files, instance or pod role; never from here).
-    """
-
-    model_config = SettingsConfigDict(env_prefix="ZYGARDE_SCALER_", extra="ignore")
-
-    drain_timeout_s: float = 60.0
-    docker_image: str = Field("zygarde:latest", description="image a scaled trainer container runs")
-    docker_network: str | None = Field(None, description="network the trainers join (compose's)")
-    docker_volumes: str = Field("", description="comma-separated volume:/path[:ro] mounts for trainers")
-    docker_base_url: str | None = Field(None, description="engine socket; DOCKER_HOST when unset")
-    k8s_deployment: str = "zygarde-trainer"
-    k8s_namespace: str = "zygarde"
-    aws_group: str = "zygarde-trainers"
-    aws_region: str = "eu-west-1"
-    aws_endpoint_url: str | None = Field(None, description="another endpoint: a VPC endpoint, a test server")
-
-    @staticmethod
-    def trainer_env(shared: Settings) -> dict[str, str]:
-        """What a trainer started elsewhere needs: the shared configuration, none of the scaler's
-        own knobs and no admin token (a trainer never calls the admin API)."""
-        keep = {k: v for k, v in shared.child_env().items() if k.startswith("ZYGARDE_")}
-        return {k: v for k, v in keep.items()
-                if not k.startswith("ZYGARDE_SCALER_") and k != "ZYGARDE_ADMIN_TOKEN"}
-
-    def backend_options(self, name: str, shared: Settings) -> dict[str, object]:
-        """Keyword arguments for ``make_backend(name, ...)``, from this environment."""
-        if name == "local":
-            return {"env": shared.child_env(), "drain_timeout_s": self.drain_timeout_s,
-                    "targets_file": shared.home / "prometheus" / "etc" / "targets" / "trainers.json",
-                    "log_dir": shared.home / "logs"}
-        if name == "docker":
-            return {"image": self.docker_image, "network": self.docker_network,
-                    "volumes": [v.strip() for v in self.docker_volumes.split(",") if v.strip()],
-                    "environment": self.trainer_env(shared), "drain_timeout_s": int(self.drain_timeout_s),
-                    "base_url": self.docker_base_url}
-        if name == "kubernetes":
-            return {"deployment": self.k8s_deployment, "namespace": self.k8s_namespace}
-        if name == "aws":
-            return {"group": self.aws_group, "region": self.aws_region, "endpoint_url": self.aws_endpoint_url}
-        return {}
