@@ -10,21 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
 
-from services.planner import console, edge, schemas
+from services.planner import console, edge, error_answers, schemas
 from services.planner.models_api import add_model_routes
 from services.planner.planning import empty_summary
 from services.planner.strategies import STRATEGIES
 from services.planner.trials_api import add_trial_routes, failures
 from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
-from zygarde.bus.producer import PublishError
 from zygarde.errors import SpecError
 from zygarde.ml.validation import check_job_details
 from zygarde.settings import Settings
@@ -127,22 +124,7 @@ def job_view(ctx: ApiContext, job: dict[str, Any]) -> dict[str, Any]:
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(title="Zygarde planner", version="1", description="Admin API of the Zygarde planner.")
 
-    @app.exception_handler(PyMongoError)
-    async def store_unavailable(request: Request, exc: PyMongoError) -> JSONResponse:
-        # MongoDB restarting or unreachable: a temporary condition the client may retry, not a bug
-        return JSONResponse({"detail": [f"the job store is unavailable: {type(exc).__name__}"]}, status_code=503,
-                            headers={"Retry-After": "2"})
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # one error shape for every answer: reasons as strings, like the spec's own 422
-        reasons = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()]
-        return JSONResponse({"detail": reasons or ["invalid request"]}, status_code=422)
-
-    @app.exception_handler(PublishError)
-    async def bus_unavailable(request: Request, exc: PublishError) -> JSONResponse:
-        return JSONResponse({"detail": ["Kafka did not acknowledge the message; retry"]}, status_code=503,
-                            headers={"Retry-After": "2"})
+    error_answers.install(app)  # 503 for a store or broker outage, 422 with every reason
 
     # the body bound (chunked bodies too) and the read check run before any route; writes need the admin token
     edge.install(app, admin_token=ctx.token,
@@ -286,41 +268,6 @@ def create_app(ctx: ApiContext) -> FastAPI:
     add_model_routes(app, ctx, require_token)  # /models/..., /jobs/{id}/trials/{trial_id}/report
     add_trial_routes(app, ctx, get_job)  # /jobs/{id}/trials?status=failed
     console.install(app)  # the web console's pages at /ui/
-    document_errors(app)
+    error_answers.document(app)
     return app
 
-
-_REASONS = {"application/json": {"schema": {"type": "object", "properties": {
-    "detail": {"type": "array", "items": {"type": "string"}}}}}}
-
-
-def document_errors(app: FastAPI) -> None:
-    """Every answer the API can give is in its OpenAPI page: the shared error answers (unknown id,
-    token, body limit, malformed body, store or broker down) are added to each operation here, once,
-    rather than repeated on every route."""
-    from fastapi.openapi.utils import get_openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        for path, operations in schema["paths"].items():
-            for method, op in operations.items():
-                answers = op.setdefault("responses", {})
-                if "{" in path:
-                    answers.setdefault("404", {"description": "unknown job, trial or model", "content": _REASONS})
-                if path not in edge.OPEN_PATHS:  # reads need the read token unless the operator opened them
-                    answers.setdefault("401", {"description": "no or wrong bearer token", "content": _REASONS})
-                if method in ("post", "put", "patch", "delete"):
-                    answers.setdefault("400", {"description": "malformed request body", "content": _REASONS})
-                    answers.setdefault("413", {"description": f"body over {MAX_BODY_BYTES} bytes",
-                                               "content": _REASONS})
-                answers.setdefault("503", {"description": "MongoDB or Kafka unavailable; retry after a moment",
-                                           "content": _REASONS})
-        schema["paths"]["/metrics"]["get"]["responses"]["200"] = {
-            "description": "Prometheus text exposition format", "content": {CONTENT_TYPE_LATEST.split(";")[0]: {
-                "schema": {"type": "string"}}}}
-        app.openapi_schema = schemas.refine(schema, edge.OPEN_PATHS)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
