@@ -73,7 +73,8 @@ class RunResult:
     holdout_curve: q.Curve = field(default_factory=list)
 
 
-class CatalogEstimator(BaseEstimator):
+# scikit-learn is untyped: its base classes are Any to mypy
+class CatalogEstimator(BaseEstimator):  # type: ignore[misc]
     """A Zygarde pipeline as a scikit-learn estimator: ``algorithm`` plus ``<algorithm>__<param>``.
 
     The prefixed parameters are keyword arguments (sklearn's ``clone`` and ``_changed_params``
@@ -123,11 +124,13 @@ class CatalogEstimator(BaseEstimator):
         return self.pipeline_.predict(X)
 
 
-class CatalogClassifier(ClassifierMixin, CatalogEstimator):
+# scikit-learn is untyped: its base classes are Any to mypy
+class CatalogClassifier(ClassifierMixin, CatalogEstimator):  # type: ignore[misc]
     """Marked a classifier so successive halving stratifies its subsamples."""
 
 
-class CatalogRegressor(RegressorMixin, CatalogEstimator):
+# scikit-learn is untyped: its base classes are Any to mypy
+class CatalogRegressor(RegressorMixin, CatalogEstimator):  # type: ignore[misc]
     pass
 
 

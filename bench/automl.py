@@ -411,10 +411,10 @@ def _flaml_balanced_accuracy(X_val: Any, y_val: Any, estimator: Any, labels: Any
 
 
 def run_flaml(problem: Problem, config: Config, budget_s: float) -> ToolRun:
-    from flaml import AutoML
+    from flaml.automl import AutoML
 
     def fit() -> tuple[Output, str]:
-        automl = AutoML()
+        automl = AutoML()  # type: ignore[no-untyped-call]  # flaml leaves AutoML.__init__ unannotated
         metric: Any = {"roc_auc": "roc_auc", "rmse": "rmse"}.get(problem.data.metric, _flaml_balanced_accuracy)
         automl.fit(problem.X, problem.y, task="regression" if problem.data.task == "regression" else "classification",
                    metric=metric, time_budget=budget_s, eval_method="cv", n_splits=config.folds, n_jobs=WORKERS,

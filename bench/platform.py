@@ -19,7 +19,8 @@ from bench._report import bar_plot, median, write_markdown
 from bench._stack import TOKEN, bench_stack
 
 
-def spec(algorithm: str, trials: int, parallel: int, space: dict[str, Any] | None = None, folds: int = 2) -> dict:
+def spec(algorithm: str, trials: int, parallel: int, space: dict[str, Any] | None = None,
+         folds: int = 2) -> dict[str, Any]:
     return {"name": f"bench-{algorithm}", "dataset": {"uri": "builtin:breast_cancer", "target": "target"},
             "metric": "roc_auc", "algorithms": [{"name": algorithm, "space": space} if space else algorithm],
             "search": {"strategy": "random", "max_trials": trials, "max_parallel": parallel, "seed": 1},

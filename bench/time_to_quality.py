@@ -506,8 +506,9 @@ def plot(runs: dict[tuple[str, str], list[RunResult]], summary: dict[tuple[str, 
         end = max((r.total_s for (d, _), rs in runs.items() if d == data.name for r in rs), default=1.0)
         grid = [end * i / 400 for i in range(401)]
         greater = _greater(data)
-        for row, (label, curve_of) in enumerate((("best-so-far CV", lambda r: r.curve),
-                                                 ("holdout of the best-so-far", lambda r: r.holdout_curve))):
+        views: tuple[tuple[str, Callable[[RunResult], q.Curve]], ...] = (
+            ("best-so-far CV", lambda r: r.curve), ("holdout of the best-so-far", lambda r: r.holdout_curve))
+        for row, (label, curve_of) in enumerate(views):
             ax = axes[row][col]
             ends: list[float] = []
             for name in METHODS:
