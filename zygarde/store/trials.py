@@ -47,7 +47,7 @@ def _running(worker: str) -> dict[str, Any]:
 
 
 class TrialRepository:
-    def __init__(self, db: Database[dict]) -> None:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
         self._c = db.trials
 
     def add(self, trial_id: str, job_id: str, index: int, algorithm: str, params: dict[str, Any],
