@@ -185,6 +185,22 @@ function bestSoFar(items, greater) {
   return { x, y, scores: byNumber.map((i) => i.cv_mean) };
 }
 
+// which trials failed and why: GET /jobs/{id} groups them by reason and error (numbers aside)
+function failuresTable(job) {
+  const groups = job.failures || [];
+  if (!groups.length) return null;
+  const failed = (job.trials || {}).failed || 0;
+  return el("div", { id: "failures" }, el("h2", { text: `Failed trials (${failed})` }),
+    el("table", { id: "failures-table" },
+      el("thead", {}, el("tr", {}, ["trials", "reason", "algorithms", "error", "trial #"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, groups.map((g) => el("tr", { "data-reason": g.reason },
+        el("td", { class: "num", text: g.count }), el("td", {}, el("span", { class: "status failed", text: g.reason })),
+        el("td", { text: (g.algorithms || []).join(", ") || "-" }),
+        el("td", { class: "mono failure-error", text: g.error || "-" }),
+        el("td", { class: "mono", text: (g.trial_ids || []).map(trialNumber).join(", ") +
+                                        (g.count > (g.trial_ids || []).length ? ", …" : "") }))))));
+}
+
 async function jobView(jobId) {
   const [job, board] = await Promise.all([api(`/jobs/${jobId}`), api(`/jobs/${jobId}/leaderboard`)]);
   const items = board.items || [];
@@ -207,6 +223,7 @@ async function jobView(jobId) {
   const notes = [];
   if ((job.reasons || []).length) notes.push(el("ul", { class: "reasons" }, job.reasons.map((r) => el("li", { text: r }))));
   if ((job.warnings || []).length) notes.push(el("ul", { class: "warnings" }, job.warnings.map((r) => el("li", { text: r }))));
+  const failures = failuresTable(job);
 
   const filter = el("input", { id: "trial-filter", placeholder: "filter: algorithm or param", value: state.filter,
     oninput: (e) => { state.filter = e.target.value; renderTrials(); } });
@@ -255,6 +272,7 @@ async function jobView(jobId) {
   show("job", head, budgetRows(job), ...notes,
     el("div", { class: "grid" }, el("div", { class: "panel" }, el("h2", { text: "Best so far" }), curve),
        el("div", { class: "panel" }, el("h2", { text: "Score by algorithm" }), byAlgo)),
+    failures,
     el("h2", { text: `Trials (${items.length} completed)` }), el("div", { class: "toolbar" }, filter),
     el("div", { class: "grid" }, table, detail), reportButton, report);
 
