@@ -34,7 +34,7 @@ MAX_BODY_BYTES = edge.MAX_BODY_BYTES
 @dataclass
 class ApiContext:
     settings: Settings
-    db: Database[dict]
+    db: Database[dict[str, Any]]
     producer: EventProducer
     admin: BusAdmin
     token: str

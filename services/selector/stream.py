@@ -158,7 +158,7 @@ class StreamingSelector:
                 log.info("job table at the end: %s", _describe(self.jobs.get(event.job_id)),
                          extra={"job_id": event.job_id})
 
-    async def _handle(self, message: EventT) -> ev.Event | None:
+    async def _handle(self, message: EventT[bytes]) -> ev.Event | None:
         """Decode one message and run ``Selector.handle`` on it; dead-letter it if it cannot be read."""
         msg = message.message
         spec = self._specs.get(msg.topic)

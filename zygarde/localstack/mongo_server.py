@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from zygarde.errors import StackError
@@ -67,7 +68,7 @@ class MongoComponent(Component):
         from pymongo import MongoClient
 
         try:
-            client: MongoClient[dict] = MongoClient(self.settings.mongo_uri, serverSelectionTimeoutMS=2000)
+            client: MongoClient[dict[str, Any]] = MongoClient(self.settings.mongo_uri, serverSelectionTimeoutMS=2000)
             client.admin.command("ping")
             client.close()
             return True
