@@ -87,7 +87,7 @@ def budget_state(job: dict[str, Any], elapsed: float) -> tuple[str, float]:
 def wait_for(job_id: str, timeout: float = 3600) -> dict[str, Any]:
     """Follow a job until it ends: a bar against the nearest budget, the budgets, best so far, ETA."""
     started = time.monotonic()
-    job = _get(f"/jobs/{job_id}")
+    job: dict[str, Any] = _get(f"/jobs/{job_id}")
     progress = Progress(TextColumn(f"job {job_id[:8]}"), BarColumn(bar_width=20), TextColumn("{task.description}"),
                         console=console, transient=False)
     with progress:
@@ -138,7 +138,7 @@ def submit(spec: Path = typer.Argument(..., exists=True, readable=True, help="jo
 
 def _wait_quietly(job_id: str, timeout: float = 3600) -> dict[str, Any]:
     started = time.monotonic()
-    job = _get(f"/jobs/{job_id}")
+    job: dict[str, Any] = _get(f"/jobs/{job_id}")
     while job["status"] not in FINAL and time.monotonic() - started < timeout:
         time.sleep(0.5)
         job = _get(f"/jobs/{job_id}")

@@ -13,7 +13,8 @@ from rich.table import Table
 import zygarde.cli.http as http
 from zygarde.cli.app import app, console
 from zygarde.cli.failures import print_failures, short_error
-from zygarde.cli.jobs import job_id_of, print_json, rest_width, trial_number
+from zygarde.cli.jobs import job_id_of, print_json, trial_number
+from zygarde.cli.output import rest_width
 
 STATUSES = ("requested", "running", "completed", "failed")
 
@@ -36,13 +37,16 @@ def show_job(job: str, as_json: bool = typer.Option(False, "--json", help="one J
         print_json(found)
         return
     t = found.get("trials") or {}
-    say = lambda line: console.print(line, markup=False, highlight=False)  # noqa: E731
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False)
+
     say(f"job {found['job_id']} · {found.get('name')} · {found.get('status')}"
         + (f" ({found['ended_reason']})" if found.get("ended_reason") else ""))
     say(f"task {found.get('task') or '?'} · metric {found.get('metric') or '?'} · "
         f"strategy {found.get('strategy') or '?'}")
     say(f"trials: {t.get('completed', 0)} completed, {t.get('failed', 0)} failed, {t.get('running', 0)} running, "
-        f"{t.get('requested', 0)} requested · " + " · ".join(_budget_lines(found)))
+        f"{t.get('requested', 0)} requested")
+    say("budgets: " + " · ".join(_budget_lines(found)))
     best = found.get("best")
     if best:
         say(f"best: trial# {trial_number(best['trial_id'])} {best['algorithm']} {best.get('score') or 0:.4f}")
