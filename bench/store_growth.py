@@ -162,7 +162,9 @@ def report(data: dict[str, Any], out: Path) -> None:
                   f"{r['idle_cpu_pct'].get('planner', 0):.1f} % + {r['idle_cpu_pct'].get('mongo', 0):.1f} % |"
                   for r in runs]
     lines += ["", f"Submit → first trial, most trials stored / fewest (goal ≤ {GOAL}×):", ""]
-    lines += [_ratio_line(label, runs) for label, runs in data["runs"].items()]
+    notes = data.get("notes", {})  # how a version's run went, when the table alone does not say
+    lines += [_ratio_line(label, runs) + (f"; {notes[label]}" if label in notes else "")
+              for label, runs in data["runs"].items()]
     (out.parent / "store_growth.md").write_text("\n".join(lines) + "\n")
 
     import matplotlib
