@@ -12,6 +12,11 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
    not tried yet is estimated at its prior relative cost (:data:`COST`) in the seconds the tried ones
    took; when it has the smallest estimate it runs, otherwise an algorithm is drawn with probability
    ``1 / ECI``. Cheap families go first; expensive ones (CatBoost, forests) enter once the cheap ones stall.
+   Two guards keep the fastest family from taking every trial on small data: a trial costs at least one
+   ``max_trials``-th of the budget (trials, not seconds, run out there), and only a gain of more than
+   :data:`IMPROVE` of the score counts as an improvement (a CV mean moving in its fourth digit is noise).
+   An algorithm whose local search has settled (step below :data:`STEP_MIN`) leaves the draw while
+   another can still move.
 3. **Where: local search around the algorithm's incumbent** (FLOW2): the incumbent moved by ``step * u``
    in the unit cube of its space (log dimensions on a log scale), ``u`` a random unit direction, then by
    ``-u``; the step shrinks after ``2 d`` proposals without a better incumbent, and below a floor the
@@ -21,7 +26,10 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
    every row); a configuration in the top ``1 / PROMOTE`` of its rung (once ``PROMOTE`` results are
    there) is asked again on the next rung. Scores are only compared within a rung; ECI looks at the first.
    When exploring ends, the best few of each rung not yet promoted go on, so the winner has every row.
-5. **When to stop.** ``max_trials``; ``PATIENCE`` exploring trials in a row without a better score once
+5. **Folds as fidelity.** After :data:`PRUNE_AT` folds, an exploring trial whose running score is below
+   the median of every trial's at that fold stops (Optuna's median pruner); its partial score is what
+   the search learns from it. The portfolio's members always finish.
+6. **When to stop.** ``max_trials``; ``PATIENCE`` exploring trials in a row without a better score once
    every algorithm was tried (converged); and without ``time_budget_s``, a default budget of instance-seconds (see
    :func:`default_budget_s`). The planner's deadline covers ``time_budget_s`` itself.
 
@@ -46,6 +54,9 @@ GROWTH = 4  # rows grow x4 per rung
 PROMOTE = 3  # the top third of a rung goes on to the next
 FINAL_PROMOTIONS = 3  # when exploring ends, the best 3 of each rung not promoted yet go on
 PATIENCE = 12  # exploring trials in a row without a better first-rung score: converged
+PRUNE_AT = 2  # folds after which an exploring trial is judged against the others at that fold ...
+PRUNE_MIN = 4  # ... once this many have been (a median of fewer says little)
+IMPROVE = 1e-3  # a better score is an improvement when it gains more than this share (see better)
 STEP_MIN = 0.02  # a local search with a smaller step has converged
 BUDGET_FACTOR = 10.0  # default budget: 10x the instance-seconds the portfolio took ...
 BUDGET_MIN_S = 60.0  # ... and at least a minute
@@ -92,8 +103,19 @@ class _Algo:
     flight: int = 0
 
     def best(self) -> tuple[int, float] | None:
-        scored = [(i, s) for i, s, _ in self.done if s is not None]
-        return max(scored, key=lambda t: (t[1], -t[0])) if scored else None
+        """The incumbent: the first trial no later one beat by more than :func:`better`'s margin."""
+        out: tuple[int, float] | None = None
+        for i, s, _ in self.done:
+            if s is not None and (out is None or better(s, out[1])):
+                out = (i, s)
+        return out
+
+
+def better(score: float, than: float) -> bool:
+    """An improvement worth the name: by more than ``IMPROVE`` of the score (of 0.1 near zero). A CV mean
+    that moves in the fourth digit is noise; counted as progress it keeps the fastest family's search
+    "improving" trial after trial, and ECI gives it every trial."""
+    return score > than + IMPROVE * max(abs(than), 0.1)
 
 
 class AutoStrategy(BaseStrategy):
@@ -113,10 +135,13 @@ class AutoStrategy(BaseStrategy):
                 seen.add(key(algorithm, point))
                 self.portfolio.append((algorithm, point))
         self.warm = [(a, p) for a, p in self.portfolio if COST.get(a, 5.0) <= CHEAP]
+        self._members = {key(a, p) for a, p in self.portfolio}
         train_rows = self.options.get("train_rows")
         self.rungs = rungs(int(train_rows) if train_rows else None)
         budget = self.options.get("time_budget_s")
         self.time_budget_s = float(budget) if budget else None
+        self.at_fold: dict[int, dict[int, float]] = {}  # rung -> index -> signed score after PRUNE_AT folds
+        self.pruned: dict[int, float] = {}  # index -> the score after PRUNE_AT folds it was stopped with
 
     def _project(self, algorithm: str, params: dict[str, Any], fallback: dict[str, Any]) -> dict[str, Any]:
         """``params`` as a point of the algorithm's space: each value moved into its dimension, a missing
@@ -140,7 +165,50 @@ class AutoStrategy(BaseStrategy):
         return out
 
     def tell(self, index: int, result: TrialResult) -> None:
-        self.told.setdefault(index, result)
+        if index in self.told:
+            return
+        partial = self.pruned.get(index)
+        if result.score is None and partial is not None:  # a stopped trial teaches its partial score
+            result = TrialResult(partial, result.seconds)
+        self.told[index] = result
+
+    def report(self, index: int, step: int, score: float) -> bool:
+        """Folds as fidelity (Optuna's median pruner): after ``PRUNE_AT`` folds an exploring trial whose
+        running score is below the median of every trial's at that fold (same rung) stops; once ``PRUNE_MIN``
+        have reported. The portfolio's members always finish: they are the ensemble's diverse base."""
+        if index in self.pruned:
+            return True
+        spec = self.asked.get(index)
+        if step != PRUNE_AT or spec is None or index in self.told or math.isnan(score):
+            return False
+        signed = score if self.greater_is_better else -score
+        here = self.at_fold.setdefault(self._rung_of(spec), {})
+        here[index] = signed
+        if len(here) < PRUNE_MIN or key(spec.algorithm, spec.params) in self._members:
+            return False
+        if signed < statistics.median(here.values()):
+            self.pruned[index] = score
+            return True
+        return False
+
+    def rebuild(self, asked: list[TrialSpec], told: dict[int, TrialResult],
+                reports: dict[int, list[tuple[int, float]]]) -> None:
+        """The base rebuild, with the stored reports at ``PRUNE_AT`` replayed first (index order)."""
+        for spec in sorted(asked, key=lambda s: s.index):
+            self.asked[spec.index] = spec
+        for index in sorted(reports):
+            for step, score in reports[index]:
+                if step != PRUNE_AT:
+                    continue
+                if index in told and told[index].score is not None:  # it finished: it was not stopped
+                    finished = self.asked.get(index)
+                    if finished is not None:
+                        self.at_fold.setdefault(self._rung_of(finished), {})[index] = \
+                            score if self.greater_is_better else -score
+                else:
+                    self.report(index, step, score)
+        for index in sorted(told):
+            self.tell(index, told[index])
 
     @property
     def exhausted(self) -> bool:
@@ -214,21 +282,36 @@ class AutoStrategy(BaseStrategy):
                 since += 1
         return since >= PATIENCE
 
-    def _within_budget(self) -> bool:
-        """Without ``time_budget_s``: the instance-seconds told so far are under the default budget, which
-        the cost of the portfolio's cheap members sets once each has a result."""
-        if self.time_budget_s is not None:
-            return True
+    def _warm_seconds(self) -> float | None:
+        """Instance-seconds the portfolio's cheap members took; None while one of them is still running."""
         members = {key(a, p) for a, p in self.warm}
         warm = 0.0
         for index, spec in self.asked.items():
             if key(spec.algorithm, spec.params) in members and self._rung_of(spec) == 0:
                 result = self.told.get(index)
                 if result is None:
-                    return True  # the portfolio is still running
+                    return None
                 warm += float(result.seconds or 0.0)
+        return warm
+
+    def _within_budget(self) -> bool:
+        """Without ``time_budget_s``: the instance-seconds told so far are under the default budget, which
+        the cost of the portfolio's cheap members sets once each has a result."""
+        if self.time_budget_s is not None:
+            return True
+        warm = self._warm_seconds()
+        if warm is None:
+            return True  # the portfolio is still running
         spent = sum(float(r.seconds or 0.0) for i, r in self.told.items() if i in self.asked)
         return spent < default_budget_s(warm)
+
+    def _trial_floor(self) -> float:
+        """The least a trial costs in ECI: one ``max_trials``-th of the budget. On small data every trial
+        takes a second or two and the job runs out of trials long before seconds; there an algorithm whose
+        trials are five times faster is no cheaper a way to improve, each of them uses up one of the few
+        trials the job has, and without the floor the fastest family takes nearly all of them."""
+        budget = self.time_budget_s if self.time_budget_s is not None else default_budget_s(self._warm_seconds() or 0.0)
+        return budget / max(1, self.max_trials)
 
     # ------------------------------------------------------------------ the next trial
 
@@ -267,13 +350,14 @@ class AutoStrategy(BaseStrategy):
         """The algorithm with the smallest ECI when it is untried, else one drawn with p ~ 1/ECI."""
         seconds = [sec / COST.get(a, 5.0) for a, al in algos.items() for _, _, sec in al.done if sec > 0]
         unit = statistics.median(seconds) if seconds else 1.0  # seconds per unit of prior cost
+        floor = self._trial_floor()
 
         def expected(a: str) -> float:
             measured = [sec for _, _, sec in algos[a].done if sec > 0]
-            return statistics.median(measured) if measured else COST.get(a, 5.0) * unit
+            return max(floor, statistics.median(measured) if measured else COST.get(a, 5.0) * unit)
 
         overall = max((b[1] for al in algos.values() if (b := al.best()) is not None), default=None)
-        total = sum(sec for al in algos.values() for _, _, sec in al.done) + 1e-9
+        total = sum(max(sec, floor) for al in algos.values() for _, _, sec in al.done) + 1e-9
         eci: dict[str, float] = {}
         for a, al in algos.items():
             cost = expected(a)
@@ -282,23 +366,44 @@ class AutoStrategy(BaseStrategy):
                 continue
             spent, t_best, t_old, best, gain = 0.0, 0.0, 0.0, None, 0.0
             for _, score, sec in al.done:
-                spent += sec
-                if score is not None and (best is None or score > best):
-                    gain = 0.0 if best is None else score - best
+                spent += max(sec, floor)
+                if score is not None and (best is None or better(score, best)):
+                    gain = math.inf if best is None else score - best  # a first score: speed unknown (FLAML)
                     best, t_old, t_best = score, t_best, spent
             spent += al.flight * cost
             value = max(spent - t_best, t_best - t_old, cost)
             if overall is not None and (best is None or best < overall):
                 gap = overall - best if best is not None else abs(overall) + 1.0
                 speed = gain / max(t_best - t_old, 1e-9) / (1 + al.flight)
-                value = max(value, min(2 * gap / speed, 10 * total) if speed > 0 else 10 * total)
+                if math.isfinite(speed):
+                    value = max(value, min(2 * gap / speed, 10 * total) if speed > 0 else 10 * total)
             eci[a] = value
+        # an algorithm whose local search has converged leaves the draw while another can still move
+        # (FLAML's converged threads): its further trials would be random points, rarely near its best
+        moving = [a for a in sorted(eci) if not self._settled(a, algos[a])]
+        if moving:
+            eci = {a: eci[a] for a in moving}
         smallest = min(sorted(eci), key=lambda a: eci[a])
         if not algos[smallest].done and not algos[smallest].flight:
             return smallest
         tried = [a for a in sorted(eci) if algos[a].done or algos[a].flight]
         rng = random.Random(f"{self.seed}:choose:{self.next_index}")
         return rng.choices(tried, weights=[1.0 / max(eci[a], 1e-9) for a in tried])[0]
+
+    def _since_best(self, algorithm: str, al: _Algo) -> list[int]:
+        """First-rung proposals of the algorithm after its incumbent, in index order."""
+        best = al.best()
+        after = -1 if best is None else best[0]
+        return sorted(i for i, s in self.asked.items() if s.algorithm == algorithm and self._rung_of(s) == 0
+                      and i > after)
+
+    def _step(self, algorithm: str, proposals: int) -> float:
+        """FLOW2's step after ``proposals`` proposals without a better incumbent: halved every ``2 d``."""
+        dims = max(1, len(self.spaces[algorithm]))
+        return 0.1 * math.sqrt(dims) * 0.5 ** (proposals // (2 * dims))
+
+    def _settled(self, algorithm: str, al: _Algo) -> bool:
+        return al.best() is not None and self._step(algorithm, len(self._since_best(algorithm, al))) < STEP_MIN
 
     def _local(self, algorithm: str, al: _Algo, rng: random.Random) -> dict[str, Any]:
         """FLOW2's next point around the algorithm's incumbent (a random point once it has converged)."""
@@ -307,11 +412,9 @@ class AutoStrategy(BaseStrategy):
         if best is None:
             return sp.sample(space, rng)
         incumbent = self.asked[best[0]].params
-        own = sorted(i for i, s in self.asked.items() if s.algorithm == algorithm and self._rung_of(s) == 0
-                     and i > best[0])
+        own = self._since_best(algorithm, al)
         k = len(own)  # proposals since the incumbent was found
-        dims = max(1, len(space))
-        step = 0.1 * math.sqrt(dims) * 0.5 ** (k // (2 * dims))
+        step = self._step(algorithm, k)
         if step < STEP_MIN:
             return sp.sample(space, rng)
         if k % 2 == 1:  # the mirror of the previous proposal's direction
