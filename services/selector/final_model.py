@@ -2,12 +2,13 @@
 
 1. The best trial (by CV) is fitted on the training part and scored on the holdout, as before.
 2. Ensemble candidate: greedy ensemble selection (``zygarde.ml.ensemble``) over the out-of-fold
-   predictions of the top ``ensemble.TOP_K`` trials. Only when its out-of-fold score beats the best
-   trial's own, and by more than noise (the mean gain over the job's folds passes one standard error
-   of the per-fold gains), are its other members fitted on the training part and the ensemble scored
-   on the holdout; it is announced only when that beats the best trial's holdout score too. A gain
-   within the noise would pay for fitting every member and then, as often as not, lose on the holdout.
-   Nor is it tried when fitting its other members on the training part would cost more than
+   predictions of the top ``ensemble.TOP_K`` trials. When its out-of-fold score beats the best
+   trial's own, its other members are fitted on the training part and the ensemble scored on the
+   holdout; it is announced only when that beats the best trial's holdout score too. The mean gain over
+   the job's folds and its standard error are reported beside it, but do not gate it: with five folds
+   the per-fold spread is wide enough to turn away ensembles that gain twice the best trial's own
+   noise out of fold (and then win on the holdout), and the holdout judges anyway.
+   It is not tried when fitting its other members on the training part would cost more than
    ``COST_SHARE`` of the fit time the whole search spent (estimated from their trials' CV fits), and
    more than ``FREE_SECONDS``: the time at the end of a job stays a small part of it.
 3. Final refit (``spec.final_refit``): with ``all`` (the default) the announced model (the trial, or
@@ -42,7 +43,7 @@ from zygarde.ml.pipeline import build_pipeline
 log = logging.getLogger(__name__)
 
 FIT_THREADS = 2
-COST_SHARE = 0.1  # the most the ensemble's extra member fits may cost, as a share of the search's fit time
+COST_SHARE = 0.25  # the most the ensemble's extra member fits may cost, as a share of the search's fit time
 FREE_SECONDS = 2.0  # ... unless they take less than this anyway (a small search's members are a large share)
 
 
@@ -62,6 +63,7 @@ class Candidate:
     best_oof_score: float  # the best trial's own out-of-fold score
     size: int
     offered: int  # trials whose predictions were read
+    fold_gain: tuple[float, float] | None = None  # mean gain over the best trial a fold, its standard error
 
 
 @dataclass
@@ -131,10 +133,7 @@ def candidate(settings_root: str, results: Leaderboard, job_id: str, spec: ev.Jo
     if not _beats(chosen.score, best_oof, metric.greater_is_better):
         return None, f"out-of-fold {spec.metric} {chosen.score:.6g} does not beat the best trial's {best_oof:.6g}"
     blend = ensemble.blend([preds[i] for i in chosen.members], chosen.weights)
-    gain = fold_gain(spec, task, train, metric, y, classes, blend, best_pred)
-    if gain is not None and gain[0] <= gain[1]:
-        return None, (f"out-of-fold {spec.metric} {chosen.score:.6g} beats the best trial's {best_oof:.6g} by "
-                      f"{gain[0]:.3g} a fold, within one standard error ({gain[1]:.3g})")
+    found.fold_gain = fold_gain(spec, task, train, metric, y, classes, blend, best_pred)
     extra = sum(refit_estimate(t, spec) for t in found.trials if t["_id"] != best["_id"])
     spent = sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
     if extra > max(COST_SHARE * spent, FREE_SECONDS):
@@ -214,6 +213,7 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
             blend_score = float(metrics.score(metric, blend, features, y_holdout))
             info.update(oof_score=found.oof_score, best_oof_score=found.best_oof_score, size=found.size,
                         offered=found.offered, holdout_score=blend_score, best_holdout_score=single_score,
+                        fold_gain=None if found.fold_gain is None else list(found.fold_gain),
                         members=[{"trial_id": t["_id"], "weight": w} for t, w in zip(found.trials, found.weights,
                                                                                        strict=True)])
             if _beats(blend_score, single_score, metric.greater_is_better):

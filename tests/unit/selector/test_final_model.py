@@ -126,15 +126,18 @@ def test_a_tampered_prediction_file_is_left_out(tmp_path: Path) -> None:
     assert found is not None and found.offered == 2, why
 
 
-def test_an_out_of_fold_gain_within_the_folds_noise_fits_no_member(tmp_path: Path) -> None:
-    # ridge + knn beat ridge alone out of fold here, but by less than the spread of the per-fold gains
+def test_an_out_of_fold_gain_within_the_folds_noise_is_still_judged_on_the_holdout(tmp_path: Path) -> None:
+    # ridge + knn beat ridge alone out of fold here, but by less than the spread of the per-fold gains: the
+    # gain and its standard error are reported, and the holdout decides
     spec, frame, train, holdout, board = job(tmp_path)
     board.trials = [t for t in board.trials if t["algorithm"] != "random_forest"]
     best = board.trials[0]
     built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, best)
-    assert built.kind == "single" and not built.ensemble["tried"]
-    assert "within one standard error" in built.ensemble["reason"]
-    assert list(built.fitted) == [best["_id"]], "no member fitted beyond the best trial"
+    gain, error = built.ensemble["fold_gain"]
+    assert built.ensemble["tried"] and 0 < gain <= error
+    assert len(built.fitted) == 2, "the other member was fitted to be scored on the holdout"
+    won = built.ensemble["holdout_score"] < built.ensemble["best_holdout_score"]  # rmse
+    assert built.kind == ("ensemble" if won else "single")
 
 
 def test_an_ensemble_whose_members_cost_too_much_to_fit_is_not_tried(tmp_path: Path) -> None:
@@ -146,7 +149,7 @@ def test_an_ensemble_whose_members_cost_too_much_to_fit_is_not_tried(tmp_path: P
     for trial in board.trials:  # the other members' fits now outweigh a tenth of the search's
         trial["fit_seconds"] = 100.0 if trial in others else 1.0
     found, why = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train, best)
-    assert found is None and "would cost over 10%" in why
+    assert found is None and "would cost over 25%" in why
     assert final_model.refit_estimate({"fit_seconds": 6.0, "fold_scores": [1, 1, 1]}, spec) == pytest.approx(3.0)
 
 
