@@ -7,7 +7,7 @@ cross-validated (3 folds, the job seed 0) on every ``PORTFOLIO`` dataset of that
 part. Scores become normalised regrets per dataset and fold (0 = the best candidate, 1 = the worst); members
 are added greedily, each the candidate that most lowers the summed regret of the portfolio's best member
 per dataset and fold, until ``MAX_MEMBERS`` or no gain; they are then ordered by cost: the family's prior relative cost
-(``auto.COST``), then the order they were added. Every input is seeded and the ordering uses no measured
+(``_eci.COST``), then the order they were added. Every input is seeded and the ordering uses no measured
 time, so a rerun writes the same files; the measured seconds go to ``bench/results/portfolio.md`` only.
 
     python -m bench.build_portfolio [--tasks binary,multiclass,regression] [--workers 2]
@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from bench import public_data
-from services.planner.strategies.auto import COST
+from services.planner.strategies._eci import COST
 from zygarde.events import JobSpec
 from zygarde.ml import algorithms, cv, metrics
 from zygarde.ml import space as sp

@@ -18,7 +18,7 @@ ROOT = Path(__file__).parents[2]
 FIRST_PARTY = ("zygarde", "services")
 MAX_MODULE_LINES = 300
 # modules still over the limit while they are split; one that gets under it leaves the list
-OVERSIZED = frozenset({"services/planner/strategies/auto.py"})
+OVERSIZED: frozenset[str] = frozenset()
 
 
 def module_name(root: Path, path: Path) -> str:

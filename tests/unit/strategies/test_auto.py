@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.planner.strategies import TrialResult, TrialSpec, make_strategy
+from services.planner.strategies import TrialResult, TrialSpec, _eci, make_strategy
 from services.planner.strategies import auto as auto_mod
 from services.planner.strategies.auto import AutoStrategy, rungs
 from tests.unit.strategies._helpers import SPACES, best_found, objective
@@ -169,7 +169,7 @@ def test_when_trials_run_out_before_seconds_the_fastest_family_does_not_take_the
     strategy = make(TWO_CHEAP, portfolio=[], max_trials=30)
     # each mechanism alone is enough: the other one is switched off
     if mechanism == "a trial's least cost":
-        monkeypatch.setattr(auto_mod, "IMPROVE", 0.0)
+        monkeypatch.setattr(_eci, "IMPROVE", 0.0)
     else:
         monkeypatch.setattr(strategy, "_trial_floor", lambda: 0.0)
     asked = run(strategy, score, lambda t: 0.2 if t.algorithm == "logistic_regression" else 1.0, parallel=1)
