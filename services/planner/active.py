@@ -36,6 +36,12 @@ class ActiveJob:
         return str(self.doc["_id"])
 
     @property
+    def judged_folds(self) -> list[int] | None:
+        """The folds the strategy may stop a trial after (None: any, or not known yet)."""
+        folds = None if self.strategy is None else self.strategy.judged_folds
+        return None if folds is None else list(folds)
+
+    @property
     def wants_reports(self) -> bool:
         """Only strategies that prune (ASHA) need every fold's score stored and judged."""
         return self.strategy is None or type(self.strategy).report is not BaseStrategy.report

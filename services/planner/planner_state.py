@@ -67,6 +67,10 @@ class PlannerState:
         entry = self.active.get(job_id)
         return entry is None or entry.wants_reports
 
+    def _judged_folds(self, job_id: str) -> list[int] | None:
+        entry = self.active.get(job_id)
+        return None if entry is None else entry.judged_folds
+
     def _job(self, job_id: str) -> dict[str, Any] | None:
         """The job's document: its ``ActiveJob``'s copy while its search goes on (read from MongoDB the
         first time), else a fresh read."""

@@ -172,7 +172,7 @@ class TrialFlow(PlannerState):
             job_id=job["_id"], trial_id=tid, index=index, algorithm=algorithm, params=params, spec=spec,
             task=job["task"], seed=trial_seed(spec.search.seed, index), attempt=attempt,
             event_id=stable_event_id(tid, "requested", str(attempt)), report_folds=self._wants_reports(job["_id"]),
-            rows=rows,
+            judged_folds=self._judged_folds(job["_id"]), rows=rows,
         ), partition=partition)
         self.producer.flush()
         self.trials.mark_published(tid)

@@ -100,17 +100,21 @@ class Trainer:
                 # spec's own limit runs the trial in a child that is killed at the limit, see isolation)
                 default_limit = trial.spec.search.trial_timeout_s or self.settings.default_trial_timeout_s
 
+                # the planner judges this fold: its report now, and its verdict before the next fold
+                def judged(fold: int) -> bool:
+                    return trial.report_folds and (trial.judged_folds is None or fold in trial.judged_folds)
+
                 def on_fold(fold: int, folds: int, score: float) -> None:
                     beat.fold = fold
                     now = time.monotonic()
-                    if trial.report_folds or (fold < folds and now - last_report[0] >= PROGRESS_S):
+                    if judged(fold) or (fold < folds and now - last_report[0] >= PROGRESS_S):
                         last_report[0] = now
                         self.producer.publish(ev.TrialProgressed(fold=fold, folds=folds, score_so_far=score, **base))
                     if fold == folds:
                         return  # nothing left to stop
                     if time.monotonic() - started > default_limit:
                         raise isolation.TrialTimeout(default_limit)  # the default limit, checked between folds
-                    if trial.report_folds:  # the planner judges this fold now: its verdict before the next
+                    if judged(fold):
                         self.producer.flush()
                         stop = self.await_verdict(trial, fold)
                     else:

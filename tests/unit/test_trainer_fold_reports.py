@@ -91,3 +91,19 @@ def test_burn_refuses_more_seconds_than_its_bound() -> None:
     Trainer(Settings(), producer, "w1", heartbeat_s=60).run_trial(request(False, 1e9))  # type: ignore[arg-type]
     failed = producer.events[-1]
     assert isinstance(failed, ev.TrialFailed) and failed.reason == "error" and "within 0 and 60" in failed.error
+
+
+def test_only_the_judged_folds_are_reported_and_waited_for() -> None:
+    producer = RecordingProducer()
+    waits: list[int] = []
+
+    def verdict(trial: ev.TrialRequested, fold: int) -> str | None:
+        waits.append(fold)
+        return None
+
+    trial = request(True, 0.0).model_copy(update={"judged_folds": [2]})
+    Trainer(Settings(), producer, "w1", should_stop=lambda trial: None,  # type: ignore[arg-type]
+            await_verdict=verdict).run_trial(trial)
+    assert [e.fold for e in producer.events if isinstance(e, ev.TrialProgressed)] == [2]
+    assert waits == [2], "no wait after the folds nobody judges"
+    assert isinstance(producer.events[-1], ev.TrialCompleted)

@@ -26,6 +26,10 @@ class TrialRequested(Event):
     # publishes TrialProgressed after each fold. False: fold scores are progress only, published at
     # most once a second (a 2-fold trial of 20 ms then sends 3 messages, not 5); heartbeats go on.
     report_folds: bool = True
+    judged_folds: list[int] | None = Field(None, description="with report_folds: the folds after which the "
+                                           "planner may stop the trial (the trainer reports and waits for "
+                                           "the verdict only there; other folds are progress only); null: "
+                                           "every fold")
     rows: int | None = Field(None, ge=1, description="cross-validate only this many rows of the training part: "
                              "a fixed, nested, stratified subsample (a lower fidelity); null: every row")
 

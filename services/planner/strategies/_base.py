@@ -59,6 +59,9 @@ class BaseStrategy(ABC):
     def tell(self, index: int, result: TrialResult) -> None:
         """Record the final result of trial ``index``; telling the same index twice is a no-op."""
 
+    # the folds after which ``report`` may answer True (None: any); the trainer waits for a verdict only there
+    judged_folds: tuple[int, ...] | None = None
+
     def report(self, index: int, step: int, score: float) -> bool:
         """An intermediate score after ``step`` folds; True = prune the trial now. Default: never."""
         return False

@@ -21,6 +21,8 @@ class MedianPruning(BaseStrategy):
     """A strategy's ``tell``, ``report`` and ``rebuild`` with the median stop; subclasses say which rung
     a trial is on (``_rung_of``) and which trials always finish (``_never_stopped``)."""
 
+    judged_folds = (PRUNE_AT,)
+
     def __init__(self, spaces: dict[str, Space], **kwargs: Any) -> None:
         super().__init__(spaces, **kwargs)
         self.at_fold: dict[int, dict[int, float]] = {}  # rung -> index -> signed score after PRUNE_AT folds

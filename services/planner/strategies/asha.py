@@ -33,6 +33,7 @@ class AshaStrategy(BaseStrategy):
         self.eta = int(self.options.pop("eta", 3))
         folds = int(self.options.pop("folds", 5))
         self.rungs = sorted(int(r) for r in self.options.pop("rungs", None) or default_rungs(folds, self.eta))
+        self.judged_folds = tuple(self.rungs)
         self.min_at_rung = int(self.options.pop("min_at_rung", self.eta))
         sampler = str(self.options.pop("sampler", "tpe"))
         from services.planner.strategies import make_strategy  # the registry imports this module

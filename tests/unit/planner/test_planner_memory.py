@@ -145,3 +145,17 @@ def test_a_deadline_stops_the_search_at_the_next_due(setup: Any) -> None:
     planner.due()
     assert all(d.get("stop") == "time_budget" for d in trials.docs.values())
     assert planner.active["j"].deadline is None, "due fills once; tick covers the rest"
+
+
+@pytest.mark.parametrize(("strategy", "report", "judged"), [("random", False, None), ("auto", True, [2]),
+                                                              ("asha", True, [1, 3])])
+def test_a_request_names_the_folds_its_strategy_judges(strategy: str, report: bool, judged: list[int] | None) -> None:
+    jobs, trials, producer = MemoryJobs(), MemoryTrials(), RecordingProducer()
+    doc = spec(max_trials=TRIALS, max_parallel=2)
+    doc["search"]["strategy"] = strategy
+    doc["cv"]["folds"] = 5
+    jobs.create("j", {"status": "running", "spec": doc, "task": "binary", "algorithms": ["noop"],
+                      "greater_is_better": True, "accepted_published": True})
+    Planner(Settings(), jobs, trials, producer, Clock(), trial_lease_s=LEASE, max_attempts=2).fill("j")
+    first = requested(producer)[0]
+    assert (first.report_folds, first.judged_folds) == (report, judged)
