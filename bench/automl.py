@@ -476,7 +476,10 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     wall = max(job["finished_at"].timestamp(), done_at - 0.1) - t0
     model = final_model(stack.settings.artifact_root, model_doc)
     score = problem.score(output_of(model, problem.X_test, problem.data.task))
-    results = [r for r in stack.db.results.find({"job_id": job_id}) if r.get("status") == "completed"]
+    every = list(stack.db.results.find({"job_id": job_id}))
+    results = [r for r in every if r.get("status") == "completed"]
+    stopped = sum(1 for r in every if r.get("status") == "failed" and r.get("reason") == "pruned")
+    failed = sum(1 for r in every if r.get("status") == "failed") - stopped
     full = [r for r in results if r.get("rows") is None]  # a subsample's score is never ranked with these
     greater = greater_is_better(problem.data.metric)
     best = q.best_configs([(r["stored_at"].timestamp() - t0, float(r["cv_mean"]),
@@ -489,8 +492,12 @@ def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
     kind = model_doc.get("kind")
     winner = f"{kind} of {len(model_doc.get('members') or [])}" if kind and kind != "single" else \
         model_doc.get("algorithm", "?")
-    detail = (f"winner {winner}; {len(results)} trials: "
+    detail = (f"winner {winner}; {len(results)} trials completed: "
               + ", ".join(f"{n} {a}" for a, n in sorted(algos.items(), key=lambda kv: -kv[1])))
+    if stopped or failed:
+        from services.planner.strategies._pruning import PRUNE_AT
+
+        detail += f" ({stopped} more stopped after {PRUNE_AT} folds, {failed} failed)"
     if restarts:
         detail += f"; services restarted: {', '.join(restarts)}"
     return ToolRun(problem.data.name, ZYGARDE, score, wall, detail=detail, curve=curve)
