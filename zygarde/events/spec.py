@@ -14,7 +14,7 @@ ResolvedTask = Literal["binary", "multiclass", "regression"]
 # the registry's names (``json_schemas(strategies=...)``), so a new strategy is one file and one registry line.
 Strategy = str
 CvStrategy = Literal["auto", "stratified", "kfold", "timeseries", "group", "repeated_stratified", "repeated_kfold"]
-ImbalanceStrategy = Literal["none", "class_weight", "undersample", "oversample", "smote"]
+ImbalanceStrategy = Literal["auto", "none", "class_weight", "undersample", "oversample", "smote"]
 Engine = Literal["auto", "local", "spark"]
 FinalRefit = Literal["all", "train"]
 # "paused" (added): a running job that requests no new trials until it is resumed
@@ -67,9 +67,11 @@ class CvSpec(_Spec):
 
 
 class ImbalanceSpec(_Spec):
-    strategy: ImbalanceStrategy = Field("none", description="for classification: class_weight (balanced "
+    strategy: ImbalanceStrategy = Field("auto", description="for classification: class_weight (balanced "
                                         "weights where the algorithm takes them), or resampling of each "
-                                        "training fold (undersample, oversample, smote)")
+                                        "training fold (undersample, oversample, smote); auto: class_weight "
+                                        "when the metric counts every class equally (balanced_accuracy), "
+                                        "else none, written into the accepted spec")
 
 
 class RegistrySpec(_Spec):

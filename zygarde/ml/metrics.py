@@ -79,6 +79,9 @@ _ALL = [
            "mean absolute percentage error (a fraction: 0.1 is 10%)"),
 ]
 METRICS: dict[str, Metric] = {m.name: m for m in _ALL}
+# metrics that weigh every class alike whatever its size: an imbalance strategy of auto trains with balanced
+# class weights for them (see validation)
+CLASS_BALANCED = frozenset({"balanced_accuracy"})
 
 
 # the score a job is ranked by when its spec names none: the usual choice for each task

@@ -237,5 +237,10 @@ def check_job_details(raw: dict[str, Any], roots: list[Path], cache_dir: Path,
         spec = spec.model_copy(update={"algorithms": algorithms.default_algorithms(task, engine)})
     if not spec.metric:
         spec = spec.model_copy(update={"metric": metrics.default_for(task)})
+    if spec.imbalance.strategy == "auto":
+        # a metric that counts every class equally is what balanced class weights train for
+        weighted = task != "regression" and spec.metric in metrics.CLASS_BALANCED
+        spec = spec.model_copy(update={"imbalance": spec.imbalance.model_copy(
+            update={"strategy": "class_weight" if weighted else "none"})})
     spec = spec.model_copy(update={"engine": engine})
     return CheckedJob(spec, task, warnings)  # type: ignore[arg-type]  # task is one of TASKS here

@@ -175,3 +175,24 @@ def test_a_spec_without_a_metric_gets_the_tasks_default(root: Path, uri: str, ta
     spec, _ = check_job({"dataset": {"uri": uri, "target": target}, **given}, [root], root / "cache")
     assert spec.metric == metric
     assert JobSpec.model_validate(spec.model_dump(mode="json")).metric == metric  # the stored spec keeps it
+
+
+@pytest.mark.parametrize(("metric", "given", "accepted"), [
+    ("balanced_accuracy", None, "class_weight"),  # the metric counts every class alike: balanced weights
+    ("roc_auc", None, "none"),
+    ("balanced_accuracy", "none", "none"),  # the user's own choice stands
+    ("roc_auc", "class_weight", "class_weight"),
+])
+def test_an_auto_imbalance_strategy_follows_the_metric(root: Path, metric: str, given: str | None,
+                                                        accepted: str) -> None:
+    raw: dict[str, Any] = {"dataset": {"uri": (root / "d.csv").as_uri(), "target": "y"}, "metric": metric}
+    if given is not None:
+        raw["imbalance"] = {"strategy": given}
+    spec, _ = check_job(raw, [root], root / "cache")
+    assert spec.imbalance.strategy == accepted
+
+
+def test_an_auto_imbalance_strategy_on_a_regression_is_none() -> None:
+    spec, task = check_job({"dataset": {"uri": "builtin:diabetes", "target": "target"}, "metric": "rmse"}, [],
+                           Path("/nonexistent-cache"))
+    assert task == "regression" and spec.imbalance.strategy == "none"

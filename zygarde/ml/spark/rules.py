@@ -14,7 +14,7 @@ from zygarde.ml import datasets
 METRICS = ("roc_auc", "pr_auc", "logloss", "brier", "f1", "accuracy", "balanced_accuracy",
            "rmse", "mae", "r2", "mape")
 CV_STRATEGIES = ("auto", "stratified", "kfold")
-IMBALANCE = ("none", "class_weight")
+IMBALANCE = ("auto", "none", "class_weight")
 
 
 def reasons(metric: object, cv_strategy: object, imbalance: object, trial_memory_mb: object) -> list[str]:
