@@ -166,7 +166,8 @@ def summarise_dataset(data: PublicDataset, runs: Mapping[str, ToolRun]) -> Datas
     if base is not None and base.score is not None and zyg is not None and zyg.score is not None:
         t = q.time_to_reach(zyg.curve, base.score, greater)
         reach = None if t is None else t / base.wall_s
-        beats = q.better(zyg.score, base.score, greater)
+        # the same model found by both (a float's last bit apart) is a tie, not a better score
+        beats = q.better(zyg.score, base.score, greater) and not math.isclose(zyg.score, base.score, rel_tol=1e-9)
     return DatasetSummary(data.name, data.metric, normalise(scores, greater),
                           normalise({t: s for t, s in scores.items() if t in CONTENDERS}, greater), ratios,
                           reach, beats)

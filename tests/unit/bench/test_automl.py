@@ -113,3 +113,9 @@ def test_options() -> None:
     args = a.parse(["--quick", "--datasets", "oj,wage", "--strategy", "asha"])
     assert args.quick and args.datasets == "oj,wage" and args.strategy == "asha"
     assert a.default_strategy() in ("auto", "tpe")
+
+
+def test_the_same_score_a_float_s_last_bit_apart_is_not_better() -> None:
+    data = public_data.get("oj")  # roc_auc
+    runs = _runs({a.ZYGARDE: 0.8958888991078819, a.BASELINE: 0.8958888991078818}, {a.ZYGARDE: 7.6, a.BASELINE: 3.2})
+    assert a.summarise_dataset(data, runs).zygarde_beats_baseline is False
