@@ -51,7 +51,7 @@ class MedianPruning(BaseStrategy):
         spec = self.asked.get(index)
         if step != PRUNE_AT or spec is None or index in self.told or math.isnan(score):
             return False
-        signed = score if self.greater_is_better else -score
+        signed = self._toward_better(score)
         here = self.at_fold.setdefault(self._rung_of(spec), {})
         here[index] = signed
         if len(here) < PRUNE_MIN or self._never_stopped(spec):
@@ -63,9 +63,9 @@ class MedianPruning(BaseStrategy):
 
     def rebuild(self, asked: list[TrialSpec], told: dict[int, TrialResult],
                 reports: dict[int, list[tuple[int, float]]]) -> None:
-        """The base rebuild, with the stored reports at ``PRUNE_AT`` replayed first (index order)."""
-        for spec in sorted(asked, key=lambda s: s.index):
-            self.asked[spec.index] = spec
+        """The base rebuild, with the stored reports at ``PRUNE_AT`` replayed (index order) between the
+        asked trials and their results."""
+        super().rebuild(asked, {}, {})
         for index in sorted(reports):
             for step, score in reports[index]:
                 if step != PRUNE_AT:
@@ -73,10 +73,11 @@ class MedianPruning(BaseStrategy):
                 if index in told and told[index].score is not None:  # it finished: it was not stopped
                     finished = self.asked.get(index)
                     if finished is not None:
-                        self.at_fold.setdefault(self._rung_of(finished), {})[index] = \
-                            score if self.greater_is_better else -score
+                        self.at_fold.setdefault(self._rung_of(finished), {})[index] = self._toward_better(score)
                 else:
                     self.report(index, step, score)
-        for index in sorted(told):
-            self.tell(index, told[index])
+        super().rebuild([], told, {})
 
+    def _toward_better(self, score: float) -> float:
+        """The score signed so that larger is better."""
+        return score if self.greater_is_better else -score
