@@ -126,7 +126,7 @@ class AutoStrategy(MedianPruning):
     def _signed(self, result: TrialResult | None) -> float | None:
         if result is None or result.score is None or math.isnan(result.score):
             return None
-        return float(result.score) if self.greater_is_better else -float(result.score)
+        return self._toward_better(float(result.score))
 
     def _never_stopped(self, spec: TrialSpec) -> bool:
         return key(spec.algorithm, spec.params) in self._members
