@@ -125,6 +125,9 @@ def foreign_families(targets: dict[str, list[str]]) -> list[str]:
 def scraped_at_zero(url: str, series: str) -> bool:
     """True once Prometheus (perhaps still starting) has stored ``series`` at 0."""
     try:
+        # a starting Prometheus answers queries 503 until its storage is open
+        if httpx.get(f"{url}/-/ready", timeout=10).status_code != 200:
+            return False
         return bool(query(url, f"{series} == 0"))
     except httpx.TransportError:
         return False
