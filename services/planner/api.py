@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -24,6 +23,7 @@ from zygarde import events as ev
 from zygarde.bus import BusAdmin, EventProducer
 from zygarde.errors import SpecError
 from zygarde.ml.validation import check_job_details
+from zygarde.registry import artifacts
 from zygarde.settings import Settings
 from zygarde.store import JobRepository, ResultRepository, TrialRepository, ping
 from zygarde.store.jobs import ACTIVE
@@ -213,7 +213,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         path = (doc or {}).get("report", {}).get("html")
         if not path:
             raise HTTPException(404, detail=[f"no report yet for job {job_id}"])
-        return HTMLResponse(edge.confined(Path(ctx.settings.artifact_root.removeprefix("file://")), path).read_text())
+        return HTMLResponse(edge.confined(artifacts.local_root(ctx.settings.artifact_root), path).read_text())
 
     @app.post("/jobs/{job_id}/cancel", status_code=202, dependencies=[Depends(require_token)],
               response_model=schemas.CancelAccepted)

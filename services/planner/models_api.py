@@ -4,7 +4,6 @@ and diagnostics of any completed trial on request. Mutating or computing routes 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
@@ -16,7 +15,7 @@ from pymongo.database import Database
 from services.planner import edge, schemas
 from zygarde.bus import EventProducer
 from zygarde.errors import ArtifactIntegrityError, DatasetError
-from zygarde.registry import evaluation, reports, rules
+from zygarde.registry import artifacts, evaluation, reports, rules
 from zygarde.settings import Settings
 from zygarde.store import JobRepository
 from zygarde.store.registry import RegistryRepository, ensure_registry_indexes
@@ -152,5 +151,5 @@ def add_model_routes(app: FastAPI, ctx: ApiContext, require_token: Callable[...,
         doc = ctx.db.trial_reports.find_one({"_id": trial_id, "job_id": job_id})
         if doc is None:
             raise HTTPException(404, detail=[f"no report for trial {trial_id} yet: POST to compute it"])
-        root = Path(ctx.settings.artifact_root.removeprefix("file://"))  # a tampered path is never read
+        root = artifacts.local_root(ctx.settings.artifact_root)  # a tampered path is never read
         return HTMLResponse(edge.confined(root, str((doc.get("report") or {}).get("html") or "")).read_text())

@@ -18,13 +18,12 @@ import hashlib
 import hmac
 import io
 import re
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 
-from zygarde.errors import ArtifactIntegrityError, ZygardeError
+from zygarde.errors import ArtifactIntegrityError
+from zygarde.registry.stores import ArtifactStore, open_store
 
 _NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
 
@@ -73,50 +72,29 @@ class OutOfFold:
         return (self.sums / counts).astype(np.float32)
 
 
-def _root(root_uri: str) -> Path:
-    if root_uri.startswith("s3://"):
-        raise ZygardeError("s3:// artifact stores need the s3 extra (not configured here)")
-    return Path(root_uri.removeprefix("file://")).expanduser().resolve()
-
-
-def _inside(root: Path, path: Path, what: str) -> Path:
-    path = path.resolve()
-    if root not in path.parents:
-        raise ArtifactIntegrityError(f"{what} is not inside the artifact store {root}")
-    return path
-
-
-def store(root_uri: str, job_id: str, trial_id: str, attempt: int, predictions: np.ndarray) -> tuple[str, str]:
-    """Write ``predictions`` (float32 ``.npy``) under the job's folder; returns (uri, sha256)."""
+def store(root_uri: str | ArtifactStore, job_id: str, trial_id: str, attempt: int,
+          predictions: np.ndarray) -> tuple[str, str]:
+    """Write ``predictions`` (float32 ``.npy``) under the job's key in the store; returns (uri, sha256)."""
     for part in (job_id, trial_id):
         if not _NAME.fullmatch(part) or part in (".", ".."):
             raise ArtifactIntegrityError(f"{part[:50]!r} cannot name a file in the artifact store")
-    root = _root(root_uri)
-    path = _inside(root, root / job_id / "oof" / f"{trial_id}.{int(attempt)}.npy", f"{job_id}/{trial_id}")
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(predictions, dtype=np.float32), allow_pickle=False)
     data = buf.getvalue()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path.as_uri(), hashlib.sha256(data).hexdigest()
+    uri = open_store(root_uri).put(f"{job_id}/oof/{trial_id}.{int(attempt)}.npy", data)
+    return uri, hashlib.sha256(data).hexdigest()
 
 
-def load(root_uri: str, uri: str, sha256: str | None) -> np.ndarray:
+def load(root_uri: str | ArtifactStore, uri: str, sha256: str | None) -> np.ndarray:
     """Predictions stored by :func:`store`: from the artifact store only, once the bytes match
     ``sha256``, as a plain array (``allow_pickle=False``)."""
-    root = _root(root_uri)
-    parsed = urlparse(uri)
-    if parsed.scheme not in ("file", "") or parsed.netloc not in ("", "localhost") or not uri.endswith(".npy"):
-        raise ArtifactIntegrityError(f"{uri} is not an .npy file in the artifact store {root}")
-    path = _inside(root, Path(unquote(parsed.path)), uri)
+    source = open_store(root_uri)
+    if not uri.endswith(".npy"):
+        raise ArtifactIntegrityError(f"{uri} is not an .npy file in the artifact store {source.root_uri}")
+    key = source.key_of(uri)
     if not sha256:
         raise ArtifactIntegrityError(f"{uri}: no sha256 recorded, refusing to load")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ArtifactIntegrityError(f"{uri}: cannot read the predictions ({type(exc).__name__})") from exc
+    data = source.get(key)
     if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), sha256):
         raise ArtifactIntegrityError(f"{uri}: sha256 mismatch: changed after it was stored; refusing to load it")
     array: np.ndarray = np.load(io.BytesIO(data), allow_pickle=False)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 
 from zygarde.errors import ArtifactIntegrityError
+from zygarde.registry.stores import ArtifactStore
 from zygarde.settings import artifact_key
 
 DOMAIN = b"zygarde-artifact-v1"
@@ -22,27 +22,24 @@ def signature(key: bytes, relative: str, sha256: str) -> str:
     return hmac.new(key, b"\0".join([DOMAIN, relative.encode(), sha256.encode()]), hashlib.sha256).hexdigest()
 
 
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + SUFFIX)
+def sign_in(store: ArtifactStore, name: str, sha256: str, key: bytes | None = None) -> None:
+    """Store the signature of the artifact at ``name`` beside it (``<name>.sig``), over the place the store
+    gives it (a folder store: the path inside it; S3: the whole ``s3://`` URI) and ``sha256``."""
+    sig = signature(key if key is not None else artifact_key(), store.signed_name(name), sha256)
+    store.put(name + SUFFIX, (sig + "\n").encode())
 
 
-def sign(root: Path, path: Path, sha256: str, key: bytes | None = None) -> None:
-    """Write the signature of the artifact at ``path`` (inside ``root``) next to it."""
-    sig = signature(key if key is not None else artifact_key(), path.relative_to(root).as_posix(), sha256)
-    tmp = _sidecar(path).with_suffix(".sigtmp")
-    tmp.write_text(sig + "\n")
-    tmp.replace(_sidecar(path))
-
-
-def verify(root: Path, path: Path, sha256: str, key: bytes | None = None) -> None:
-    """Raise ``ArtifactIntegrityError`` unless ``path``'s signature matches ``sha256`` (the digest of the
-    bytes about to be loaded) under this deployment's key."""
+def verify_in(store: ArtifactStore, name: str, sha256: str, key: bytes | None = None) -> None:
+    """Raise ``ArtifactIntegrityError`` unless the signature beside ``name`` matches ``sha256`` (the digest
+    of the bytes about to be loaded) under this deployment's key."""
+    label = name.rsplit("/", 1)[-1]
     try:
-        recorded = _sidecar(path).read_text().strip()
-    except OSError as exc:
-        raise ArtifactIntegrityError(f"{path.name}: no signature beside the artifact; refusing to load an "
+        recorded = store.get(name + SUFFIX).decode(errors="replace").strip()
+    except ArtifactIntegrityError as exc:
+        raise ArtifactIntegrityError(f"{label}: no signature beside the artifact; refusing to load an "
                                      "artifact this deployment did not sign") from exc
-    expected = signature(key if key is not None else artifact_key(), path.relative_to(root).as_posix(), sha256)
+    expected = signature(key if key is not None else artifact_key(), store.signed_name(name), sha256)
     if not hmac.compare_digest(recorded, expected):
-        raise ArtifactIntegrityError(f"{path.name}: signature mismatch: the artifact was not stored by a "
+        raise ArtifactIntegrityError(f"{label}: signature mismatch: the artifact was not stored by a "
                                      "service holding this deployment's key; refusing to load it")
+
