@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,8 +33,13 @@ def dataset_bytes() -> bytes:
     return buf.getvalue().encode()
 
 
-@pytest.fixture
-def s3_services(test_settings: Settings, tmp_path: Path) -> Iterator[tuple[Services, Path]]:
+ARTIFACT_BUCKET = "zygarde-artifacts"
+
+
+@contextmanager
+def s3_stack(test_settings: Settings, tmp_path: Path, **extra_env: str) -> Iterator[tuple[Services, str]]:
+    """A real S3 server holding the dataset (and an empty artifact bucket), the planner and the selector in
+    the test's home, and two trainers each in a home of its own: nothing on disk is shared with them."""
     with s3server.s3_server() as endpoint:
         import boto3
 
@@ -40,12 +47,13 @@ def s3_services(test_settings: Settings, tmp_path: Path) -> Iterator[tuple[Servi
                               aws_access_key_id=s3server.CREDENTIALS["AWS_ACCESS_KEY_ID"],
                               aws_secret_access_key=s3server.CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
         client.create_bucket(Bucket="zygarde-data")
+        client.create_bucket(Bucket=ARTIFACT_BUCKET)
         client.put_object(Bucket="zygarde-data", Key="datasets/cancer.csv", Body=dataset_bytes())
         settings = test_settings.model_copy(update={"planner_url": f"http://127.0.0.1:{free_port()}"})
         env = settings.child_env()
         env.update(s3server.CREDENTIALS, ZYGARDE_S3_DATA_ROOTS=ROOT, ZYGARDE_S3_ENDPOINT_URL=endpoint,
                    ZYGARDE_ADMIN_TOKEN="test-token", ZYGARDE_API_OPEN_READS="1",
-                   ZYGARDE_SELECTOR_METRICS_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+                   ZYGARDE_SELECTOR_METRICS_PORT=str(free_port()), PYTHONUNBUFFERED="1", **extra_env)
         env.pop("ZYGARDE_TRAINER_METRICS_PORT", None)
         logs = tmp_path / "logs"
         logs.mkdir()
@@ -55,17 +63,27 @@ def s3_services(test_settings: Settings, tmp_path: Path) -> Iterator[tuple[Servi
         for name in ("trainer-1", "trainer-2"):
             # a home and a data root of its own: nothing on disk is shared with another service
             home = tmp_path / name
+            credentials = settings.home / "kafka" / "trainer.properties"
+            if credentials.is_file():  # an authenticating broker: the trainer's own copy, as a mounted Secret
+                (home / "kafka").mkdir(parents=True)
+                shutil.copy(credentials, home / "kafka" / "trainer.properties")
             svc.trainer_ports[name] = port = free_port()
             svc.start(name, "trainer", ZYGARDE_HOME=str(home), ZYGARDE_DATA_ROOTS=str(home / "data"),
                       ZYGARDE_TRAINER_METRICS_PORT=str(port), ZYGARDE_TRAINER_WORKER_ID=name)
         try:
             svc.wait_healthy()
-            yield svc, tmp_path
+            yield svc, endpoint
         finally:
             svc.stop_all()
             if os.environ.get("ZYGARDE_TEST_SHOW_LOGS") == "1":
                 for log in logs.iterdir():
                     print(log.name, log.read_text()[-3000:])
+
+
+@pytest.fixture
+def s3_services(test_settings: Settings, tmp_path: Path) -> Iterator[tuple[Services, Path]]:
+    with s3_stack(test_settings, tmp_path) as (svc, _):
+        yield svc, tmp_path
 
 
 def test_a_job_on_an_s3_dataset_completes_on_trainers_that_share_no_folder(
