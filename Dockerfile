@@ -8,17 +8,25 @@ FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PATH=/opt/zygarde/bin:$PATH \
     ZYGARDE_HOME=/var/lib/zygarde ZYGARDE_DATA_ROOTS=/data
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The dependencies first, from pyproject.toml alone: a change to the sources rebuilds only the small
+# layer below, not this one. A virtual environment: the same on every base (Debian's own Python
+# refuses system-wide pip installs). pip reads its index (or PIP_NO_INDEX + PIP_FIND_LINKS, as
+# deploy/images/build.sh gives it) from its usual configuration.
+COPY pyproject.toml ./
+RUN python3 -m venv /opt/zygarde \
+ && python3 -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep=chr(10))" \
+    > /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt "docker>=7" "kubernetes==35.0.0" "boto3>=1.40" \
+ && pip install --no-deps islp==0.6.0 \
+ && rm /tmp/requirements.txt \
+ && useradd --uid 10001 --create-home zygarde \
+ && mkdir -p /var/lib/zygarde/artifacts /data && chown -R zygarde /var/lib/zygarde /data
+COPY README.md ./
 COPY zygarde ./zygarde
 COPY services ./services
 COPY bench ./bench
 COPY examples ./examples
-# A virtual environment: the same on every base (Debian's own Python refuses system-wide pip installs).
-RUN python3 -m venv /opt/zygarde \
- && pip install . "docker>=7" "kubernetes==35.0.0" "boto3>=1.40" \
- && pip install --no-deps islp==0.6.0 \
- && useradd --uid 10001 --create-home zygarde \
- && mkdir -p /var/lib/zygarde/artifacts /data && chown -R zygarde /var/lib/zygarde /data
+RUN pip install --no-deps . && rm -rf build
 USER zygarde
 EXPOSE 8080 9101 9102 9103
 ENTRYPOINT ["zygarde"]

@@ -9,8 +9,10 @@
 #   zygarde-alertmanager:0.1.0 the host's Debian Alertmanager
 # Then: ZYGARDE_IMAGE=localhost/zygarde:0.1.0 ZYGARDE_KAFKA_IMAGE=localhost/zygarde-kafka:4.1.1 ...
 # (deploy/images/images.env lists them) docker compose up.
-# Only the build of the project's image reaches a package registry (pip, through the host's network
-# and CA bundle); nothing that runs later in a container talks to anything but the other containers.
+# The project's image installs from wheels in .cache/wheels (pip download on the host, once per
+# pyproject.toml: the host's pip cache and configuration; nothing is fetched again while the
+# requirements are unchanged), with no package index inside the build; nothing that runs later in a
+# container talks to anything but the other containers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENGINE=(${ENGINE:-podman --runtime runc})
@@ -31,10 +33,25 @@ base() {  # name, extra packages
 base zygarde-base ""
 base zygarde-base-jre ",openjdk-17-jre-headless"
 
-# The host's CA bundle and pip configuration: pip inside the build reaches the package index exactly
-# as the host's pip does.
-MOUNTS=(-v /etc/ssl/certs:/etc/ssl/certs:ro)
-if [ -f /etc/pip.conf ]; then MOUNTS+=(-v /etc/pip.conf:/etc/pip.conf:ro); fi
+# The wheels of everything the Dockerfile installs, made on the host into .cache/wheels: the project's
+# dependencies (from pyproject.toml, as the Dockerfile reads them), its build backend and the extra
+# clients. A stamp keyed by pyproject.toml and this list skips the step while they are unchanged.
+WHEELS=.cache/wheels
+PY=${PY:-.venv/bin/python}
+REQS=$WORK/requirements.txt
+{ "$PY" -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))
+print(*d['project']['dependencies'], *d['build-system']['requires'], sep=chr(10))"
+  printf '%s\n' 'docker>=7' 'kubernetes==35.0.0' 'boto3>=1.40' 'wheel'; } > "$REQS"
+stamp=$(cat "$REQS" | sha256sum | cut -c1-16)
+if [ ! -f "$WHEELS/.stamp-$stamp" ]; then
+  mkdir -p "$WHEELS"
+  "$PY" -m pip wheel -q -w "$WHEELS" -r "$REQS"
+  "$PY" -m pip wheel -q --no-deps -w "$WHEELS" islp==0.6.0
+  touch "$WHEELS/.stamp-$stamp"
+fi
+# pip inside the build: those wheels only, no index (a generated pip.conf, mounted for the build)
+printf '[global]\nno-index = true\nfind-links = /wheels\n' > "$WORK/pip.conf"
+MOUNTS=(-v "$PWD/$WHEELS:/wheels:ro" -v "$PWD/$WORK/pip.conf:/etc/pip.conf:ro")
 
 build() {  # tag, context, containerfile, base
   "${ENGINE[@]}" build --network host "${MOUNTS[@]}" --build-arg "BASE_IMAGE=$4" -t "$1" -f "$3" "$2"
