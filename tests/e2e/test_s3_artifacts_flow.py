@@ -90,6 +90,17 @@ def test_a_job_with_s3_only_data_and_artifacts_runs_to_a_winner_that_scores(
             assert scored.status_code == 200, scored.text
             assert scored.json()["version"] == 1 and 0.9 < scored.json()["score"] <= 1.0, scored.json()
 
+            # reports are pages the planner serves itself: kept in the shared home's local folder
+            local = svc.settings.home / "artifacts" / ARTIFACT_BUCKET / PREFIX.rstrip("/") / job_id
+            assert Path(model["report"]["html"]).parent == local / "report", model["report"]
+            page = httpx.get(f"{svc.url}/jobs/{job_id}/report", timeout=10)
+            assert page.status_code == 200 and "<html" in page.text.lower(), page.status_code
+            made = httpx.post(f"{svc.url}/jobs/{job_id}/trials/{model['trial_id']}/report", headers=AUTH,
+                              timeout=120)
+            assert made.status_code == 200, made.text
+            shown = httpx.get(f"{svc.url}/jobs/{job_id}/trials/{model['trial_id']}/report", timeout=10)
+            assert shown.status_code == 200 and "<html" in shown.text.lower(), shown.status_code
+
             # a forged object in the winner's place, with its own sha256 written into the registry:
             # the signature over the s3:// URI refuses it, and nothing is unpickled
             forged = _forged_pickle()
