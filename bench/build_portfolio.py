@@ -57,6 +57,16 @@ KNOWN: dict[str, list[dict[str, Any]]] = {
         {"learning_rate": 0.03, "max_leaf_nodes": 128, "min_samples_leaf": 5, "l2_regularization": 1e-6,
          "max_iter": 1000, "max_features": 0.9},
     ],
+    "lightgbm": [
+        {"n_estimators": 1000, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
+         "colsample_bytree": 1.0, "subsample": 1.0, "reg_alpha": 1e-4, "reg_lambda": 1e-4},
+        {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 128, "min_child_samples": 3,
+         "colsample_bytree": 0.9, "subsample": 1.0, "reg_alpha": 1e-4, "reg_lambda": 1e-4},
+        {"n_estimators": 1000, "learning_rate": 0.1, "num_leaves": 8, "min_child_samples": 50, "colsample_bytree": 0.5,
+         "subsample": 0.8, "reg_alpha": 1e-4, "reg_lambda": 5.0},
+        {"n_estimators": 2000, "learning_rate": 0.02, "num_leaves": 16, "min_child_samples": 30,
+         "colsample_bytree": 0.7, "subsample": 0.7, "reg_alpha": 0.1, "reg_lambda": 1.0},
+    ],
     "logistic_regression": [{"C": 0.1, "l1_ratio": 0.0}, {"C": 10.0, "l1_ratio": 0.0}, {"C": 0.3, "l1_ratio": 1.0}],
     "ridge": [{"alpha": 10.0}, {"alpha": 0.1}],
     "random_forest": [

@@ -103,7 +103,7 @@ class JobSpec(_Spec):
                                    "model registry")
     priority: int = Field(0, ge=-10, le=10, description="while several jobs run, each keeps a share of the "
                           "trainers weighted 2 ** (priority / 2)")
-    engine: Engine = Field("auto", description="the trainers' engine: local (scikit-learn/CatBoost in one "
+    engine: Engine = Field("auto", description="the trainers' engine: local (scikit-learn, LightGBM, CatBoost in one "
                            "process) or spark (MLlib); auto decides at validation, see docs/spark.md")
     final_refit: FinalRefit = Field("all", description="what the model the registry serves is fitted on once "
                                     "its holdout score is measured (always on the training part): every row "

@@ -78,7 +78,8 @@ def build_pipeline(algorithm_name: str, params: dict[str, Any], task: str, X: pd
     if ordinal:
         inner: Any = model.regressor if isinstance(model, TransformedTargetRegressor) else \
             getattr(model, "estimator", model)
-        inner.set_params(categorical_features=list(plan.categorical))
+        if "categorical_features" in inner.get_params():  # histogram boosting splits on them as categories
+            inner.set_params(categorical_features=list(plan.categorical))
     steps: list[tuple[str, Any]] = [("prep", make_preprocessor(plan, task, algo.needs_scaling, native, seed,
                                                                ordinal=ordinal))]
     if resample:

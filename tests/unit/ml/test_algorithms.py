@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,3 +116,27 @@ def test_l1_logistic_regression_uses_a_fast_solver() -> None:
     assert build({"C": 0.1, "l1_ratio": 1.0}, "binary", 0).solver == "liblinear"
     assert build({"C": 10.0, "l1_ratio": 1.0}, "binary", 0).solver == "saga"  # liblinear slows as C grows
     assert build({"C": 1.0, "l1_ratio": 0.0}, "multiclass", 0).solver == "lbfgs"
+
+
+def _inner(pipeline: Any) -> Any:
+    step = pipeline.named_steps["model"]
+    return getattr(step, "estimator_", None) or getattr(step, "regressor_", step)
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_lightgbm_stops_early_on_an_inner_split(task: str) -> None:
+    df = frame(task, n=600)
+    metric = "roc_auc" if task == "binary" else "rmse"
+    fitted = cv.fit_final(spec(metric), task, "lightgbm", {"n_estimators": 2000, "learning_rate": 0.3}, df, 0)
+    model = _inner(fitted)
+    assert 0 < model.best_iteration_ < 2000 and model.model_.booster_.num_trees() >= model.best_iteration_
+    small = cv.fit_final(spec(metric), task, "lightgbm", {"n_estimators": 150}, frame(task, n=200), 0)
+    assert _inner(small).best_iteration_ == 150  # too few rows to hold out
+
+
+def test_lightgbm_takes_class_weights_and_splits_categories_as_codes() -> None:
+    df = frame("binary", n=400)
+    model = cv.fit_final(spec("roc_auc"), "binary", "lightgbm", {"class_weight": "balanced"}, df, 0)
+    inner = model.named_steps["model"].estimator_
+    assert inner.model_.class_weight == "balanced"
+    assert "categorical_features" not in inner.get_params()  # codes, not LightGBM's category splits

@@ -77,7 +77,7 @@ def test_auto_picks_spark_above_the_size_threshold(data_root: Path, monkeypatch:
     raw = {"dataset": {"uri": uri, "target": "y", "drop": ["row"]}, "metric": "roc_auc"}
     spec, _ = validation.check_job(raw, [data_root], data_root / "cache")
     assert spec.engine == "local" and spec.algorithm_names() == ["logistic_regression", "random_forest",
-                                                                 "hist_gradient_boosting", "catboost"]
+                                                                 "lightgbm", "catboost"]
     size = Path(uri.removeprefix("file://")).stat().st_size
     monkeypatch.setattr(validation, "_spark_settings", lambda: Settings(spark_min_bytes=size))
     spec, _ = validation.check_job(raw, [data_root], data_root / "cache")

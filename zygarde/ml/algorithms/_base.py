@@ -37,8 +37,9 @@ class Algorithm:
     supports_class_weight: bool = False
     description: str = ""
     scale_target: bool = False
-    # histogram boosting splits on categories itself: categoricals reach it ordinal-coded, named in
-    # ``categorical_features`` (at most 255 levels each, rarer ones pooled), instead of one-hot or target coded
+    # histogram boosting splits on categories itself: categoricals reach it ordinal-coded (at most 255
+    # levels each, rarer ones pooled) instead of one-hot or target coded, named in ``categorical_features``
+    # where the model takes that parameter
     ordinal_categoricals: bool = False
 
 

@@ -9,6 +9,7 @@ from sklearn import ensemble
 from sklearn.base import BaseEstimator
 
 from zygarde.ml.algorithms._base import ALL, Algorithm, pick
+from zygarde.ml.algorithms._inner_split import inner_split, rows
 from zygarde.ml.space import CategoricalDim, FloatDim, IntDim
 
 
@@ -29,24 +30,12 @@ def _hgb(p: dict[str, Any], task: str, seed: int) -> Any:
     return ensemble.HistGradientBoostingClassifier(**kw, class_weight=p.get("class_weight"))
 
 
-# CatBoost's inner split for early stopping: at most a tenth of the rows and at most 1,000 (FLAML's rule),
-# none below MIN_EARLY_STOP_ROWS rows, where a tenth is too few to judge and the cap on trees rules alone.
-EARLY_STOP_FRACTION = 0.1
-EARLY_STOP_MAX_ROWS = 1000
-MIN_EARLY_STOP_ROWS = 300
-
-
-def _rows(data: Any, at: np.ndarray) -> Any:
-    """The rows at positions ``at`` of a frame or an array."""
-    return data.iloc[at] if hasattr(data, "iloc") else data[at]
-
-
 # scikit-learn is untyped: its base classes are Any to mypy
 class EarlyStoppedCatBoost(BaseEstimator):  # type: ignore[misc]
     """CatBoost with early stopping on an inner split of the rows it is fitted on (stratified for
     classes): ``iterations`` is a cap, the trees kept are those up to the best inner score, and
     ``best_iteration_`` says how many. Fitted on fewer than ``MIN_EARLY_STOP_ROWS`` rows it trains every
-    tree. ``cat_features`` is set by the pipeline for native categoricals."""
+    tree (:mod:`._inner_split`). ``cat_features`` is set by the pipeline for native categoricals."""
 
     def __init__(self, task: str = "binary", iterations: int = 1000, depth: int = 6, learning_rate: float = 0.1,
                  l2_leaf_reg: float = 3.0, cat_features: Any = None, class_weight: str | None = None,
@@ -75,23 +64,16 @@ class EarlyStoppedCatBoost(BaseEstimator):  # type: ignore[misc]
         return catboost.CatBoostClassifier(**kw, auto_class_weights=weights)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> EarlyStoppedCatBoost:
-        from sklearn.model_selection import train_test_split
-
         model = self._model()
-        n = len(X)
-        if n < MIN_EARLY_STOP_ROWS:
+        split = inner_split(len(X), y, self.task, self.random_seed)
+        if split is None:
             model.fit(X, y, sample_weight=sample_weight)
         else:
-            size = min(EARLY_STOP_MAX_ROWS, max(1, int(n * EARLY_STOP_FRACTION)))
+            fit_at, stop_at = split
             y_arr = np.asarray(y)
-            stratify = y_arr if self.task != "regression" and np.unique(y_arr, return_counts=True)[1].min() >= 2 \
-                else None
-            positions = np.arange(n)
-            fit_at, stop_at = train_test_split(positions, test_size=size, random_state=self.random_seed,
-                                               stratify=stratify)
             weights = None if sample_weight is None else np.asarray(sample_weight)[fit_at]
-            model.fit(_rows(X, fit_at), y_arr[fit_at], sample_weight=weights,
-                      eval_set=(_rows(X, stop_at), y_arr[stop_at]), early_stopping_rounds=int(self.patience),
+            model.fit(rows(X, fit_at), y_arr[fit_at], sample_weight=weights,
+                      eval_set=(rows(X, stop_at), y_arr[stop_at]), early_stopping_rounds=int(self.patience),
                       use_best_model=True)
         self.model_ = model
         self.best_iteration_ = int(model.get_best_iteration() or model.tree_count_)
