@@ -78,9 +78,13 @@ class Settings(BaseSettings):
                 check_secret(name, value.get_secret_value())
         if self.artifact_uri.startswith("s3://"):
             # the S3 artifact store's endpoint, and where it keeps the files a service serves itself
+            from zygarde.errors import ZygardeError
             from zygarde.registry.stores import s3
 
-            s3.parse(self.artifact_uri)  # a malformed root stops the service at start-up
+            try:
+                s3.parse(self.artifact_uri)  # a malformed root stops the service at start-up
+            except ZygardeError as exc:
+                raise ValueError(str(exc)) from exc
             s3.configure(self.artifact_s3_endpoint_url or self.s3_endpoint_url, self.home / "artifacts")
         return self
 
