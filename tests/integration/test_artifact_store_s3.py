@@ -18,10 +18,11 @@ from typing import Any
 import joblib
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from sklearn.linear_model import LogisticRegression
 
 from tests import s3server
-from zygarde.errors import ArtifactIntegrityError, ZygardeError
+from zygarde.errors import ArtifactIntegrityError
 from zygarde.ml import oof
 from zygarde.registry import artifacts, signing
 from zygarde.registry.stores import open_store, s3
@@ -197,5 +198,5 @@ def test_settings_configure_the_store_from_the_environment(client: Any, s3_serve
 @pytest.mark.parametrize("root", ["s3://", "s3:///prefix/", "s3://b/a/../c/", "s3://b/x?y=1"])
 def test_a_malformed_s3_root_stops_the_settings(root: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(s3, "_config", dict(s3._config))
-    with pytest.raises((ValueError, ZygardeError), match="s3://bucket/prefix/"):
+    with pytest.raises(ValidationError, match="ZYGARDE_ARTIFACT_URI: .* is not s3://bucket/prefix/"):
         Settings(artifact_uri=root)
