@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint unit clean bench-env
+.PHONY: demo test install lint unit clean bench-env engine images
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,7 +25,20 @@ $(HELM):
 	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=31" \
 	helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-install: $(BIN)/.installed $(HELM)
+# The container engine the compose tests (tests/compose/) run docker-compose.yml under: podman with
+# runc (crun fails on hosts with hybrid cgroups), its Docker API for docker-compose, catatonit as the
+# containers' init, and mmdebstrap for the registry-free base images of deploy/images/build.sh.
+ENGINE_TOOLS := podman runc mmdebstrap docker-compose
+engine:
+	(for t in $(ENGINE_TOOLS) /usr/libexec/podman/catatonit; do command -v $$t >/dev/null || exit 1; done) \
+	|| (apt-get update -qq && apt-get install -y -qq podman runc mmdebstrap docker-compose catatonit)
+
+# Every image docker-compose.yml needs, with no registry (deploy/images/README.md); cached by podman's
+# layers and .cache/wheels, so a rebuild after a source change redoes only the small layers.
+images: install
+	CONTAINERS_CONF=$(CURDIR)/deploy/images/containers.conf PY=$(BIN)/python deploy/images/build.sh
+
+install: $(BIN)/.installed $(HELM) engine
 	$(BIN)/python -m zygarde.localstack.install
 	# TypeScript and @grafana/schema under .cache/ for the dashboards' type check (no Grafana server here)
 	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
@@ -43,7 +56,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install lint
+test: install lint images
 	# tmux: the terminal the `zygarde top` test draws in
 	command -v tmux >/dev/null || (apt-get update -qq && apt-get install -y -qq tmux)
 	# chromium: the browser the web console's tests drive (Playwright launches Debian's, downloads none)

@@ -83,7 +83,9 @@ class DockerBackend(BaseScalerBackend):
             self.client.containers.run(
                 self.image, ["run", "trainer"], detach=True, environment=self.environment,
                 volumes=self.volumes, labels={ROLE_LABEL: "trainer", SCALED_LABEL: "zygarde-scaler"},
-                stop_signal="SIGTERM", **kwargs)
+                # an init process as PID 1: it forwards the drain's SIGTERM even in the trainer's
+                # first second, before the trainer has a handler (PID 1 drops unhandled signals)
+                stop_signal="SIGTERM", init=True, **kwargs)
             self.started += 1
 
     def close(self) -> None:

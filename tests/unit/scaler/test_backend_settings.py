@@ -132,6 +132,7 @@ def test_docker_backend_starts_trainers_that_reach_the_stack() -> None:
         assert run["volumes"] == ["zygarde-artifacts:/var/lib/zygarde/artifacts"]
         assert run["labels"]["dev.zygarde.role"] == "trainer" and SCALED_LABEL in run["labels"]
         assert not run.get("auto_remove"), "a trainer that dies must leave its exit code to be read"
+        assert run["init"] is True, "the trainer must not be PID 1: it would drop an early SIGTERM"
     backend.scale_to(0)
     assert backend.current() == 0 and backend.stopped == 3
     assert LABEL == "dev.zygarde.role=trainer"

@@ -1,0 +1,145 @@
+"""docker-compose.yml under podman (its Docker API, runc) for the compose tests and benchmarks.
+
+Needs podman, runc and docker-compose (`make install`) and the images of `deploy/images/build.sh`
+(`make images`); anything missing is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).parents[1]
+CONTAINERS_CONF = ROOT / "deploy" / "images" / "containers.conf"
+TRAINER = "dev.zygarde.role=trainer"
+TOKEN = "compose-admin-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def images_env() -> dict[str, str]:
+    """The images deploy/images/build.sh builds, as compose's variables."""
+    lines = (ROOT / "deploy" / "images" / "images.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def wait_for(what: str, check: Any, timeout: float, every: float = 1.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"{what}: not within {timeout}s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ComposeStack:
+    project: str
+    url: str
+    env: dict[str, str]
+    up_s: float = 0.0
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["docker-compose", "-p", self.project, "-f", str(ROOT / "docker-compose.yml"), *args],
+                              env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+    def podman(self, *args: str) -> str:
+        res = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    def trainers(self) -> list[str]:
+        return self.podman("ps", "-q", "--filter", f"label={TRAINER}", "--filter", "status=running").split()
+
+    def service_container(self, service: str) -> str:
+        return self.podman("ps", "-q", "--filter", f"label=com.docker.compose.project={self.project}",
+                           "--filter", f"label=com.docker.compose.service={service}").split()[0]
+
+
+@contextmanager
+def podman_api() -> Iterator[tuple[str, dict[str, str]]]:
+    """`podman system service` on a socket of its own: the Docker API compose and the scaler talk to."""
+    for tool in ("podman", "runc", "docker-compose"):
+        assert shutil.which(tool), f"{tool} is needed (make install: apt-get install podman runc docker-compose)"
+    with tempfile.TemporaryDirectory(prefix="zygarde-podman-") as tmp:
+        sock = Path(tmp) / "podman.sock"
+        env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
+        proc = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for("podman's API socket", sock.exists, 30, 0.2)
+            yield str(sock), env
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+@contextmanager
+def compose_up(project: str, sock: str, base_env: dict[str, str], data: Path,
+               extra_env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[ComposeStack]:
+    """`docker-compose up` of the whole file on the images of build.sh, until the planner is healthy;
+    `down -v` (and the scaler's own trainer containers removed) afterwards."""
+    port = free_port()
+    env = {**base_env, **images_env(), "DOCKER_HOST": f"unix://{sock}", "ZYGARDE_DOCKER_SOCKET": sock,
+           "ZYGARDE_NETWORK": project, "ZYGARDE_ADMIN_TOKEN": TOKEN, "ZYGARDE_PLANNER_PORT": str(port),
+           "ZYGARDE_DATA_DIR": str(data), "COMPOSE_HTTP_TIMEOUT": "300", **(extra_env or {})}
+    env.setdefault("ZYGARDE_ARTIFACT_KEY", "compose-artifact-signing-key-0123456789")
+    for image in images_env().values():
+        exists = subprocess.run(["podman", "image", "exists", image], env=env)
+        assert exists.returncode == 0, f"{image} is missing: run deploy/images/build.sh (make images)"
+    stack = ComposeStack(project, f"http://127.0.0.1:{port}", env)
+    # podman 4.3 runs health checks from systemd timers; without systemd (this machine, CI) nothing
+    # runs them and compose's `service_healthy` conditions would wait forever. This thread does what
+    # the timers would: every few seconds, each of the project's containers' check once.
+    stop_checks = threading.Event()
+
+    def run_health_checks() -> None:
+        while not stop_checks.wait(3):
+            ids = subprocess.run(["podman", "ps", "-q", "--filter", f"label=com.docker.compose.project={project}"],
+                                 env=env, capture_output=True, text=True).stdout.split()
+            for cid in ids:
+                subprocess.run(["podman", "healthcheck", "run", cid], env=env, capture_output=True, timeout=60)
+
+    checker = threading.Thread(target=run_health_checks, daemon=True)
+    checker.start()
+    started = time.monotonic()
+    res = stack.compose("up", "-d", "--no-build", timeout=900)
+    try:
+        assert res.returncode == 0, res.stdout + res.stderr
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"{stack.url}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for("the planner's /healthz", healthy, 300)
+        stack.up_s = time.monotonic() - started
+        yield stack
+    finally:
+        logs = stack.compose("logs", "--no-color", "--tail", "200")
+        (log or data / "compose.log").write_text(logs.stdout + logs.stderr)
+        for cid in stack.podman("ps", "-aq", "--filter", f"label={TRAINER}").split():
+            subprocess.run(["podman", "rm", "-f", cid], env=env, capture_output=True)
+        stop_checks.set()
+        stack.compose("down", "-v", "--timeout", "30")
