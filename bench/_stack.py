@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from zygarde.bus import BusAdmin
+from zygarde.localstack import kafka_auth
 from zygarde.ml import algorithms
 from zygarde.settings import Settings
 from zygarde.store import connect
@@ -109,7 +109,9 @@ def bench_stack(trainers: int = 2, **env: str) -> Iterator[BenchStack]:
     host = base.mongo_uri.rsplit("/", 1)[0]
     settings = base.model_copy(update={"topic_prefix": f"bench{tag}.", "mongo_uri": f"{host}/bench_{tag}",
                                        "planner_url": f"http://127.0.0.1:{free_port()}"})
-    BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).ensure_topics()
+    # the prefix's topics (and, on an authenticating broker, its ACLs) as the admin: the services run as
+    # their own principals, whose client files are in the stack's home
+    kafka_auth.open_prefix(base, settings.topic_prefix)
     child = settings.child_env()
     child.update(ZYGARDE_ADMIN_TOKEN=TOKEN, ZYGARDE_PROBE_ALGORITHMS="1", ZYGARDE_LOG_LEVEL="WARNING",
                  ZYGARDE_SELECTOR_METRICS_PORT="0", **env)
@@ -141,4 +143,4 @@ def bench_stack(trainers: int = 2, **env: str) -> Iterator[BenchStack]:
                 proc.kill()
                 proc.wait(10)
         stack.db.client.drop_database(stack.db.name)
-        BusAdmin(settings.kafka_bootstrap, settings.topic_prefix).delete_prefix()
+        kafka_auth.close_prefix(base, settings.topic_prefix)

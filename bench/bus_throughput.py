@@ -2,7 +2,9 @@
 
 Same broker, same process, same message bytes; each side produces N TrialCompleted events and
 consumes them back. The ratio shows what the typed bus (validation, envelopes, offset storing)
-costs on top of the client itself. Runs against ``ZYGARDE_KAFKA_BOOTSTRAP``.
+costs on top of the client itself. Runs against ``ZYGARDE_KAFKA_BOOTSTRAP``; on an authenticating broker
+(the default) both sides produce as the trainer principal and consume as the planner's, as in a deployment,
+each round on a prefix of its own (its topics and ACLs made as the admin, outside the timed part).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from confluent_kafka import Consumer, Producer
 from bench._report import bar_plot, median, write_markdown
 from zygarde import events as ev
 from zygarde import topics
-from zygarde.bus import BusAdmin, EventConsumer, EventProducer
-from zygarde.settings import Settings
+from zygarde.bus import EventConsumer, EventProducer
+from zygarde.localstack import kafka_auth
+from zygarde.settings import Settings, kafka_client_conf
 
 N = 20_000
 REPEATS = 3
@@ -27,10 +30,12 @@ def _event(i: int) -> ev.TrialCompleted:
                              fold_scores=[0.5, 0.5], cv_mean=0.5, cv_std=0.0, fit_seconds=0.0)
 
 
-def raw_round(bootstrap: str, topic: str, payloads: list[bytes]) -> float:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all", "enable.idempotence": True})
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": uuid.uuid4().hex, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": True})
+def raw_round(s: Settings, prefix: str, payloads: list[bytes]) -> float:
+    bootstrap, topic = s.kafka_bootstrap, topics.RESULTS.physical(prefix)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all", "enable.idempotence": True,
+                         **kafka_client_conf("trainer")})
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": _group(s, prefix), "auto.offset.reset": "earliest",
+                         "enable.auto.commit": True, **kafka_client_conf("planner")})
     consumer.subscribe([topic])
     started = time.perf_counter()
     for p in payloads:
@@ -52,9 +57,14 @@ def raw_round(bootstrap: str, topic: str, payloads: list[bytes]) -> float:
     return 2 * len(payloads) / elapsed
 
 
+def _group(s: Settings, prefix: str) -> str:
+    return s.model_copy(update={"topic_prefix": prefix}).consumer_group("planner")
+
+
 def bus_round(s: Settings, prefix: str, events: list[ev.TrialCompleted]) -> float:
-    producer = EventProducer(s.kafka_bootstrap, prefix, linger_ms=5)
-    consumer = EventConsumer(s.kafka_bootstrap, prefix, uuid.uuid4().hex, [topics.RESULTS], dlq=producer)
+    producer = EventProducer(s.kafka_bootstrap, prefix, linger_ms=5, service="trainer")
+    consumer = EventConsumer(s.kafka_bootstrap, prefix, _group(s, prefix), [topics.RESULTS], dlq=producer,
+                             service="planner")
     started = time.perf_counter()
     for e in events:
         producer.publish(e, key="bench")
@@ -73,15 +83,16 @@ def bus_round(s: Settings, prefix: str, events: list[ev.TrialCompleted]) -> floa
 
 def main() -> None:
     s = Settings()
-    prefix = f"bench{uuid.uuid4().hex[:6]}."
-    BusAdmin(s.kafka_bootstrap, prefix).ensure_topics([topics.RESULTS])
     events = [_event(i) for i in range(N)]
     payloads = [e.to_bytes() for e in events]
-    raw, bus = [], []
+    raw: list[float] = []
+    bus: list[float] = []
     for _ in range(REPEATS):
-        raw.append(raw_round(s.kafka_bootstrap, topics.RESULTS.physical(prefix), payloads))
-        bus.append(bus_round(s, prefix, events))
-    BusAdmin(s.kafka_bootstrap, prefix).delete_prefix()
+        for kind, out in (("raw", raw), ("bus", bus)):
+            prefix = f"bench{uuid.uuid4().hex[:6]}."
+            kafka_auth.open_prefix(s, prefix)
+            out.append(raw_round(s, prefix, payloads) if kind == "raw" else bus_round(s, prefix, events))
+            kafka_auth.close_prefix(s, prefix)
     r, b = median(raw), median(bus)
     write_markdown("bus_throughput", "Bus throughput (produce + consume, messages/s)",
                    ["client", "median msg/s", "runs", "ratio to raw"],

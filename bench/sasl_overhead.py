@@ -19,8 +19,8 @@ from bench._report import median, write_markdown
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import BusAdmin, EventConsumer, EventProducer
-from zygarde.localstack import components, kafka_auth, process, stack
-from zygarde.settings import Settings
+from zygarde.localstack import components, process, stack
+from zygarde.settings import Settings, read_properties
 
 N = 10_000
 REPEATS = 5
@@ -72,19 +72,21 @@ def bus_round(s: Settings, events: list[ev.TrialCompleted], producer_conf: dict[
 
 
 def main() -> None:
+    # both brokers are this run's own: every client is given its broker's settings below (the SASL one's
+    # from the principals' files its `up` wrote), none from the shared stack's home
+    os.environ["ZYGARDE_KAFKA_SASL"] = "0"
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="zygarde-sasl-bench-"))
-    plain = Settings(home=work / "plain", kafka_bootstrap=f"127.0.0.1:{_free_pair()}", topic_prefix=PREFIX)
+    plain = Settings(home=work / "plain", kafka_bootstrap=f"127.0.0.1:{_free_pair()}", topic_prefix=PREFIX,
+                     kafka_sasl=False)
     sasl = Settings(home=work / "sasl", kafka_bootstrap=f"127.0.0.1:{_free_pair()}", topic_prefix=PREFIX,
                     kafka_sasl=True)
     brokers = [components.KafkaComponent(plain), components.KafkaComponent(sasl)]
     try:
         for s in (plain, sasl):
             stack.up(s, ["kafka"])
-        kafka_auth.apply(sasl)
-        creds = kafka_auth.credentials(sasl)
-        trainer = kafka_auth.client_conf("trainer", creds["trainer"])
-        planner = kafka_auth.client_conf("planner", creds["planner"])
+        trainer = read_properties(sasl.home / "kafka" / "trainer.properties")
+        planner = read_properties(sasl.home / "kafka" / "planner.properties")
         BusAdmin(plain.kafka_bootstrap, PREFIX, extra={}).ensure_topics([topics.RESULTS])
         events = [_event(i) for i in range(N)]
         bus_round(plain, events[:500], {}, {}, plain.consumer_group("planner"))  # warm both brokers' JIT

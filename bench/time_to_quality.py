@@ -162,6 +162,7 @@ def _one_seed(seed: int, max_trials: int, order: list[str], tmp: Path) -> dict[t
 def _wait_for_infrastructure(timeout_s: float = 600) -> None:
     """Until MongoDB and Kafka answer again (other people's fault tests restart them)."""
     from zygarde.bus import BusAdmin
+    from zygarde.localstack import kafka_auth
     from zygarde.settings import Settings
     from zygarde.store import connect
 
@@ -170,7 +171,8 @@ def _wait_for_infrastructure(timeout_s: float = 600) -> None:
     while time.monotonic() < deadline:
         try:
             connect(base.mongo_uri, timeout_ms=2000).client.admin.command("ping")
-            BusAdmin(base.kafka_bootstrap, base.topic_prefix).ensure_topics()
+            admin = kafka_auth.admin_or_nothing(base)
+            BusAdmin(base.kafka_bootstrap, base.topic_prefix, security=admin).ensure_topics()
             time.sleep(5)  # a restart in progress answers, then goes again
             return
         except Exception:  # noqa: BLE001 - anything means "not back yet"

@@ -109,12 +109,27 @@ def mongo_db_name() -> str:
 
 
 @pytest.fixture
-def test_settings(kafka_bootstrap: str, mongo_uri: str, topic_prefix: str, mongo_db_name: str,
+def test_settings(_stack: _Stack, kafka_bootstrap: str, mongo_uri: str, topic_prefix: str, mongo_db_name: str,
                   tmp_path: Path) -> Settings:
-    """Settings pointing at the real stack with this test's own prefix, database and home."""
+    """Settings pointing at the real stack with this test's own prefix, database and home. On an
+    authenticating broker the prefix's topics and ACLs are made as the admin, and each principal's client
+    files written into the test's home, so the services a test starts connect each as itself."""
     from urllib.parse import urlsplit, urlunsplit
 
+    from zygarde.localstack import kafka_auth
+
     uri = urlunsplit(urlsplit(mongo_uri)._replace(path=f"/{mongo_db_name}"))
+    home = tmp_path / "home"
+    kafka_auth.open_prefix(_stack.base.model_copy(update={"kafka_bootstrap": kafka_bootstrap}), topic_prefix, home)
     return Settings(kafka_bootstrap=kafka_bootstrap, mongo_uri=uri, topic_prefix=topic_prefix,
-                    home=tmp_path / "home", admin_token="test-token",  # type: ignore[arg-type]
+                    home=home, admin_token="test-token",  # type: ignore[arg-type]
                     data_roots=str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def bus_auditor(_stack: _Stack, kafka_bootstrap: str) -> dict[str, str]:
+    """Client settings of a reader that checks what is on any topic: the admin's (from the stack's home)
+    when the broker authenticates, else none."""
+    from zygarde.localstack import kafka_auth
+
+    return kafka_auth.admin_or_nothing(_stack.base)

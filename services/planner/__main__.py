@@ -37,7 +37,7 @@ def main() -> None:
     use_metrics("planner")
     db = connect(s.mongo_uri)
     ensure_indexes(db)
-    admin = BusAdmin(s.kafka_bootstrap, s.topic_prefix)
+    admin = BusAdmin(s.kafka_bootstrap, s.topic_prefix, service="planner")
     admin.ensure_topics()
     producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="planner")
     own = PlannerSettings()

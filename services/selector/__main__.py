@@ -43,7 +43,8 @@ def main() -> None:
         from services.selector.stream import StreamingSelector  # faust is imported only by this engine
 
         # faust subscribes to the topics it finds at start-up: make sure ours exist (as the planner does)
-        BusAdmin(shared.kafka_bootstrap, shared.topic_prefix).ensure_topics([topics.RESULTS, topics.JOB_EVENTS])
+        BusAdmin(shared.kafka_bootstrap, shared.topic_prefix, service="selector").ensure_topics(
+            [topics.RESULTS, topics.JOB_EVENTS])
         StreamingSelector(shared, selector, producer, top_k=own.faust_top_k, replication=own.faust_replication,
                           stall_s=own.faust_stall_s).run(shared.log_level)
         selector.close()

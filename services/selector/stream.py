@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import ssl
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -51,12 +52,21 @@ from zygarde.bus.consumer import _job_id_guess
 from zygarde.errors import DecodeError
 from zygarde.ml import metrics
 from zygarde.observability import BUS_CONSUMED, BUS_DEAD_LETTERED, precreate_bus
-from zygarde.settings import Settings
+from zygarde.settings import Settings, kafka_client_conf
 
 log = logging.getLogger(__name__)
 
 EXIT_HANDLER_FAILED = 70  # EX_SOFTWARE: the orchestrator restarts the selector
 EXIT_STALLED = 75  # EX_TEMPFAIL: messages waiting, none handled for stall_s; the orchestrator restarts it
+
+
+def _credentials(conf: dict[str, str]) -> faust.SASLCredentials | None:
+    """The selector principal's librdkafka settings as faust (aiokafka) takes them; None: PLAINTEXT."""
+    if not conf.get("security.protocol", "PLAINTEXT").startswith("SASL"):
+        return None
+    tls = ssl.create_default_context(cafile=conf["ssl.ca.location"]) if "ssl.ca.location" in conf else None
+    return faust.SASLCredentials(username=conf["sasl.username"], password=conf["sasl.password"],
+                                 mechanism=conf.get("sasl.mechanism", "SCRAM-SHA-512"), ssl_context=tls)
 
 
 def app_id(prefix: str) -> str:
@@ -109,6 +119,7 @@ class StreamingSelector:
             topic_replication_factor=replication,
             web_enabled=False,
             broker_client_id="zygarde-selector",
+            broker_credentials=_credentials(kafka_client_conf("selector")),
             consumer_auto_offset_reset="earliest",
             broker_session_timeout=6.0,  # a selector killed -9 gives its partitions up within seconds
             broker_heartbeat_interval=1.0,
@@ -133,7 +144,7 @@ class StreamingSelector:
         # handled, a handle in flight, a rebalance or a recovery; lag is read off the event loop with
         # bounded admin calls.
         self.stall_s = stall_s
-        self._admin = BusAdmin(settings.kafka_bootstrap, prefix)
+        self._admin = BusAdmin(settings.kafka_bootstrap, prefix, service="selector")
         self._busy = 0
         self._handled = 0
         self._progress_at = time.monotonic()

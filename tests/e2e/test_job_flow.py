@@ -13,8 +13,10 @@ from tests.e2e.conftest import Services
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventProducer
+from zygarde.localstack import kafka_auth
 from zygarde.ml import cv, datasets, metrics
 from zygarde.registry import artifacts
+from zygarde.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
@@ -47,8 +49,10 @@ def wait_status(svc: Services, job_id: str, final: set[str], timeout: float = 24
 
 
 def read_topic(svc: Services, spec: topics.TopicSpec, until: int = 0, timeout: float = 5) -> list[ev.Event]:
+    """Every message on the topic, read as the admin when the broker authenticates (an audit of any topic)."""
     consumer = Consumer({"bootstrap.servers": svc.settings.kafka_bootstrap, "group.id": f"reader-{time.time()}",
-                         "auto.offset.reset": "earliest", "enable.partition.eof": False})
+                         "auto.offset.reset": "earliest", "enable.partition.eof": False,
+                         **kafka_auth.admin_or_nothing(Settings())})
     consumer.subscribe([spec.physical(svc.settings.topic_prefix)])
     out: list[ev.Event] = []
     deadline = time.monotonic() + timeout
@@ -169,7 +173,7 @@ def test_replayed_results_change_nothing(services: Services) -> None:
     models_before = [e for e in read_topic(services, topics.MODELS) if e.job_id == job_id]
     replay = [e for e in results if isinstance(e, ev.TrialCompleted)]
     assert replay
-    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="trainer")  # results: a trainer's to write
     for event in replay:
         producer.publish(event)
         producer.publish(event.model_copy(update={"event_id": ev.new_id(), "cv_mean": 0.0}))

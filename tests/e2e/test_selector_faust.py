@@ -16,6 +16,8 @@ from tests.e2e.test_job_flow import read_topic, wait_status
 from tests.e2e.test_planner_flow import burn_spec, post
 from zygarde import events as ev
 from zygarde import topics
+from zygarde.localstack import kafka_auth
+from zygarde.settings import Settings
 from zygarde.store import connect
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +29,8 @@ def table_entries(services: Services, table: str, timeout: float = 8) -> dict[st
     """The latest value of every key in a faust table's changelog topic (what a restart recovers from)."""
     topic = f"{app_id(services.settings.topic_prefix)}-{table}-changelog"
     consumer = Consumer({"bootstrap.servers": services.settings.kafka_bootstrap, "group.id": f"reader-{time.time()}",
-                         "auto.offset.reset": "earliest", "enable.partition.eof": False})
+                         "auto.offset.reset": "earliest", "enable.partition.eof": False,
+                         **kafka_auth.admin_or_nothing(Settings())})
     consumer.subscribe([topic])
     entries: dict[str, Any] = {}
     deadline = time.monotonic() + timeout

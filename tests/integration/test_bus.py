@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -45,40 +44,44 @@ def _consume_until(consumer: EventConsumer, seen: list, want: int, timeout: floa
     consumer.run(handle, idle=idle)
 
 
-def test_roundtrip_every_topic_type(test_settings: Settings) -> None:
+def test_roundtrip_every_topic_type(test_settings: Settings, bus_auditor: dict[str, str]) -> None:
     s = test_settings
     BusAdmin(s.kafka_bootstrap, s.topic_prefix).ensure_topics()
-    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    # three topics no one principal both writes and reads: the bus's round trip, as the admin
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, extra=bus_auditor)
     sent = [ev.JobSubmitted(job_id="j1", spec={"a": 1}), ev.JobAccepted(job_id="j1", spec=_spec(), task="binary",
                                                                         planned_trials=3), _trial(1, _spec())]
     for e in sent:
         producer.publish(e)
     producer.flush()
     consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, "g1",
-                             [topics.JOBS, topics.JOB_EVENTS, topics.TRIALS], dlq=producer)
+                             [topics.JOBS, topics.JOB_EVENTS, topics.TRIALS], dlq=producer, extra=bus_auditor)
     seen: list = []
     _consume_until(consumer, seen, len(sent))
     assert sorted(e.event_id for e, _ in seen) == sorted(e.event_id for e in sent)
     assert {type(e) for e, _ in seen} == {ev.JobSubmitted, ev.JobAccepted, ev.TrialRequested}
 
 
-def test_garbage_goes_to_dlq_and_next_good_message_is_handled(test_settings: Settings) -> None:
+def test_garbage_goes_to_dlq_and_next_good_message_is_handled(test_settings: Settings,
+                                                                bus_auditor: dict[str, str]) -> None:
     s = test_settings
     BusAdmin(s.kafka_bootstrap, s.topic_prefix).ensure_topics()
-    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="planner")  # the one writer of trials
     good = _trial(7, _spec())
     # TRIALS has 12 partitions: put everything on one key so the order is fixed.
     producer.publish_raw(topics.TRIALS, b"\x00not json at all", "k")
     producer.publish_raw(topics.TRIALS, b'{"type": "TrialRequested", "job_id": "j"}', "k")
     producer.publish(good, key="k")
     producer.flush()
-    consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, "g2", [topics.TRIALS], dlq=producer)
+    dead_letters = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="trainer")
+    consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, s.consumer_group("trainers"), [topics.TRIALS],
+                             dlq=dead_letters, service="trainer")
     seen: list = []
     _consume_until(consumer, seen, 1)
     assert [e.event_id for e, _ in seen] == [good.event_id]
 
     dlq = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": "dlq-reader",
-                    "auto.offset.reset": "earliest"})
+                    "auto.offset.reset": "earliest", **bus_auditor})
     dlq.subscribe([topics.DLQ.physical(s.topic_prefix)])
     letters = []
     deadline = time.monotonic() + 30
@@ -100,15 +103,15 @@ def test_kill9_half_way_loses_nothing_and_repeats_nothing_committed(test_setting
                                                                      tmp_path: Path) -> None:
     s = test_settings
     total = 10_000
-    admin = BusAdmin(s.kafka_bootstrap, s.topic_prefix)
+    admin = BusAdmin(s.kafka_bootstrap, s.topic_prefix, service="scaler")  # the one that reads the trainers' lag
     admin.ensure_topics()
-    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, linger_ms=20)
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="planner", linger_ms=20)
     spec = _spec()
     for i in range(total):
         producer.publish(_trial(i, spec))
     producer.flush()
 
-    group = f"crash-{uuid.uuid4().hex[:6]}"
+    group = s.consumer_group("trainers")  # consumed as the trainers are, with their principal
     first, second = tmp_path / "first.log", tmp_path / "second.log"
     cmd = [sys.executable, str(Path(__file__).with_name("consumer_proc.py")), s.kafka_bootstrap,
            s.topic_prefix, group]

@@ -136,7 +136,6 @@ def test_trainers_record_their_partitions_through_rebalances(test_settings: Sett
     rebalance; the planner reads a disjoint cover of every partition, newest claim first."""
     import threading
     import time
-    import uuid
 
     from confluent_kafka import TopicPartition
 
@@ -147,15 +146,15 @@ def test_trainers_record_their_partitions_through_rebalances(test_settings: Sett
     s = test_settings
     BusAdmin(s.kafka_bootstrap, s.topic_prefix).ensure_topics([topics.TRIALS])
     workers = WorkerRepository(connect(s.mongo_uri))
-    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
-    group = f"g-{uuid.uuid4().hex[:8]}"
+    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix, service="trainer")
+    group = s.consumer_group("trainers")  # consumed as the trainers are, with their principal
 
     def start(name: str) -> tuple[EventConsumer, threading.Thread]:
         def record(parts: list[TopicPartition]) -> None:
             workers.record(name, [tp.partition for tp in parts])
 
         consumer = EventConsumer(s.kafka_bootstrap, s.topic_prefix, group, [topics.TRIALS], dlq=producer,
-                                 on_assignment=record)
+                                 service="trainer", on_assignment=record)
         thread = threading.Thread(target=consumer.run, args=(lambda e, m: None,), daemon=True)
         thread.start()
         return consumer, thread

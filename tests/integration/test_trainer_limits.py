@@ -26,8 +26,9 @@ def trial(seconds: float, timeout: float | None, index: int) -> ev.TrialRequeste
                              params={"seconds": seconds}, spec=spec, task="binary", seed=1)
 
 
-def results(s: Settings, n: int) -> list[Any]:
-    consumer = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": "r", "auto.offset.reset": "earliest"})
+def results(s: Settings, n: int, auditor: dict[str, str]) -> list[Any]:
+    consumer = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": "r", "auto.offset.reset": "earliest",
+                         **auditor})
     consumer.subscribe([topics.RESULTS.physical(s.topic_prefix)])
     out: list[Any] = []
     deadline = time.monotonic() + 20
@@ -41,17 +42,18 @@ def results(s: Settings, n: int) -> list[Any]:
     return out
 
 
-def test_timeout_is_reported_within_two_seconds_and_the_trainer_goes_on(test_settings: Settings) -> None:
+def test_timeout_is_reported_within_two_seconds_and_the_trainer_goes_on(test_settings: Settings,
+                                                                         bus_auditor: dict[str, str]) -> None:
     s = test_settings
     BusAdmin(s.kafka_bootstrap, s.topic_prefix).ensure_topics()
-    trainer = Trainer(s, EventProducer(s.kafka_bootstrap, s.topic_prefix), "t1")
+    trainer = Trainer(s, EventProducer(s.kafka_bootstrap, s.topic_prefix, service="trainer"), "t1")
     started = time.monotonic()
     trainer.run_trial(trial(seconds=3.0, timeout=2.0, index=0))  # 3 folds x 3 s, limited to 2 s
     took = time.monotonic() - started
     assert took < 2.0 + 2.0, took
     trainer.run_trial(trial(seconds=0.05, timeout=10.0, index=1))
     trainer.run_trial(trial(seconds=0.05, timeout=None, index=2))
-    first, second, third = results(s, 3)
+    first, second, third = results(s, 3, bus_auditor)
     assert isinstance(first, ev.TrialFailed) and first.reason == "timeout"
     assert isinstance(second, ev.TrialCompleted) and isinstance(third, ev.TrialCompleted)
     assert second.cv_mean == third.cv_mean, "the isolated and in-process paths score the same"

@@ -90,7 +90,11 @@ def test_writes_need_the_right_token_and_bodies_have_a_limit(services: Services)
 
 def test_garbage_on_every_topic_is_dead_lettered_and_the_next_job_completes(services: Services) -> None:
     s = services.settings
-    producer = EventProducer(s.kafka_bootstrap, s.topic_prefix)
+    # each topic's garbage from the one principal that may write it: jobs the submitter's, trials the
+    # planner's, results a trainer's (the ACLs refuse anyone else: tests/security/test_kafka_acls.py)
+    writers = {topics.JOBS: EventProducer(s.kafka_bootstrap, s.topic_prefix, service="submitter"),
+               topics.TRIALS: EventProducer(s.kafka_bootstrap, s.topic_prefix, service="planner"),
+               topics.RESULTS: EventProducer(s.kafka_bootstrap, s.topic_prefix, service="trainer")}
     payloads = [b"", b"\x00\xff" * 10, b"{", b"[]", b'{"type": "JobSubmitted"}', b'{"type": "Nope", "job_id": "x"}',
                 b'{"type": "TrialRequested", "job_id": "x", "trial_id": 5}', b"9" * 300_000,
                 ev.JobSubmitted(job_id="wrong-topic", spec={}).to_bytes()]
@@ -98,9 +102,10 @@ def test_garbage_on_every_topic_is_dead_lettered_and_the_next_job_completes(serv
     per_topic = 167  # 501 poison messages in all
     for topic in (topics.JOBS, topics.TRIALS, topics.RESULTS):
         for i in range(per_topic):
-            producer.publish_raw(topic, payloads[i % len(payloads)], f"k{i}")
+            writers[topic].publish_raw(topic, payloads[i % len(payloads)], f"k{i}")
             sent += 1
-    producer.flush()
+    for producer in writers.values():
+        producer.flush()
     # A valid JobSubmitted is garbage on trials and results, but a real (if empty, so rejected) job on jobs.
     valid_on_jobs = sum(1 for i in range(per_topic) if i % len(payloads) == len(payloads) - 1)
     # results is read by two groups (planner, selector): each dead-letters what it cannot read

@@ -42,10 +42,11 @@ def _result(fut: Future[Any], timeout: float) -> Any:
 
 class BusAdmin:
     def __init__(self, bootstrap: str, prefix: str, *, service: str | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+                 extra: dict[str, Any] | None = None, security: dict[str, Any] | None = None) -> None:
         self._bootstrap = bootstrap
-        # credentials, when the broker authenticates (a service's principal, else the submitter's)
-        self._security = {**kafka_client_conf(service), **(extra or {})}
+        # credentials, when the broker authenticates (a service's principal, else the submitter's);
+        # ``security`` replaces them (the local stack's own set-up, which knows its broker's mode)
+        self._security = dict(security) if security is not None else {**kafka_client_conf(service), **(extra or {})}
         self._admin = AdminClient({"bootstrap.servers": bootstrap, **self._security})
         self._prefix = prefix
         self._readers: dict[str, Consumer] = {}  # group -> a consumer that only reads its commits

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,11 @@ class Grant:
     """``principal`` may do ``operation`` on the topic (or group) of that logical name."""
 
     principal: str
-    operation: str  # READ, WRITE, DESCRIBE
-    resource: str  # "topic" or "group"
-    name: str  # a logical topic name, or a consumer-group role
+    operation: str  # READ, WRITE, DESCRIBE, CREATE
+    # "topic": the prefix + a logical name; "group": a consumer-group role; "topics-under": every topic whose
+    # name starts with the prefix + name; "app-group": the group named the prefix + name (faust's app id)
+    resource: str
+    name: str
 
 
 def grants() -> list[Grant]:
@@ -55,6 +58,10 @@ def grants() -> list[Grant]:
         out += [Grant(principal, "WRITE", "topic", name) for name in sorted(writes)]
         out += [Grant(principal, "READ", "group", role) for role in groups]
     out.append(Grant("scaler", "DESCRIBE", "group", "trainers"))  # the trainers' committed offsets
+    # the faust selector (ZYGARDE_SELECTOR_ENGINE=faust): its group is its app id, and it creates, writes
+    # and reads its own changelog and assignor topics, all named after the app id
+    out += [Grant("selector", op, "topics-under", "selector-") for op in ("CREATE", "DESCRIBE", "READ", "WRITE")]
+    out.append(Grant("selector", "READ", "app-group", "selector"))
     return out
 
 
@@ -78,26 +85,47 @@ def credentials(settings: Settings) -> dict[str, str]:
     return known
 
 
-def client_conf(principal: str, password: str) -> dict[str, str]:
-    return {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": MECHANISM, "sasl.username": principal,
-            "sasl.password": password}
+def client_conf(principal: str, password: str, ca: Path | None = None) -> dict[str, str]:
+    """librdkafka settings of ``principal``; with ``ca`` (TLS on the client listener) the CA it trusts."""
+    conf = {"security.protocol": "SASL_SSL" if ca else "SASL_PLAINTEXT", "sasl.mechanism": MECHANISM,
+            "sasl.username": principal, "sasl.password": password}
+    if ca is not None:
+        conf["ssl.ca.location"] = str(ca)
+    return conf
+
+
+def broker_ca(stack: Settings) -> Path | None:
+    """The CA of the stack's broker when its client listener speaks TLS, else None."""
+    from zygarde.localstack import kafka_tls
+
+    return kafka_tls.ca_path(stack) if stack.kafka_tls else None
 
 
 def _properties(conf: dict[str, str]) -> str:
     return "".join(f"{k}={v}\n" for k, v in conf.items())
 
 
-def write_client_files(settings: Settings, creds: dict[str, str]) -> None:
+def write_client_files(settings: Settings, creds: dict[str, str], ca: Path | None = None) -> None:
+    """Each principal's client file in ``settings.home``; ``ca``: the broker's CA (TLS), default that of
+    ``settings``' own broker."""
+    ca = ca or broker_ca(settings)
     for principal in (ADMIN, *KAFKA_PRINCIPALS):
         _private_write(settings.home / "kafka" / f"{principal}.properties",
-                       _properties(client_conf(principal, creds[principal])))
+                       _properties(client_conf(principal, creds[principal], ca)))
     _private_write(settings.home / "kafka-client.properties",
                    "# the submitter principal: may write the jobs topic (zygarde up wrote this file)\n"
-                   + _properties(client_conf("submitter", creds["submitter"])))
+                   + _properties(client_conf("submitter", creds["submitter"], ca)))
+
+
+def remove_client_files(settings: Settings) -> None:
+    """The client files of an earlier authenticating start (the credentials themselves are kept)."""
+    for path in [settings.home / "kafka-client.properties",
+                 *(settings.home / "kafka" / f"{p}.properties" for p in (ADMIN, *KAFKA_PRINCIPALS))]:
+        path.unlink(missing_ok=True)
 
 
 def admin_conf(settings: Settings) -> dict[str, str]:
-    return client_conf(ADMIN, credentials(settings)[ADMIN])
+    return client_conf(ADMIN, credentials(settings)[ADMIN], broker_ca(settings))
 
 
 def server_properties(creds: dict[str, str]) -> str:
@@ -132,12 +160,7 @@ def format_args(creds: dict[str, str]) -> list[str]:
 def apply(settings: Settings, timeout: float = 30.0) -> None:
     """As the admin: every service principal's SCRAM credential and its ACLs (both idempotent)."""
     from confluent_kafka.admin import (
-        AclBinding,
-        AclOperation,
-        AclPermissionType,
         AdminClient,
-        ResourcePatternType,
-        ResourceType,
         ScramCredentialInfo,
         ScramMechanism,
         UserScramCredentialAlteration,
@@ -152,16 +175,68 @@ def apply(settings: Settings, timeout: float = 30.0) -> None:
         UserScramCredentialUpsertion(p, info, creds[p].encode()) for p in KAFKA_PRINCIPALS]
     for fut in admin.alter_user_scram_credentials(upserts, request_timeout=timeout).values():
         fut.result(timeout)
+    _grant(admin, settings, timeout)
+
+
+def _grant(admin: Any, settings: Settings, timeout: float) -> None:
+    """The ACLs of ``grants()`` on the topics and groups of ``settings.topic_prefix``."""
+    from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+
     bindings = []
     for g in grants():
-        if g.resource == "topic":
-            kind, name = ResourceType.TOPIC, f"{settings.topic_prefix}{g.name}"
-        else:
+        pattern = ResourcePatternType.PREFIXED if g.resource == "topics-under" else ResourcePatternType.LITERAL
+        if g.resource == "group":
             kind, name = ResourceType.GROUP, settings.consumer_group(g.name)
-        bindings.append(AclBinding(kind, name, ResourcePatternType.LITERAL, f"User:{g.principal}", "*",
+        else:
+            kind = ResourceType.GROUP if g.resource == "app-group" else ResourceType.TOPIC
+            name = f"{settings.topic_prefix}{g.name}"
+        bindings.append(AclBinding(kind, name, pattern, f"User:{g.principal}", "*",
                                    getattr(AclOperation, g.operation), AclPermissionType.ALLOW))
     for fut in admin.create_acls(bindings, request_timeout=timeout).values():
         fut.result(timeout)
+
+
+def open_prefix(stack: Settings, prefix: str, home: Path | None = None, timeout: float = 30.0) -> None:
+    """A topic prefix of its own (a test's, a benchmark's) on the stack's broker. When it authenticates:
+    as the admin, the prefix's topics and every principal's ACLs on them, since no service principal may
+    create a topic or reach another prefix's; with ``home``, each principal's client files there too, so
+    services started with that home connect as themselves. On a PLAINTEXT broker: the topics only."""
+    from confluent_kafka.admin import AdminClient
+
+    from zygarde.bus import BusAdmin
+
+    conf = admin_or_nothing(stack)
+    BusAdmin(stack.kafka_bootstrap, prefix, security=conf).ensure_topics(topics.ALL, timeout)
+    if not stack.kafka_sasl:
+        return
+    own = stack.model_copy(update={"topic_prefix": prefix})
+    _grant(AdminClient({"bootstrap.servers": stack.kafka_bootstrap, **conf}), own, timeout)
+    creds = credentials(stack)
+    if home is not None:
+        write_client_files(own.model_copy(update={"home": home}), creds, broker_ca(stack))
+    # the broker applies new topics and ACLs a moment after it acknowledged them: wait until the least
+    # privileged principal sees every topic, or a service's first look would find some missing
+    seer = AdminClient({"bootstrap.servers": stack.kafka_bootstrap,
+                        **client_conf("submitter", creds["submitter"], broker_ca(stack))})
+    wanted = {t.physical(prefix) for t in topics.ALL}
+    deadline = time.monotonic() + timeout
+    while not wanted <= set(seer.list_topics(timeout=timeout).topics):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the topics of {prefix} not visible to the services within {timeout}s")
+        time.sleep(0.1)
+
+
+def close_prefix(stack: Settings, prefix: str, timeout: float = 30.0) -> None:
+    """Delete the prefix's topics, as the admin when the broker authenticates (benchmark clean-up)."""
+    from zygarde.bus import BusAdmin
+
+    BusAdmin(stack.kafka_bootstrap, prefix, security=admin_or_nothing(stack)).delete_prefix(timeout)
+
+
+def admin_or_nothing(stack: Settings) -> dict[str, str]:
+    """The admin's client settings when the stack's broker authenticates, else none (PLAINTEXT): for
+    readers that audit every topic, as tests and benchmarks do."""
+    return admin_conf(stack) if stack.kafka_sasl else {}
 
 
 def describe(conf: dict[str, Any]) -> str:

@@ -113,10 +113,12 @@ def up(settings: Settings, only: list[str] | None = None, *, with_services: bool
             from zygarde.bus import BusAdmin
             from zygarde.localstack import kafka_auth
 
-            admin = kafka_auth.admin_conf(settings) if settings.kafka_sasl else None
-            BusAdmin(settings.kafka_bootstrap, settings.topic_prefix, extra=admin).ensure_topics(topics.ALL)
+            admin = kafka_auth.admin_or_nothing(settings)
+            BusAdmin(settings.kafka_bootstrap, settings.topic_prefix, security=admin).ensure_topics(topics.ALL)
             if settings.kafka_sasl:  # each service's principal and ACLs, the submitter's client settings
                 kafka_auth.apply(settings)
+            else:  # clients would otherwise send an earlier start's credentials to a PLAINTEXT listener
+                kafka_auth.remove_client_files(settings)
     if with_services:
         settings.token()  # generated once, mode 600, before any service reads it
         settings.reader_token()

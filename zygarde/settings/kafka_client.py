@@ -14,6 +14,7 @@ class _KafkaClientSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZYGARDE_", extra="ignore")
 
     home: Path = Path(".zygarde")
+    kafka_sasl: bool = True
     kafka_client_properties: Path | None = Field(None, description="librdkafka settings file of this process")
 
 
@@ -21,13 +22,16 @@ def kafka_client_conf(service: str | None = None) -> dict[str, str]:
     """The librdkafka security settings a Kafka client of ``service`` adds to its own: the file
     ``ZYGARDE_KAFKA_CLIENT_PROPERTIES`` names, else the service's principal's file
     ``$ZYGARDE_HOME/kafka/<service>.properties``, else the submitter's ``$ZYGARDE_HOME/kafka-client.properties``
-    (both written by ``zygarde up`` when the broker authenticates), else none (a PLAINTEXT broker)."""
+    (both written by ``zygarde up`` when the broker authenticates), else none (a PLAINTEXT broker).
+    With ``ZYGARDE_KAFKA_SASL=0`` only the named file counts: the files an authenticating stack left in the
+    home would otherwise send credentials to a PLAINTEXT listener."""
     own = _KafkaClientSettings()
     home = own.home.expanduser().resolve()
     candidates = [own.kafka_client_properties] if own.kafka_client_properties else []
-    if service in KAFKA_PRINCIPALS:
-        candidates.append(home / "kafka" / f"{service}.properties")
-    candidates.append(home / "kafka-client.properties")
+    if own.kafka_sasl:
+        if service in KAFKA_PRINCIPALS:
+            candidates.append(home / "kafka" / f"{service}.properties")
+        candidates.append(home / "kafka-client.properties")
     for path in candidates:
         if path is not None and path.is_file():
             return read_properties(path)

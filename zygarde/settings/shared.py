@@ -39,6 +39,8 @@ class Settings(BaseSettings):
                                            "sets none: a trainer fails it at the next fold boundary past it")
     kafka_sasl: bool = Field(True, description="the local stack's broker authenticates (SASL/SCRAM-SHA-512) "
                              "and authorizes (ACLs, one principal per service); 0: PLAINTEXT, no ACLs")
+    kafka_tls: bool = Field(False, description="the local broker's client listener speaks TLS (SASL_SSL), with a "
+                            "CA and certificate generated at `zygarde up`; needs ZYGARDE_KAFKA_SASL")
     probe_algorithms: bool = Field(False, description="the `burn` and `noop` probes are in the catalogue "
                                    "(tests and benchmarks turn them on)")
     data_roots: str = ""
