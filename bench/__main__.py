@@ -18,6 +18,7 @@ BENCHMARKS = {
     "final_model": "bench.final_model",     # ensembles + full refit: the end of a job, and per trial
     "sasl_overhead": "bench.sasl_overhead",  # bus throughput, SASL/SCRAM + ACLs vs PLAINTEXT brokers
     "platform_ab": "bench.platform_ab",     # per-trial overhead and first trial, two versions back to back
+    "container_cost": "bench.container_cost",  # trainer container-seconds ÷ busy seconds, compose under podman
 }
 
 

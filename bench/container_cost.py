@@ -1,0 +1,179 @@
+"""What the container backend costs: trainer container-seconds ÷ the trials' busy seconds.
+
+docker-compose.yml runs under podman (bench/_compose.py, the images of deploy/images/build.sh)
+with the scaler's `docker` backend and its default policy; a bursty trace of three jobs of `burn`
+trials (CPU for a known time) with idle gaps between them. Container-seconds come from the
+engine's own start and death events of every trainer-labelled container during the trace; busy
+seconds are the trials' `seconds` (the trainer's wall time of their cross-validation). Each
+container's life is split by the trials it ran (a trial's worker names its container's hostname):
+start-up (start to its first trial), busy, idle between trials, and the tail after its last trial
+(the cooldown, the stabilisation window and the drain). Goal (issue 20): ≤ 1.2.
+Run: ``python -m bench container_cost`` (needs `make images`; ~6 min).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench._compose import AUTH, TRAINER, ComposeStack, compose_up, podman_api, wait_for
+from bench._report import RESULTS, write_markdown
+
+PROJECT = "zygardebench"
+JOBS = (16, 10, 20)  # trials per job of the trace
+GAP_S = 45.0  # idle between a job's end and the next submit: longer than the cooldown
+GOAL = 1.2
+
+
+@dataclass
+class Life:
+    """One trainer container: when the engine started it and when it died, and its trials."""
+
+    cid: str
+    start: float
+    died: float
+    exit_code: int
+    trials: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each trial it ran
+
+    @property
+    def seconds(self) -> float:
+        return self.died - self.start
+
+    def split(self) -> dict[str, float]:
+        if not self.trials:
+            return {"startup": 0.0, "busy": 0.0, "between": 0.0, "tail": self.seconds, "unused": self.seconds}
+        first, last = min(s for s, _ in self.trials), max(e for _, e in self.trials)
+        busy = sum(e - s for s, e in self.trials)
+        startup, tail = max(0.0, first - self.start), max(0.0, self.died - last)
+        return {"startup": startup, "busy": busy, "between": max(0.0, self.seconds - startup - busy - tail),
+                "tail": tail, "unused": 0.0}
+
+
+def _ts(value: str) -> float:
+    """Seconds since the epoch of an ISO time; one without a zone is UTC (the store's times)."""
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def spec(name: str, trials: int, seed: int) -> dict[str, Any]:
+    return {"name": name, "dataset": {"uri": "builtin:breast_cancer", "target": "target"}, "metric": "roc_auc",
+            "algorithms": ["burn"], "search": {"strategy": "random", "max_trials": trials, "max_parallel": 4,
+                                               "seed": seed}, "cv": {"folds": 5}}
+
+
+def run_trace(stack: ComposeStack) -> tuple[list[dict[str, Any]], float, float]:
+    """The three jobs with their gaps; returns each job's trials and the trace's start and end."""
+    wait_for("the idle scaler to reach 0 trainers", lambda: not stack.trainers(), 240, 2)
+    t_start = time.time()
+    trials: list[dict[str, Any]] = []
+    for i, n in enumerate(JOBS):
+        if i:
+            time.sleep(GAP_S)
+        resp = httpx.post(f"{stack.url}/jobs", json=spec(f"burst-{i}", n, i + 1), headers=AUTH, timeout=30)
+        assert resp.status_code == 202, resp.text
+        job_id = resp.json()["job_id"]
+
+        def done(job_id: str = job_id) -> dict[str, Any] | None:
+            job = httpx.get(f"{stack.url}/jobs/{job_id}", headers=AUTH, timeout=10).json()
+            return job if job["status"] in ("completed", "failed", "cancelled", "rejected") else None
+
+        job = wait_for(f"job {i} to finish", done, 900, 2)
+        assert job["status"] == "completed", job
+        page = httpx.get(f"{stack.url}/jobs/{job_id}/trials", params={"limit": 500}, headers=AUTH, timeout=10)
+        items = page.json()["items"]
+        assert sum(1 for t in items if t["status"] == "completed") == n, items
+        trials += items
+        print(f"job {i}: {n} trials completed")
+    wait_for("the scaler to take trainers back to 0", lambda: not stack.trainers(), 300, 2)
+    return trials, t_start, time.time()
+
+
+def lives(stack: ComposeStack, since: float) -> list[Life]:
+    """Every trainer container's start and death from podman's events since ``since``."""
+    def events(kind: str) -> list[dict[str, Any]]:
+        out = stack.podman("events", "--since", str(int(since)), "--stream=false", "--filter", f"event={kind}",
+                           "--filter", f"label={TRAINER}", "--format", "json")
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    started = {e["ID"]: _ts(e["Time"]) for e in events("start")}
+    out = []
+    for e in events("died"):
+        if e["ID"] in started:
+            out.append(Life(e["ID"], started[e["ID"]], _ts(e["Time"]), int(e.get("ContainerExitCode", 0))))
+    missing = started.keys() - {life.cid for life in out}
+    assert not missing, f"trainer containers with no death event: {missing}"
+    return out
+
+
+def measure() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="zygarde-bench-") as tmp, podman_api() as (sock, env), \
+            compose_up(PROJECT, sock, env, Path(tmp), {"ZYGARDE_PROBE_ALGORITHMS": "1"},
+                       log=RESULTS / "container_cost.log.tmp") as stack:
+        trials, t0, t1 = run_trace(stack)
+        containers = lives(stack, t0 - 1)
+        up_s = stack.up_s
+    by_host = {life.cid[:12]: life for life in containers}
+    busy = 0.0
+    for t in trials:
+        if t["status"] != "completed":
+            continue
+        end = _ts(t["finished_at"])
+        busy += float(t["seconds"])
+        life = by_host.get(str(t["worker"]).rsplit("-", 1)[0])
+        assert life is not None, f"trial {t['trial_id']} ran on {t['worker']}, no trainer container of the trace"
+        life.trials.append((end - float(t["seconds"]), end))
+    parts = {k: sum(life.split()[k] for life in containers) for k in ("startup", "busy", "between", "tail", "unused")}
+    total = sum(life.seconds for life in containers)
+    return {"jobs": list(JOBS), "gap_s": GAP_S, "compose_up_s": round(up_s, 1), "trace_s": round(t1 - t0, 1),
+            "trials": len(trials), "busy_s": round(busy, 1), "container_s": round(total, 1),
+            "ratio": round(total / busy, 3), "parts_s": {k: round(v, 1) for k, v in parts.items()},
+            "containers": [{**asdict(life), "trials": len(life.trials)} for life in containers]}
+
+
+def write(result: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "container_cost.json").write_text(json.dumps(result, indent=1) + "\n")
+    total, parts = result["container_s"], result["parts_s"]
+    share = {k: v / total for k, v in parts.items()}
+    verdict = "met" if result["ratio"] <= GOAL else "**missed**"
+    rows = [["trainer container-seconds (engine start → death)", f"{total:,.1f}", "1.00"],
+            ["  start-up: container start → its first trial", f"{parts['startup']:,.1f}", f"{share['startup']:.2f}"],
+            ["  busy: the trials' own seconds", f"{parts['busy']:,.1f}", f"{share['busy']:.2f}"],
+            ["  between trials (fetch, report, waiting for work)", f"{parts['between']:,.1f}",
+             f"{share['between']:.2f}"],
+            ["  tail: its last trial → its death (cooldown, window, drain)", f"{parts['tail']:,.1f}",
+             f"{share['tail']:.2f}"],
+            ["trials' busy seconds", f"{result['busy_s']:,.1f}", ""],
+            ["**container-seconds ÷ busy seconds**", f"**{result['ratio']:.2f}**", f"goal ≤ {GOAL}: {verdict}"]]
+    notes = [f"Trace: jobs of {', '.join(map(str, result['jobs']))} `burn` trials (5 folds of 0.5-1.5 s CPU each), "
+             f"submitted one after another with {result['gap_s']:.0f} s idle between a job's end and the next; "
+             f"{result['trials']} trials, trace {result['trace_s']:.0f} s; compose up {result['compose_up_s']:.0f} s "
+             "(not counted).",
+             f"{len(result['containers'])} trainer containers; exit codes "
+             f"{sorted(c['exit_code'] for c in result['containers'])}; trials per container "
+             f"{[c['trials'] for c in result['containers']]}; containers that ran no trial: "
+             f"{parts['unused']:,.1f} s (inside the tail above).",
+             "Scaler: the `docker` backend with the policy's defaults (max 2 trainers, cooldown 10 s, "
+             "stabilisation window 10 s, polling 2 s, drain timeout 60 s); podman 4.3 + runc, 2 shared cores.",
+             "Container-seconds from podman's start and died events; busy seconds from the trials' `seconds`."]
+    write_markdown("container_cost", "Container backend cost: trainer container-seconds ÷ trials' busy seconds",
+                   ["part", "seconds", "share"], rows, notes)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv or [])
+    result = measure()
+    write(result)
+    print(json.dumps({k: v for k, v in result.items() if k != "containers"}))
+
+
+if __name__ == "__main__":
+    main()
