@@ -27,6 +27,18 @@ HELM = ROOT / ".cache" / "bin" / "helm"
 KEDA_CRD = Path(__file__).parent / "schemas" / "keda.sh_scaledobjects.yaml"
 KUBE = "1.31.0"
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
+# KEDA's TriggerAuthentication, the part the chart uses (secretTargetRef, as KEDA documents it; its CRD is
+# not vendored here): every reference names a parameter, a Secret and a key, and nothing else.
+TRIGGER_AUTHENTICATION: dict[str, Any] = {
+    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "keda.sh/v1alpha1"},
+        "spec": {"type": "object", "additionalProperties": False, "properties": {"secretTargetRef": {
+            "type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["parameter", "name", "key"],
+                "properties": {k: {"type": "string", "minLength": 1} for k in ("parameter", "name", "key")}}}}},
+    },
+}
 # Pod Security "restricted" allows only these volume sources.
 RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
                       "projected", "secret"}
@@ -58,6 +70,9 @@ def schema_errors(doc: dict[str, Any]) -> list[str]:
 
     if doc["kind"] == "ScaledObject":
         validator = jsonschema.Draft7Validator(keda_schema())
+        return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
+    if doc["kind"] == "TriggerAuthentication":
+        validator = jsonschema.Draft7Validator(TRIGGER_AUTHENTICATION)
         return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
     try:
         kubernetes_validate.validate(doc, KUBE, strict=True)

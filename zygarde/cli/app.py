@@ -95,6 +95,19 @@ def topics(action: str = typer.Argument("create", help="create")) -> None:
     console.print(f"created: {', '.join(created) or 'none (all existed)'}")
 
 
+@app.command("kafka-principals")
+def kafka_principals(passwords: Path = typer.Option(..., help="folder with <principal>/password for each service "
+                                                    "principal (their Secrets, in Kubernetes)")) -> None:
+    """As the admin (the client settings ZYGARDE_KAFKA_CLIENT_PROPERTIES names): each service principal's
+    SCRAM credential and its ACLs on this prefix's topics and groups (idempotent)."""
+    from zygarde.localstack import kafka_auth
+
+    s = _settings()
+    creds = {p: (passwords / p / "password").read_text().strip() for p in settings_mod.KAFKA_PRINCIPALS}
+    kafka_auth.grant_principals(s, settings_mod.kafka_client_conf(None), creds)
+    console.print(f"principals and ACLs: {', '.join(settings_mod.KAFKA_PRINCIPALS)}")
+
+
 @app.command()
 def schemas(out: Path = typer.Option(Path("schemas"), help="folder to write into")) -> None:
     """Write one JSON Schema per message type."""

@@ -159,6 +159,15 @@ def format_args(creds: dict[str, str]) -> list[str]:
 
 def apply(settings: Settings, timeout: float = 30.0) -> None:
     """As the admin: every service principal's SCRAM credential and its ACLs (both idempotent)."""
+    creds = credentials(settings)
+    write_client_files(settings, creds)
+    grant_principals(settings, admin_conf(settings), creds, timeout)
+
+
+def grant_principals(settings: Settings, admin: dict[str, str], creds: dict[str, str], timeout: float = 30.0) -> None:
+    """With the admin's client settings ``admin``: each service principal's SCRAM credential (its password in
+    ``creds``) and the ACLs of ``grants()`` on ``settings.topic_prefix`` (``zygarde up``; in Kubernetes the
+    topics Job, ``zygarde kafka-principals``)."""
     from confluent_kafka.admin import (
         AdminClient,
         ScramCredentialInfo,
@@ -167,15 +176,13 @@ def apply(settings: Settings, timeout: float = 30.0) -> None:
         UserScramCredentialUpsertion,
     )
 
-    creds = credentials(settings)
-    write_client_files(settings, creds)
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap, **admin_conf(settings)})
+    client = AdminClient({"bootstrap.servers": settings.kafka_bootstrap, **admin})
     info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
     upserts: list[UserScramCredentialAlteration] = [
         UserScramCredentialUpsertion(p, info, creds[p].encode()) for p in KAFKA_PRINCIPALS]
-    for fut in admin.alter_user_scram_credentials(upserts, request_timeout=timeout).values():
+    for fut in client.alter_user_scram_credentials(upserts, request_timeout=timeout).values():
         fut.result(timeout)
-    _grant(admin, settings, timeout)
+    _grant(client, settings, timeout)
 
 
 def _grant(admin: Any, settings: Settings, timeout: float) -> None:

@@ -84,6 +84,17 @@ kafka.{{ .Release.Namespace }}.svc:9092
 {{- end }}
 {{- end -}}
 
+{{/* Where a container's Kafka client settings are (its principal's Secret, mounted at /etc/zygarde/kafka). */}}
+{{- define "zygarde.kafkaClientEnv" -}}
+{{- if .Values.kafka.sasl }}
+- name: ZYGARDE_KAFKA_CLIENT_PROPERTIES
+  value: /etc/zygarde/kafka/client.properties
+{{- else }}
+- name: ZYGARDE_KAFKA_SASL
+  value: "0"
+{{- end }}
+{{- end -}}
+
 {{- define "zygarde.adminToken" -}}
 - name: ZYGARDE_ADMIN_TOKEN
   valueFrom:
