@@ -17,6 +17,7 @@ from tests.e2e.conftest import free_port_pair
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer, MessageMeta
+from zygarde.errors import StackError
 from zygarde.localstack import components, kafka_auth, kafka_tls, process, stack
 from zygarde.settings import Settings, read_properties
 
@@ -86,3 +87,8 @@ def test_a_client_without_tls_gets_nothing(broker: Settings, protocol: str) -> N
 
 def test_the_admin_of_up_speaks_tls(broker: Settings) -> None:
     assert kafka_auth.admin_conf(broker)["security.protocol"] == "SASL_SSL"
+
+
+def test_up_without_tls_names_the_tls_broker_instead_of_waiting(broker: Settings) -> None:
+    with pytest.raises(StackError, match="runs SASL_SSL, but ZYGARDE_KAFKA_TLS is off"):
+        stack.up(broker.model_copy(update={"kafka_tls": False}), ["kafka"])

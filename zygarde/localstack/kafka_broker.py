@@ -11,6 +11,7 @@ from pathlib import Path
 
 from zygarde.errors import StackError
 from zygarde.localstack.component import LOCAL, Component, host_port, port_open, run_install_step
+from zygarde.settings import Settings
 
 
 class KafkaComponent(Component):
@@ -121,6 +122,12 @@ class KafkaComponent(Component):
         ``ZYGARDE_KAFKA_SASL`` is on, or the reverse) is named as such at once instead of awaited."""
         if not self.ready():
             other = self._other_mode()
+            if other in ("SASL_SSL", "SASL_PLAINTEXT"):
+                wanted_tls = "on" if self.settings.kafka_tls else "off"
+                raise StackError("kafka", f"the broker at {self.address} runs {other}, but ZYGARDE_KAFKA_TLS is "
+                                 f"{wanted_tls}: stop it (`zygarde down`) and run `zygarde up` again, or set "
+                                 f"ZYGARDE_KAFKA_TLS={'0' if self.settings.kafka_tls else '1'} to use it as it is",
+                                 str(self.files.logfile))
             if other:
                 wanted = "on" if self.settings.kafka_sasl else "off (0)"
                 raise StackError("kafka", f"the broker at {self.address} runs {other}, but ZYGARDE_KAFKA_SASL "
@@ -135,7 +142,16 @@ class KafkaComponent(Component):
         if not port_open(host, port):
             return ""
         if self.settings.kafka_sasl:
-            return "PLAINTEXT" if self._answers({}) else ""
+            if self._answers({}):
+                return "PLAINTEXT"
+            from zygarde.localstack import kafka_auth
+
+            flipped = self.settings.model_copy(update={"kafka_tls": not self.settings.kafka_tls})
+            if (self.settings.home / "kafka" / "credentials.json").exists() and (
+                    not flipped.kafka_tls or _tls_ca_exists(flipped)) and self._answers(
+                    kafka_auth.admin_conf(flipped)):
+                return "SASL_SSL" if flipped.kafka_tls else "SASL_PLAINTEXT"
+            return ""
         creds = self.settings.home / "kafka" / "credentials.json"
         if not creds.exists():
             return ""
@@ -175,3 +191,9 @@ class KafkaComponent(Component):
             return len(md.brokers) > 0
         except Exception:  # noqa: BLE001 - any failure means "not ready yet"
             return False
+
+
+def _tls_ca_exists(settings: Settings) -> bool:
+    from zygarde.localstack import kafka_tls
+
+    return kafka_tls.ca_path(settings).exists()
