@@ -6,6 +6,7 @@ Needs podman, runc and docker-compose (`make install`) and the images of `deploy
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -74,6 +75,52 @@ class ComposeStack:
     def service_container(self, service: str) -> str:
         return self.podman("ps", "-q", "--filter", f"label=com.docker.compose.project={self.project}",
                            "--filter", f"label=com.docker.compose.service={service}").split()[0]
+
+
+class TrainerEvents:
+    """The engine's start and death events of trainer-labelled containers while the block runs.
+
+    Read again every few seconds and kept: podman keeps its event log in a file of bounded size
+    that the health checks' exec events rotate within minutes, taking older starts and deaths with
+    it (and a live `podman events` stream loses its place when the file rotates).
+    """
+
+    def __init__(self, env: dict[str, str], every_s: float = 2.0) -> None:
+        self.env, self.every_s = env, every_s
+        self.sock = ""  # the API socket of the engine these events come from, where a caller keeps it
+        self._seen: dict[tuple[str, str], dict[str, Any]] = {}  # (kind, container id) -> its first event
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._since = ""
+
+    def __enter__(self) -> TrainerEvents:
+        self._since = str(int(time.time()))
+        self.poll()
+        threading.Thread(target=self._loop, daemon=True).start()
+        return self
+
+    def poll(self) -> None:
+        res = subprocess.run(["podman", "events", "--since", self._since, "--stream=false", "--filter",
+                              f"label={TRAINER}", "--filter", "event=start", "--filter", "event=died",
+                              "--format", "json"], env=self.env, capture_output=True, text=True, timeout=60)
+        with self._lock:
+            for line in res.stdout.splitlines():
+                if line.strip():
+                    e = json.loads(line)
+                    self._seen.setdefault((e.get("Status", ""), e["ID"]), e)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.poll()
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        """The first event of ``kind`` of each container."""
+        self.poll()
+        with self._lock:
+            return [e for (k, _), e in self._seen.items() if k == kind]
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
 
 
 @contextmanager

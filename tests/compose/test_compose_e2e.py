@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench._compose import AUTH, TRAINER, ComposeStack, compose_up, podman_api, wait_for
+from bench._compose import AUTH, ComposeStack, TrainerEvents, compose_up, podman_api, wait_for
 
 PROJECT = "zygardee2e"
 # compose up (~1.5 min) is inside the first test's limit; the scaler's idle, backlog and cooldown
@@ -30,8 +30,17 @@ Stack = ComposeStack
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with podman_api() as (sock, env), compose_up(PROJECT, sock, env, tmp_path_factory.mktemp("data")) as stack:
+def trainer_events() -> Iterator[TrainerEvents]:
+    """Every trainer container's start and death from before compose up on (compose's own trainers
+    may be stopped by the idle scaler before the first test begins)."""
+    with podman_api() as (sock, env), TrainerEvents(env) as events:
+        events.sock = sock
+        yield events
+
+
+@pytest.fixture(scope="module")
+def stack(trainer_events: TrainerEvents, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with compose_up(PROJECT, trainer_events.sock, trainer_events.env, tmp_path_factory.mktemp("data")) as stack:
         try:
             yield stack
         finally:
@@ -55,8 +64,8 @@ def submit_over_kafka(stack: Stack, body: dict[str, Any]) -> str:
     return stack.podman("exec", cid, "python", "-c", code, json.dumps(body)).strip().splitlines()[-1]
 
 
-def test_jobs_complete_and_the_scaler_takes_trainers_up_and_back_to_zero(stack: Stack) -> None:
-    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+def test_jobs_complete_and_the_scaler_takes_trainers_up_and_back_to_zero(
+        stack: Stack, trainer_events: TrainerEvents) -> None:
     stack.figures["compose_up_healthy_s"] = round(stack.up_s, 1)
     # idle: the scaler stops compose's two trainers (they carry its label), draining each
     wait_for("the idle scaler to reach 0 trainers", lambda: not stack.trainers(), 180, 2)
@@ -92,17 +101,12 @@ def test_jobs_complete_and_the_scaler_takes_trainers_up_and_back_to_zero(stack: 
     wait_for("the scaler to take trainers back to 0 after the cooldown", lambda: not stack.trainers(), 240, 2)
     # every trainer container that ended did so by draining: exit 0 after SIGTERM (a trainer still
     # busy at the drain timeout is SIGKILLed: 137). A container is no longer `running` a moment before
-    # the engine records its death: wait until every trainer started since `since` has died.
-    def events(kind: str) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in stack.podman(
-            "events", "--since", since, "--stream=false", "--filter", f"event={kind}", "--filter",
-            f"label={TRAINER}", "--format", "json").splitlines() if line]
-
+    # the engine records its death: wait until every trainer started during the test has died.
     def all_died() -> list[dict[str, Any]] | None:
-        died = events("died")
+        died = trainer_events.of("died")
         return died if started <= {e["ID"] for e in died} else None
 
-    started = {e["ID"] for e in events("start")}
+    started = {e["ID"] for e in trainer_events.of("start")}
     died = wait_for("every trainer's death in the engine's events", all_died, 60, 2)
     codes = {e["Name"]: int(e.get("ContainerExitCode", 0)) for e in died}  # podman omits a 0
     stack.figures.update(trainers_stopped=len(codes), trainer_exit_codes=codes, trainers_started=len(started))
