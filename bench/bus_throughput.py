@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
@@ -61,24 +64,59 @@ def _group(s: Settings, prefix: str) -> str:
     return s.model_copy(update={"topic_prefix": prefix}).consumer_group("planner")
 
 
-def bus_round(s: Settings, prefix: str, events: list[ev.TrialCompleted]) -> float:
-    producer = EventProducer(s.kafka_bootstrap, prefix, linger_ms=5, service="trainer")
-    consumer = EventConsumer(s.kafka_bootstrap, prefix, _group(s, prefix), [topics.RESULTS], dlq=producer,
-                             service="planner")
-    started = time.perf_counter()
-    for e in events:
+@dataclass(frozen=True)
+class BusRound:
+    rate: float  # msg/s of the timed events, produced then consumed back, both ways counted
+    producer_connect_s: float | None = None  # with a warm-up: from making the producer to its first ack
+    consumer_connect_s: float | None = None  # with a warm-up: from making the consumer to its first event handled
+
+
+def bus_round(s: Settings, prefix: str, events: list[ev.TrialCompleted], *,
+              warmup: Sequence[ev.TrialCompleted] = (), producer_conf: dict[str, Any] | None = None,
+              consumer_conf: dict[str, Any] | None = None, group: str | None = None) -> BusRound:
+    """Produce ``events``, then consume them back. ``warmup`` events go first, outside the timing: the
+    producer sends one and waits for its ack, then the rest; the consumer, made once they are on the topic,
+    handles them all (connected, authenticated, partitions assigned) and the timed events are produced from
+    the handler of the last, so the rate is the steady state's and the connections are timed apart."""
+    made = time.perf_counter()
+    producer = EventProducer(s.kafka_bootstrap, prefix, linger_ms=5, service="trainer", extra=producer_conf)
+    producer_connect: float | None = None
+    for i, e in enumerate(warmup):
         producer.publish(e, key="bench")
+        if i == 0:
+            producer.flush()
+            producer_connect = time.perf_counter() - made
     producer.flush()
-    seen = [0]
+    made = time.perf_counter()
+    consumer = EventConsumer(s.kafka_bootstrap, prefix, group or _group(s, prefix), [topics.RESULTS], dlq=producer,
+                             service="planner", extra=consumer_conf)
+    marks: dict[str, float] = {}
+
+    def produce_timed() -> None:
+        marks["started"] = time.perf_counter()
+        for e in events:
+            producer.publish(e, key="bench")
+        producer.flush()
+
+    seen = 0
 
     def handle(event: ev.Event, meta: object) -> None:
-        seen[0] += 1
-        if seen[0] >= len(events):
+        nonlocal seen
+        seen += 1
+        if seen == 1:
+            marks["first"] = time.perf_counter() - made
+        if seen == len(warmup):
+            produce_timed()
+        if seen >= len(warmup) + len(events):
+            marks["ended"] = time.perf_counter()
             consumer.stop()
 
+    if not warmup:
+        produce_timed()
     consumer.run(handle)
-    elapsed = time.perf_counter() - started
-    return 2 * len(events) / elapsed
+    producer.close()
+    return BusRound(2 * len(events) / (marks["ended"] - marks["started"]), producer_connect,
+                    marks["first"] if warmup else None)
 
 
 def main() -> None:
@@ -91,7 +129,7 @@ def main() -> None:
         for kind, out in (("raw", raw), ("bus", bus)):
             prefix = f"bench{uuid.uuid4().hex[:6]}."
             kafka_auth.open_prefix(s, prefix)
-            out.append(raw_round(s, prefix, payloads) if kind == "raw" else bus_round(s, prefix, events))
+            out.append(raw_round(s, prefix, payloads) if kind == "raw" else bus_round(s, prefix, events).rate)
             kafka_auth.close_prefix(s, prefix)
     r, b = median(raw), median(bus)
     write_markdown("bus_throughput", "Bus throughput (produce + consume, messages/s)",
