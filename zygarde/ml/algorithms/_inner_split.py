@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,3 +31,18 @@ def inner_split(n: int, y: Any, task: str, seed: int) -> tuple[np.ndarray, np.nd
     stratify = y_arr if task != "regression" and np.unique(y_arr, return_counts=True)[1].min() >= 2 else None
     fit_at, stop_at = train_test_split(np.arange(n), test_size=size, random_state=seed, stratify=stratify)
     return fit_at, stop_at
+
+
+def fit_early_stopped(model: Any, X: Any, y: Any, sample_weight: Any, task: str, seed: int,
+                      stop_on: Callable[[Any, Any], dict[str, Any]]) -> None:
+    """Fit ``model`` on all rows below :data:`MIN_EARLY_STOP_ROWS`, else on the inner split's fit part with
+    the keyword arguments ``stop_on(X_stop, y_stop)`` gives (each library names its evaluation set and
+    patience in its own way)."""
+    split = inner_split(len(X), y, task, seed)
+    if split is None:
+        model.fit(X, y, sample_weight=sample_weight)
+        return
+    fit_at, stop_at = split
+    y_arr = np.asarray(y)
+    weights = None if sample_weight is None else np.asarray(sample_weight)[fit_at]
+    model.fit(rows(X, fit_at), y_arr[fit_at], sample_weight=weights, **stop_on(rows(X, stop_at), y_arr[stop_at]))

@@ -9,7 +9,7 @@ from sklearn import ensemble
 from sklearn.base import BaseEstimator
 
 from zygarde.ml.algorithms._base import ALL, Algorithm, pick
-from zygarde.ml.algorithms._inner_split import inner_split, rows
+from zygarde.ml.algorithms._inner_split import fit_early_stopped
 from zygarde.ml.space import CategoricalDim, FloatDim, IntDim
 
 
@@ -65,16 +65,9 @@ class EarlyStoppedCatBoost(BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> EarlyStoppedCatBoost:
         model = self._model()
-        split = inner_split(len(X), y, self.task, self.random_seed)
-        if split is None:
-            model.fit(X, y, sample_weight=sample_weight)
-        else:
-            fit_at, stop_at = split
-            y_arr = np.asarray(y)
-            weights = None if sample_weight is None else np.asarray(sample_weight)[fit_at]
-            model.fit(rows(X, fit_at), y_arr[fit_at], sample_weight=weights,
-                      eval_set=(rows(X, stop_at), y_arr[stop_at]), early_stopping_rounds=int(self.patience),
-                      use_best_model=True)
+        fit_early_stopped(model, X, y, sample_weight, self.task, self.random_seed,
+                          lambda X_stop, y_stop: {"eval_set": (X_stop, y_stop),
+                                                  "early_stopping_rounds": int(self.patience), "use_best_model": True})
         self.model_ = model
         self.best_iteration_ = int(model.get_best_iteration() or model.tree_count_)
         if self.task != "regression":

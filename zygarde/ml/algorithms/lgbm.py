@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from sklearn.base import BaseEstimator
 
 from zygarde.ml.algorithms._base import ALL, Algorithm, pick
-from zygarde.ml.algorithms._inner_split import inner_split, rows
+from zygarde.ml.algorithms._inner_split import fit_early_stopped
 from zygarde.ml.space import FloatDim, IntDim
 
 
@@ -62,16 +61,9 @@ class EarlyStoppedLightGBM(BaseEstimator):  # type: ignore[misc]
         import lightgbm
 
         model = self._model()
-        split = inner_split(len(X), y, self.task, self.random_state)
-        if split is None:
-            model.fit(X, y, sample_weight=sample_weight)
-        else:
-            fit_at, stop_at = split
-            y_arr = np.asarray(y)
-            weights = None if sample_weight is None else np.asarray(sample_weight)[fit_at]
-            model.fit(rows(X, fit_at), y_arr[fit_at], sample_weight=weights,
-                      eval_set=[(rows(X, stop_at), y_arr[stop_at])],
-                      callbacks=[lightgbm.early_stopping(int(self.patience), verbose=False)])
+        fit_early_stopped(model, X, y, sample_weight, self.task, self.random_state,
+                          lambda X_stop, y_stop: {"eval_set": [(X_stop, y_stop)], "callbacks": [
+                              lightgbm.early_stopping(int(self.patience), verbose=False)]})
         self.model_ = model
         self.best_iteration_ = int(model.best_iteration_ or model.n_estimators)
         if self.task != "regression":
