@@ -9,19 +9,18 @@ changed or forged object is refused before anything is unpickled: the signature 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pytest
 from pydantic import ValidationError
 from sklearn.linear_model import LogisticRegression
 
 from tests import s3server
+from tests.forged_artifacts import forged_pickle
 from zygarde.errors import ArtifactIntegrityError
 from zygarde.ml import oof
 from zygarde.registry import artifacts, signing
@@ -32,21 +31,6 @@ from zygarde.settings import Settings
 pytestmark = pytest.mark.integration
 
 BUCKET = "zygarde-artifacts"
-
-
-class Unpickled(Exception):
-    pass
-
-
-class _Trap:
-    """Unpickling this raises: a test sees whether the store ever unpickled a forged object."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (_explode, ("unpickled",))
-
-
-def _explode(what: str) -> None:
-    raise Unpickled(what)
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +120,8 @@ def test_a_forged_object_with_its_matching_sha256_is_refused_unpickled(client: A
                                                                        tmp_path: Path) -> None:
     store = _store(s3_server, tmp_path)
     uri, _ = artifacts.store(store, "job-1", _model())
-    buf = io.BytesIO()
-    joblib.dump(_Trap(), buf)
-    client.put_object(Bucket=BUCKET, Key="team-a/job-1/model.joblib", Body=buf.getvalue())
-    forged_sha = hashlib.sha256(buf.getvalue()).hexdigest()  # what a forger records in the document
-    with pytest.raises(Unpickled):
-        joblib.load(io.BytesIO(buf.getvalue()))  # the trap works: loading it unchecked would run it
+    forged, forged_sha = forged_pickle()  # a forger writes the bytes and records their sha256
+    client.put_object(Bucket=BUCKET, Key="team-a/job-1/model.joblib", Body=forged)
     with pytest.raises(ArtifactIntegrityError, match="signature mismatch.*refusing to load"):
         artifacts.load(store, uri, forged_sha)
 

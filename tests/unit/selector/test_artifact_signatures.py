@@ -4,33 +4,16 @@ one signed with another deployment's key."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import shutil
 from pathlib import Path
 
-import joblib
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from tests.forged_artifacts import forged_pickle
 from zygarde.errors import ArtifactIntegrityError
 from zygarde.registry import artifacts, signing
-
-
-class Unpickled(Exception):
-    pass
-
-
-class _Trap:
-    """Unpickling this raises: a test sees whether the store ever unpickled a forged file."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (_explode, ("unpickled",))
-
-
-def _explode(what: str) -> None:
-    raise Unpickled(what)
 
 
 def _stored(root: Path) -> tuple[str, str]:
@@ -48,12 +31,8 @@ def test_a_stored_artifact_is_signed_and_loads(tmp_path: Path) -> None:
 def test_a_forged_artifact_with_its_matching_sha256_is_refused_unpickled(tmp_path: Path) -> None:
     uri, _ = _stored(tmp_path)
     path = artifacts.path_of(str(tmp_path), uri)
-    buf = io.BytesIO()
-    joblib.dump(_Trap(), buf)
-    path.write_bytes(buf.getvalue())  # what an attacker with the store and the folder writes
-    forged_sha = hashlib.sha256(buf.getvalue()).hexdigest()  # and records in the document
-    with pytest.raises(Unpickled):
-        joblib.load(io.BytesIO(buf.getvalue()))  # the trap works: loading it unchecked would run it
+    forged, forged_sha = forged_pickle()
+    path.write_bytes(forged)  # what an attacker with the store and the folder writes (and the sha256)
     with pytest.raises(ArtifactIntegrityError, match="signature mismatch.*refusing to load"):
         artifacts.load(str(tmp_path), uri, forged_sha)
 
