@@ -50,6 +50,10 @@ class JobRepository:
     def active(self) -> list[dict[str, Any]]:
         return list(self._c.find({"status": {"$in": list(ACTIVE)}}))
 
+    def count_active(self) -> int:
+        """Jobs that may still ask for trials (the scaler scales to zero at once when there are none)."""
+        return int(self._c.count_documents({"status": {"$in": list(ACTIVE)}}))
+
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for doc in self._c.find({}, {"status": 1}):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from services.scaler.backends._base import BaseScalerBackend
@@ -75,9 +76,12 @@ class DockerBackend(BaseScalerBackend):
     def scale_to(self, n: int) -> None:
         """Run or stop labelled containers until ``n`` run; the newest stop first."""
         running = sorted(self._running(), key=lambda c: c.attrs.get("Created", ""), reverse=True)
-        for container in running[: max(0, len(running) - n)]:
-            container.stop(timeout=self.drain_timeout_s)  # SIGTERM, then SIGKILL after the drain timeout
-            self.stopped += 1
+        leaving = running[: max(0, len(running) - n)]
+        # SIGTERM, then SIGKILL after the drain timeout; all at once: one after the other, each trainer
+        # would keep running (and billing) through the drains of those stopped before it
+        with ThreadPoolExecutor(max_workers=max(1, len(leaving))) as pool:
+            list(pool.map(lambda c: c.stop(timeout=self.drain_timeout_s), leaving))
+        self.stopped += len(leaving)
         for _ in range(n - len(running)):
             kwargs: dict[str, Any] = {"network": self.network} if self.network else {}
             self.client.containers.run(

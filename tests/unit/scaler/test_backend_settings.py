@@ -150,3 +150,22 @@ def test_a_trainer_that_died_is_reported_and_removed(caplog: pytest.LogCaptureFi
         assert backend.current() == 0
     assert dead.removed and "exited with 1" in caplog.text and "no broker" in caplog.text
     assert not compose_stopped.removed, "only containers the scaler started are removed"
+
+
+def test_a_scale_in_drains_its_trainers_at_once() -> None:
+    """Stopping two trainers one after the other bills the second through the first one's drain: both
+    stops must be under way together (a stop that waits for the other's times out here)."""
+    import threading
+
+    both = threading.Barrier(2, timeout=5)
+
+    class _Draining(_Container):
+        def stop(self, timeout: int) -> None:
+            both.wait()  # returns only once the other trainer's stop has begun too
+            super().stop(timeout)
+
+    client = _Client()
+    backend = DockerBackend(client=client)
+    client.containers.all += [_Draining(f"d{i}", {"dev.zygarde.role": "trainer"}) for i in range(2)]
+    backend.scale_to(0)
+    assert backend.current() == 0 and backend.stopped == 2

@@ -82,3 +82,29 @@ def test_bad_config_fails_fast() -> None:
 ])
 def test_deadline_aware_replicas(remaining: int, ewma: float, deadline: float, expected: int) -> None:
     assert deadline_replicas(remaining, ewma, deadline, CFG) == expected
+
+
+IDLE = ScalerConfig(lag_threshold=2, cooldown_s=10, stabilization_window_s=10)
+
+
+@pytest.mark.parametrize("last, desired, rule", [
+    # no trial waits and no job can ask for one: back to zero now, not after the cooldown or window
+    pytest.param((3, 0, 0, 2, 0), 0, "idle", id="no-work-no-job-zero-at-once"),
+    # a job still active: a gap between its trials is what the cooldown absorbs
+    pytest.param((3, 0, 0, 2, 1), 2, "stabilization", id="active-job-keeps-cooldown"),
+    # the job count not known (store down, or a caller without it): the cooldown decides as before
+    pytest.param((3, 0, 0, 2, None), 2, "stabilization", id="unknown-jobs-keeps-cooldown"),
+    # trials still queued (a cancelled job's, say): the trainers stay for them
+    pytest.param((3, 3, 0, 2, 0), 2, "lag", id="backlog-without-job-keeps-trainers"),
+])
+def test_idle_scale_in(last: tuple[float, int, int, int, int | None], desired: int, rule: str) -> None:
+    state = PolicyState()
+    desired_replicas(IDLE, Observation(0, 4, 0, 2, 1), state)
+    decision = desired_replicas(IDLE, Observation(*last), state)
+    assert decision.desired == desired and decision.reason.startswith(rule), decision
+
+
+def test_idle_scale_in_keeps_min_replicas() -> None:
+    cfg = ScalerConfig(min_replicas=1, cooldown_s=10)
+    decision = desired_replicas(cfg, Observation(3, 0, 0, 2, 0), PolicyState())
+    assert decision.desired == 1 and decision.reason.startswith("idle"), decision
