@@ -141,7 +141,9 @@ def measure() -> dict[str, Any]:
     return {"jobs": list(JOBS), "gap_s": GAP_S, "compose_up_s": round(up_s, 1), "trace_s": round(t1 - t0, 1),
             "trials": len(trials), "busy_s": round(busy, 1), "container_s": round(total, 1),
             "ratio": round(total / busy, 3), "parts_s": {k: round(v, 1) for k, v in parts.items()},
-            "containers": [{**asdict(life), "trials": len(life.trials)} for life in containers]}
+            "containers": [{**asdict(life), "trials": len(life.trials),
+                            "split_s": {k: round(v, 1) for k, v in life.split(ends).items()}}
+                           for life in sorted(containers, key=lambda life: life.start)]}
 
 
 def write(result: dict[str, Any]) -> None:
