@@ -11,7 +11,6 @@ apart: the steady-state throughput of clients already connected and warmed up, a
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from pathlib import Path
 
@@ -20,8 +19,8 @@ from bench.bus_throughput import BusRound, bus_round
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import BusAdmin
-from zygarde.localstack import components, process, stack
-from zygarde.settings import Settings, read_properties
+from zygarde.localstack.private_broker import private_broker
+from zygarde.settings import read_properties
 
 N = 50_000  # timed events each way per run: several seconds, so the steady state outweighs any hiccup
 WARMUP = 1_000  # events each way before the timing, on the same clients
@@ -32,21 +31,6 @@ ACLS = "SASL/SCRAM-SHA-512 + ACLs"
 SUPER = "SASL/SCRAM-SHA-512, as the super user (no ACL lookups)"
 HEADER = ["broker", "steady-state msg/s (median)", "runs", "steady-state ratio to PLAINTEXT",
           "producer: new → first ack, ms (median)", "consumer: new → first event, ms (median)"]
-
-
-def _free_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        with socket.socket() as a, socket.socket() as b:
-            try:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no two free ports in a row")
 
 
 def _event(i: int) -> ev.TrialCompleted:
@@ -74,14 +58,8 @@ def main() -> None:
     os.environ["ZYGARDE_KAFKA_SASL"] = "0"
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="zygarde-sasl-bench-"))
-    plain = Settings(home=work / "plain", kafka_bootstrap=f"127.0.0.1:{_free_pair()}", topic_prefix=PREFIX,
-                     kafka_sasl=False)
-    sasl = Settings(home=work / "sasl", kafka_bootstrap=f"127.0.0.1:{_free_pair()}", topic_prefix=PREFIX,
-                    kafka_sasl=True)
-    brokers = [components.KafkaComponent(plain), components.KafkaComponent(sasl)]
-    try:
-        for s in (plain, sasl):
-            stack.up(s, ["kafka"])
+    with (private_broker(work / "plain", PREFIX, sasl=False) as plain,
+          private_broker(work / "sasl", PREFIX, sasl=True) as sasl):
         trainer = read_properties(sasl.home / "kafka" / "trainer.properties")
         planner = read_properties(sasl.home / "kafka" / "planner.properties")
         # the super user skips the ACL lookups: SASL alone, to tell its cost from the ACLs'
@@ -100,9 +78,6 @@ def main() -> None:
             for name, (s, producer_conf, consumer_conf, group) in clients.items():
                 rounds[name].append(bus_round(s, PREFIX, events, warmup=warmup, producer_conf=producer_conf,
                                               consumer_conf=consumer_conf, group=group))
-    finally:
-        for comp in brokers:
-            process.stop(comp.files, comp.marker)
     rows, ratio = table(rounds)
     verdict = "met" if ratio >= 0.9 else "missed"
     write_markdown("sasl_overhead", "Bus throughput with Kafka authentication and ACLs: steady state and connecting",

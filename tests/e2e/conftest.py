@@ -24,19 +24,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def free_port_pair() -> int:
-    """A free port whose next port is free too (a local Kafka's controller listens on port + 1)."""
-    for _ in range(100):
-        port = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two free neighbouring ports on 127.0.0.1")
-
-
 @dataclass
 class Services:
     settings: Settings

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from tests.e2e.conftest import free_port_pair
 from zygarde import topics
 from zygarde.bus import BusAdmin
 from zygarde.localstack import components, process, stack
+from zygarde.localstack.private_broker import private_broker
 from zygarde.settings import REPO_ROOT, Settings, read_properties
 
 PREFIX = "nc."
@@ -49,14 +49,8 @@ while time.monotonic() < deadline:
 
 @pytest.fixture(scope="module")
 def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = Settings(home=tmp_path_factory.mktemp("nc-home"), kafka_bootstrap=f"127.0.0.1:{free_port_pair()}",
-                        topic_prefix=PREFIX)
-    comp = components.KafkaComponent(settings)
-    try:
-        stack.up(settings, ["kafka"])
+    with private_broker(tmp_path_factory.mktemp("nc-home"), PREFIX, sasl=True) as settings:
         yield settings
-    finally:
-        process.stop(comp.files, comp.marker)
 
 
 def test_lag_read_while_the_broker_starts_never_crashes(own_broker: Settings) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.e2e.conftest import free_port, free_port_pair
+from tests.e2e.conftest import free_port
+from zygarde.localstack.private_broker import free_port_pair
 
 pytestmark = pytest.mark.integration
 

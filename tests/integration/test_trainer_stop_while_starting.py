@@ -16,8 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import free_port, free_port_pair
+from tests.e2e.conftest import free_port
 from zygarde.localstack import components, process, stack
+from zygarde.localstack.private_broker import free_port_pair
 from zygarde.settings import REPO_ROOT, Settings
 
 STOP_WITHIN_S = 60.0  # the drain timeout the scaler's docker backend and compose give a trainer

@@ -16,12 +16,12 @@ import httpx
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
-from tests.e2e.conftest import free_port_pair
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventProducer
 from zygarde.bus.producer import PublishError
-from zygarde.localstack import components, kafka_auth, process, stack
+from zygarde.localstack import kafka_auth
+from zygarde.localstack.private_broker import private_broker
 from zygarde.settings import KAFKA_PRINCIPALS, Settings, kafka_client_conf
 
 PREFIX = "sec."
@@ -29,15 +29,8 @@ PREFIX = "sec."
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("sasl-home")
-    settings = Settings(home=home, kafka_bootstrap=f"127.0.0.1:{free_port_pair()}", topic_prefix=PREFIX,
-                        kafka_sasl=True)
-    comp = components.KafkaComponent(settings)
-    try:
-        stack.up(settings, ["kafka"])
+    with private_broker(tmp_path_factory.mktemp("sasl-home"), PREFIX, sasl=True) as settings:
         yield settings
-    finally:
-        process.stop(comp.files, comp.marker)
 
 
 def conf_of(settings: Settings, principal: str | None, **more: Any) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from tests.e2e.conftest import free_port_pair
 from zygarde.errors import StackError
 from zygarde.localstack import components, kafka_auth, process, stack
+from zygarde.localstack.private_broker import free_port_pair
 from zygarde.settings import Settings
 
 

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, KafkaException
 
-from tests.e2e.conftest import free_port_pair
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer, MessageMeta
 from zygarde.errors import StackError
-from zygarde.localstack import components, kafka_auth, kafka_tls, process, stack
+from zygarde.localstack import kafka_auth, kafka_tls, stack
+from zygarde.localstack.private_broker import private_broker
 from zygarde.settings import Settings, read_properties
 
 PREFIX = "tls."
@@ -26,14 +26,8 @@ PREFIX = "tls."
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = Settings(home=tmp_path_factory.mktemp("tls-home"), kafka_bootstrap=f"127.0.0.1:{free_port_pair()}",
-                        topic_prefix=PREFIX, kafka_sasl=True, kafka_tls=True)
-    comp = components.KafkaComponent(settings)
-    try:
-        stack.up(settings, ["kafka"])
+    with private_broker(tmp_path_factory.mktemp("tls-home"), PREFIX, sasl=True, tls=True) as settings:
         yield settings
-    finally:
-        process.stop(comp.files, comp.marker)
 
 
 def principal(settings: Settings, name: str) -> dict[str, str]:
