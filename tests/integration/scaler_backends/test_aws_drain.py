@@ -1,0 +1,306 @@
+"""The AWS drain: a scale-in of an Auto Scaling group with an EC2_INSTANCE_TERMINATING lifecycle hook waits
+while the drain watcher beside the trainer (``services.trainer.asg_drain``) stops the trainer, and only
+then completes the lifecycle action with CONTINUE.
+
+Against moto's server mode (a real ``moto_server`` process, 5.2.5), for what moto models: groups and their
+instances, ``put_lifecycle_hook`` / ``describe_lifecycle_hooks`` (the hook as deploy/aws/README.md creates
+it), ``describe_auto_scaling_instances`` (how the watcher finds its group), ``set_desired_capacity``.
+
+What moto does NOT model, and what these tests therefore do not pretend it does:
+- a scale-in terminates the instance at once, hook or not: no ``Terminating:Wait``, no wait at all;
+- ``CompleteLifecycleAction`` and ``RecordLifecycleActionHeartbeat`` are not implemented (HTTP 500,
+  NotImplementedError): the tests record the requests the watcher sends (botocore's ``before-send``, i.e.
+  what goes on the wire, checked against the API's model by botocore) and when, and see moto refuse them;
+- the instance metadata's ``autoscaling/target-lifecycle-state`` (moto's metadata has neither it nor our
+  instance ids): a small IMDSv2 server here serves it, the test moving it to ``Terminated`` as EC2 does when
+  the group puts the instance in Terminating:Wait.
+The trainer is a real child process that, like the trainer, finishes its trial on SIGTERM and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+from services.scaler.backends import make_backend
+from services.trainer.asg_drain import Drainer, InstanceMetadata, LifecycleAction, find_action, watch
+from tests import s3server
+
+pytestmark = pytest.mark.integration
+
+REGION = "eu-west-1"
+HOOK = "zygarde-drain"
+TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# A trainer's drain: on SIGTERM it notes the time, finishes its trial (1.2 s) and notes that, then exits 0.
+TRAINER = """
+import pathlib, signal, sys, time
+out = pathlib.Path(sys.argv[1])
+def drain(*_):
+    (out / "sigterm").write_text(repr(time.time()))
+    time.sleep(1.2)
+    (out / "finished").write_text(repr(time.time()))
+    sys.exit(0)
+signal.signal(signal.SIGTERM, drain)
+(out / "started").write_text(repr(time.time()))
+while True:
+    time.sleep(0.05)
+"""
+STUBBORN = """
+import pathlib, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+(pathlib.Path(sys.argv[1]) / "started").write_text(repr(time.time()))
+time.sleep(600)
+"""
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[str]:
+    with s3server.s3_server() as url:  # moto_server serves every service, Auto Scaling and EC2 included
+        yield url
+
+
+def _client(service: str, url: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # one attempt: moto's 500 for the actions it lacks is not retried, so each request is recorded once
+    return boto3.client(service, region_name=REGION, endpoint_url=url, config=Config(retries={"total_max_attempts": 1}),
+                        **CREDS)
+
+
+def _group(url: str, *, hook: bool = True, size: int = 2) -> tuple[str, list[str]]:
+    """A new group of ``size`` instances; with the drain hook as deploy/aws/README.md creates it."""
+    ec2, asg = _client("ec2", url), _client("autoscaling", url)
+    name = f"zygarde-trainers-{uuid.uuid4().hex[:8]}"
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    asg.create_launch_configuration(LaunchConfigurationName=name, ImageId=image, InstanceType="t3.micro")
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=name, MinSize=0, MaxSize=5,
+                                  DesiredCapacity=size, AvailabilityZones=[f"{REGION}a"])
+    if hook:
+        asg.put_lifecycle_hook(LifecycleHookName=HOOK, AutoScalingGroupName=name, LifecycleTransition=TERMINATING,
+                               HeartbeatTimeout=300, DefaultResult="CONTINUE")
+    instances = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]
+    return name, [i["InstanceId"] for i in instances]
+
+
+class MetadataServer:
+    """An IMDSv2 stand-in on the loopback: a token from ``PUT /latest/api/token``, then the instance's id, its
+    region and its ``autoscaling/target-lifecycle-state`` (``InService`` until ``terminate()``), each read
+    refused with 401 without the token, as EC2 does with IMDSv1 switched off."""
+
+    TOKEN = "imds-session-token"
+
+    def __init__(self, instance_id: str, region: str, state: str = "InService") -> None:
+        self.values = {"instance-id": instance_id, "placement/region": region,
+                       "autoscaling/target-lifecycle-state": state}
+        self.state_reads = 0
+        self.refused_without_token = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_: Any) -> None:
+                pass
+
+            def _answer(self, code: int, body: str = "") -> None:
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def do_PUT(self) -> None:  # noqa: N802 - the http.server API
+                ok = self.path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+                self._answer(200, outer.TOKEN) if ok else self._answer(400)
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                if self.headers.get("X-aws-ec2-metadata-token") != outer.TOKEN:
+                    outer.refused_without_token += 1
+                    return self._answer(401)
+                key = self.path.removeprefix("/latest/meta-data/")
+                if key == "autoscaling/target-lifecycle-state":
+                    outer.state_reads += 1
+                value = outer.values.get(key)
+                self._answer(404) if value is None else self._answer(200, value)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def terminate(self) -> float:
+        """What EC2 reports once the group has put the instance in Terminating:Wait; the wall time of it."""
+        at = time.time()
+        self.values["autoscaling/target-lifecycle-state"] = "Terminated"
+        return at
+
+    def __enter__(self) -> MetadataServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Recorder:
+    """The Auto Scaling requests a client sends: (wall time, action, parameters), as they go on the wire."""
+
+    def __init__(self, client: Any) -> None:
+        self.sent: list[tuple[float, str, dict[str, str]]] = []
+        client.meta.events.register("before-send", self._record)
+
+    def _record(self, request: Any, **_: Any) -> None:
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+        params = {k: v[0] for k, v in parse_qs(body).items()}
+        params.pop("Version", None)
+        self.sent.append((time.time(), params.pop("Action", ""), params))
+
+    def of(self, action: str) -> list[tuple[float, dict[str, str]]]:
+        return [(at, params) for at, name, params in self.sent if name == action]
+
+
+def _wait_for(what: str, ready: Any, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        assert time.monotonic() < deadline, f"{what} not seen within {timeout_s} s"
+        time.sleep(0.02)
+
+
+def _at(path: Path) -> float:
+    return float(path.read_text())
+
+
+def test_the_watcher_finds_its_group_and_termination_hook(moto: str) -> None:
+    asg = _client("autoscaling", moto)
+    group, instances = _group(moto)
+    assert find_action(asg, instances[0]) == LifecycleAction(group, HOOK, instances[0])
+    assert find_action(asg, instances[1], HOOK) == LifecycleAction(group, HOOK, instances[1])
+    with pytest.raises(RuntimeError, match=f"no {TERMINATING} hook named 'other'"):
+        find_action(asg, instances[0], "other")
+    bare, bare_instances = _group(moto, hook=False, size=1)
+    with pytest.raises(RuntimeError, match=f"group {bare} has 0 .*hooks .*deploy/aws/README.md"):
+        find_action(asg, bare_instances[0])
+    with pytest.raises(RuntimeError, match="in no Auto Scaling group"):
+        find_action(asg, "i-0123456789abcdef0")
+
+
+def test_a_terminating_instance_drains_its_trainer_before_the_action_completes(moto: str, tmp_path: Path) -> None:
+    """The group puts the instance in Terminating:Wait (here: its metadata says Terminated): the trainer gets
+    SIGTERM only then, heartbeats keep the hook waiting while it finishes its trial, and CONTINUE is sent
+    only after it has exited. moto answers CompleteLifecycleAction with 500 (not implemented), so the watcher
+    reports the completion as failed (1); on AWS the same request ends the wait."""
+    asg = _client("autoscaling", moto)
+    sent = Recorder(asg)
+    group, instances = _group(moto)
+    with MetadataServer(instances[0], REGION) as imds:
+        child = subprocess.Popen([sys.executable, "-c", TRAINER, str(tmp_path)])
+        try:
+            drainer = Drainer(asg, find_action(asg, instances[0]), heartbeat_s=0.3, drain_timeout_s=30)
+            result: list[int] = []
+            watcher = threading.Thread(target=lambda: result.append(
+                watch(child, InstanceMetadata(imds.url), drainer, 0.05, threading.Event())))
+            watcher.start()
+            _wait_for("the trainer's start", (tmp_path / "started").exists)
+            _wait_for("three reads of the lifecycle state", lambda: imds.state_reads >= 3)
+            assert child.poll() is None and not (tmp_path / "sigterm").exists()  # in service: left alone
+            flipped = imds.terminate()
+            watcher.join(timeout=30)
+            assert not watcher.is_alive()
+        finally:
+            child.kill()
+    assert imds.refused_without_token == 0  # every read carried an IMDSv2 token
+    assert child.returncode == 0
+    sigterm, finished = _at(tmp_path / "sigterm"), _at(tmp_path / "finished")
+    assert flipped <= sigterm < finished
+    action = {"AutoScalingGroupName": group, "LifecycleHookName": HOOK, "InstanceId": instances[0]}
+    completes = sent.of("CompleteLifecycleAction")
+    assert [params for _, params in completes] == [{**action, "LifecycleActionResult": "CONTINUE"}]
+    assert completes[0][0] >= finished, "the action was completed before the trainer had drained"
+    beats = sent.of("RecordLifecycleActionHeartbeat")
+    assert all(params == action and sigterm <= at <= completes[0][0] for at, params in beats), beats
+    # the trial took 1.2 s after SIGTERM, a heartbeat every 0.3 s (one more may cross the trainer's exit)
+    assert len([at for at, _ in beats if at <= finished]) >= 2, (sigterm, finished, beats)
+    assert result == [1]  # moto 5.2.5: CompleteLifecycleAction not implemented (500)
+
+
+def test_a_trainer_exiting_by_itself_completes_nothing(moto: str) -> None:
+    asg = _client("autoscaling", moto)
+    sent = Recorder(asg)
+    _, instances = _group(moto, size=1)
+    with MetadataServer(instances[0], REGION) as imds:
+        child = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
+        drainer = Drainer(asg, find_action(asg, instances[0]), heartbeat_s=0.3, drain_timeout_s=30)
+        assert watch(child, InstanceMetadata(imds.url), drainer, 0.05, threading.Event()) == 3
+    assert [name for _, name, _ in sent.sent] == ["DescribeAutoScalingInstances", "DescribeLifecycleHooks"]
+
+
+def test_a_trainer_past_the_drain_timeout_is_killed_then_the_action_completes(moto: str, tmp_path: Path) -> None:
+    asg = _client("autoscaling", moto)
+    sent = Recorder(asg)
+    _, instances = _group(moto, size=1)
+    with MetadataServer(instances[0], REGION, state="Terminated") as imds:
+        child = subprocess.Popen([sys.executable, "-c", STUBBORN, str(tmp_path)])
+        try:
+            _wait_for("the trainer's start", (tmp_path / "started").exists)
+            drainer = Drainer(asg, find_action(asg, instances[0]), heartbeat_s=0.2, drain_timeout_s=1.0)
+            assert watch(child, InstanceMetadata(imds.url), drainer, 0.05, threading.Event()) == 1
+        finally:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    assert len(sent.of("CompleteLifecycleAction")) == 1
+
+
+def test_the_watcher_process_runs_the_trainer_and_drains_it_when_stopped(moto: str, tmp_path: Path) -> None:
+    """``python -m services.trainer.asg_drain`` as on an instance: instance and region from the metadata,
+    group and hook from moto, the trainer from ZYGARDE_ASG_DRAIN_COMMAND; its own SIGTERM (its unit
+    stopped) drains the trainer and completes no action (the instance is not leaving its group)."""
+    trainer = tmp_path / "trainer.py"
+    trainer.write_text(TRAINER)
+    _, instances = _group(moto, size=1)
+    with MetadataServer(instances[0], REGION) as imds:
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "ZYGARDE_ASG_DRAIN_METADATA_URL": imds.url, "ZYGARDE_ASG_DRAIN_ENDPOINT_URL": moto,
+               "ZYGARDE_ASG_DRAIN_POLL_S": "0.1",
+               "ZYGARDE_ASG_DRAIN_COMMAND": f"{sys.executable} {trainer} {tmp_path}"}
+        proc = subprocess.Popen([sys.executable, "-m", "services.trainer.asg_drain"], env=env,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for("the trainer's start", (tmp_path / "started").exists, timeout_s=60)
+            _wait_for("a read of the lifecycle state", lambda: imds.state_reads >= 1)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert _at(tmp_path / "sigterm") < _at(tmp_path / "finished")
+    assert "lifecycle action" not in err
+
+
+def test_the_backend_counts_the_group_and_warns_of_a_missing_drain_hook(moto: str,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """moto terminates a removed instance at once (no Terminating:Wait), so ``billed`` falls with the desired
+    capacity here; on AWS it keeps counting the instances that wait while their trainer drains."""
+    hooked, _ = _group(moto, size=2)
+    backend: Any = make_backend("aws", group=hooked, region=REGION, endpoint_url=moto, **CREDS)
+    assert (backend.current(), backend.billed(), backend.drain_hooks()) == (2, 2, [HOOK])
+    backend.scale_to(1)
+    assert (backend.current(), backend.billed()) == (1, 1)
+    assert "lifecycle hook" not in caplog.text
+    bare, _ = _group(moto, hook=False, size=2)
+    backend = make_backend("aws", group=bare, region=REGION, endpoint_url=moto, **CREDS)
+    backend.scale_to(3)  # out: no drain involved, nothing checked
+    assert "lifecycle hook" not in caplog.text
+    backend.scale_to(1)
+    assert f"Auto Scaling group {bare} has no {TERMINATING} lifecycle hook" in caplog.text
+    assert backend.drain_hooks() == [] and backend.current() == 1
+
