@@ -97,13 +97,25 @@ def topics(action: str = typer.Argument("create", help="create")) -> None:
 
 @app.command("kafka-principals")
 def kafka_principals(passwords: Path = typer.Option(..., help="folder with <principal>/password for each service "
-                                                    "principal (their Secrets, in Kubernetes)")) -> None:
+                                                    "principal (their Secrets, in Kubernetes), or "
+                                                    "<principal>/client.properties (compose's secrets)")) -> None:
     """As the admin (the client settings ZYGARDE_KAFKA_CLIENT_PROPERTIES names): each service principal's
     SCRAM credential and its ACLs on this prefix's topics and groups (idempotent)."""
     from zygarde.localstack import kafka_auth
 
+    def password(principal: str) -> str:
+        plain = passwords / principal / "password"
+        if plain.is_file():
+            return plain.read_text().strip()
+        client = passwords / principal / "client.properties"
+        value = settings_mod.read_properties(client).get("sasl.password", "") if client.is_file() else ""
+        if not value:
+            err.print(f"no password for {principal}: neither {plain} nor a sasl.password in {client}")
+            raise typer.Exit(2)
+        return value
+
     s = _settings()
-    creds = {p: (passwords / p / "password").read_text().strip() for p in settings_mod.KAFKA_PRINCIPALS}
+    creds = {p: password(p) for p in settings_mod.KAFKA_PRINCIPALS}
     kafka_auth.grant_principals(s, settings_mod.kafka_client_conf(None), creds)
     console.print(f"principals and ACLs: {', '.join(settings_mod.KAFKA_PRINCIPALS)}")
 

@@ -23,6 +23,9 @@ class ScalerBackendSettings(BaseSettings):
     docker_network: str | None = Field(None, description="network the trainers join (compose's)")
     docker_volumes: str = Field("", description="comma-separated volume:/path[:ro] mounts for trainers")
     docker_base_url: str | None = Field(None, description="engine socket; DOCKER_HOST when unset")
+    docker_kafka_client_properties: str | None = Field(
+        None, description="the engine host's path of the trainer principal's Kafka client settings, mounted "
+                          "into each trainer (compose: the trainer's secret)")
     k8s_deployment: str = "zygarde-trainer"
     k8s_namespace: str = "zygarde"
     aws_group: str = "zygarde-trainers"
@@ -47,7 +50,7 @@ class ScalerBackendSettings(BaseSettings):
             return {"image": self.docker_image, "network": self.docker_network,
                     "volumes": [v.strip() for v in self.docker_volumes.split(",") if v.strip()],
                     "environment": self.trainer_env(shared), "drain_timeout_s": int(self.drain_timeout_s),
-                    "base_url": self.docker_base_url}
+                    "base_url": self.docker_base_url, "kafka_client_file": self.docker_kafka_client_properties}
         if name == "kubernetes":
             return {"deployment": self.k8s_deployment, "namespace": self.k8s_namespace}
         if name == "aws":

@@ -11,6 +11,8 @@ from services.scaler.backends._base import BaseScalerBackend
 ROLE_LABEL = "dev.zygarde.role"
 LABEL = f"{ROLE_LABEL}=trainer"
 SCALED_LABEL = "dev.zygarde.scaled-by"
+# where a scaled trainer finds its Kafka principal's client settings (compose's secrets are there too)
+KAFKA_CLIENT_PATH = "/run/secrets/kafka-client.properties"
 
 log = logging.getLogger("zygarde.scaler.docker")
 
@@ -23,12 +25,15 @@ class DockerBackend(BaseScalerBackend):
     where ``kafka`` and ``mongo`` resolve), gets ``environment`` (the shared ``ZYGARDE_*`` settings)
     and ``volumes`` (``name:/path[:ro]`` strings). ``base_url`` picks the engine
     (``unix:///var/run/docker.sock``, ``tcp://host:2375``); without it the usual ``DOCKER_HOST``
-    environment applies. No engine answering is a configuration error.
+    environment applies. No engine answering is a configuration error. ``kafka_client_file``: the
+    engine host's path of the trainer principal's Kafka client settings, mounted read-only into each
+    trainer (and only that file: never the scaler's own or another service's credentials).
     """
 
     def __init__(self, image: str = "zygarde:latest", network: str | None = None,
                  environment: dict[str, str] | None = None, volumes: list[str] | None = None,
-                 drain_timeout_s: int = 60, base_url: str | None = None, client: Any = None) -> None:
+                 drain_timeout_s: int = 60, base_url: str | None = None, client: Any = None,
+                 kafka_client_file: str | None = None) -> None:
         if client is None:
             try:
                 import docker
@@ -44,6 +49,11 @@ class DockerBackend(BaseScalerBackend):
         self.client = client
         self.image, self.network, self.environment = image, network, dict(environment or {})
         self.volumes = list(volumes or [])
+        # the scaler's own client file is not the trainer's: a trainer reads only what is mounted for it
+        self.environment.pop("ZYGARDE_KAFKA_CLIENT_PROPERTIES", None)
+        if kafka_client_file:
+            self.volumes.append(f"{kafka_client_file}:{KAFKA_CLIENT_PATH}:ro")
+            self.environment["ZYGARDE_KAFKA_CLIENT_PROPERTIES"] = KAFKA_CLIENT_PATH
         self.drain_timeout_s = drain_timeout_s
         self.started = 0
         self.stopped = 0

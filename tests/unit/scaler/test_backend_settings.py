@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from services.scaler.backends import make_backend
-from services.scaler.backends.docker import LABEL, SCALED_LABEL, DockerBackend
+from services.scaler.backends.docker import KAFKA_CLIENT_PATH, LABEL, SCALED_LABEL, DockerBackend
 from zygarde.settings import ScalerBackendSettings, Settings
 
 
@@ -169,3 +169,24 @@ def test_a_scale_in_drains_its_trainers_at_once() -> None:
     client.containers.all += [_Draining(f"d{i}", {"dev.zygarde.role": "trainer"}) for i in range(2)]
     backend.scale_to(0)
     assert backend.current() == 0 and backend.stopped == 2
+
+
+def test_docker_trainers_get_the_trainer_principal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scaler's own Kafka client file never travels: each trainer gets the trainer's, read-only."""
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ZYGARDE_KAFKA_CLIENT_PROPERTIES", "/run/secrets/kafka-client.properties")
+    monkeypatch.setenv("ZYGARDE_SCALER_DOCKER_KAFKA_CLIENT_PROPERTIES", "/srv/secrets/kafka-trainer.properties")
+    options = ScalerBackendSettings().backend_options("docker", Settings())
+    client = _Client()
+    backend = DockerBackend(client=client, **options)  # type: ignore[arg-type]
+    backend.scale_to(1)
+    run = client.containers.runs[0]
+    assert run["environment"]["ZYGARDE_KAFKA_CLIENT_PROPERTIES"] == KAFKA_CLIENT_PATH
+    secrets = [v for v in run["volumes"] if "secrets" in v]
+    assert secrets == [f"/srv/secrets/kafka-trainer.properties:{KAFKA_CLIENT_PATH}:ro"]
+    # without a trainer file configured, the scaler's own path is not passed on either
+    monkeypatch.delenv("ZYGARDE_SCALER_DOCKER_KAFKA_CLIENT_PROPERTIES")
+    bare = DockerBackend(client=_Client(), **ScalerBackendSettings().backend_options("docker", Settings()))  # type: ignore[arg-type]
+    assert "ZYGARDE_KAFKA_CLIENT_PROPERTIES" not in bare.environment
+    assert not any("secrets" in v for v in bare.volumes)
