@@ -17,6 +17,7 @@ BENCHMARKS = {
     "automl": "bench.automl",               # Zygarde with defaults vs RS, Optuna, FLAML, AutoGluon on public data
     "final_model": "bench.final_model",     # ensembles + full refit: the end of a job, and per trial
     "sasl_overhead": "bench.sasl_overhead",  # bus throughput, SASL/SCRAM + ACLs vs PLAINTEXT brokers
+    "sasl_platform": "bench.sasl_platform",  # per-trial overhead, SASL/SCRAM + ACLs vs PLAINTEXT brokers
     "platform_ab": "bench.platform_ab",     # per-trial overhead and first trial, two versions back to back
     "container_cost": "bench.container_cost",  # trainer container-seconds ÷ busy seconds, compose under podman
 }

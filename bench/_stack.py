@@ -100,9 +100,10 @@ class BenchStack:
 
 
 @contextmanager
-def bench_stack(trainers: int = 2, **env: str) -> Iterator[BenchStack]:
-    """Planner, selector and ``trainers`` trainers with a fresh prefix; everything stopped at the end."""
-    base = Settings()
+def bench_stack(trainers: int = 2, base: Settings | None = None, **env: str) -> Iterator[BenchStack]:
+    """Planner, selector and ``trainers`` trainers with a fresh prefix and database on ``base``'s broker and
+    store (default: the running local stack's); everything stopped at the end."""
+    base = base or Settings()
     tag = uuid.uuid4().hex[:8]
     logs = base.home / "bench-logs" / tag
     logs.mkdir(parents=True, exist_ok=True)
@@ -114,7 +115,8 @@ def bench_stack(trainers: int = 2, **env: str) -> Iterator[BenchStack]:
     kafka_auth.open_prefix(base, settings.topic_prefix)
     child = settings.child_env()
     child.update(ZYGARDE_ADMIN_TOKEN=TOKEN, ZYGARDE_PROBE_ALGORITHMS="1", ZYGARDE_LOG_LEVEL="WARNING",
-                 ZYGARDE_SELECTOR_METRICS_PORT="0", **env)
+                 ZYGARDE_SELECTOR_METRICS_PORT="0", ZYGARDE_KAFKA_SASL="1" if base.kafka_sasl else "0",
+                 ZYGARDE_KAFKA_TLS="1" if base.kafka_tls else "0", **env)
     stack = BenchStack(settings, child, logs)
     stack.start("planner")
     stack.start("selector")

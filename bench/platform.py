@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from bench._report import bar_plot, median, write_markdown
-from bench._stack import TOKEN, bench_stack
+from bench._stack import TOKEN, BenchStack, bench_stack
 
 
 def spec(algorithm: str, trials: int, parallel: int, space: dict[str, Any] | None = None,
@@ -46,44 +47,68 @@ def work_alone(repeats: int = 30) -> float:
     return median(times)
 
 
+@dataclass(frozen=True)
+class AmortizedRound:
+    """One deep-queue job's figures, per trial in ms: the overhead against the trial's cost alone and
+    against the CV seconds the trainers measured, that measured work, the wall time, and each process's CPU."""
+
+    amortized_ms: float
+    measured_ms: float
+    work_ms: float
+    wall_ms: float
+    cpu_ms: dict[str, float]
+
+
+def amortized_round(stack: BenchStack, trials: int, alone: float) -> AmortizedRound:
+    """``trials`` noop trials, 64 in flight (both trainers always busy), on a warm ``stack``; ``alone``: one
+    trial's CV cost alone in ms (``work_alone``), the ideal makespan's share of each trial on 2 trainers."""
+    cpu_before = stack.cpu_seconds()
+    job_id = stack.submit(spec("noop", trials, 64))
+    job = stack.wait(job_id, poll_s=0.5)
+    cpu_after = stack.cpu_seconds()
+    wall = (job["finished_at"] - job["created_at"]).total_seconds()
+    work = sum(r.get("cv_seconds", 0.0) for r in stack.db.results.find({"job_id": job_id}))
+    return AmortizedRound(amortized_ms=wall / trials * 1000 - alone / 2, measured_ms=(wall - work / 2) / trials * 1000,
+                          work_ms=work / trials * 1000, wall_ms=wall / trials * 1000,
+                          cpu_ms={name: (after - cpu_before.get(name, after)) / trials * 1000
+                                  for name, after in cpu_after.items()})
+
+
+def per_trial_overheads(stack: BenchStack, trials: int) -> list[float]:
+    """``trials`` noop trials, 2 in flight (one per trainer, no queueing): each trial's request → result
+    stored, minus its own CV time, in ms."""
+    job_id = stack.submit(spec("noop", trials, 2))
+    stack.wait(job_id)
+    results = {r["_id"]: r for r in stack.db.results.find({"job_id": job_id})}
+    return [((results[t["_id"]]["stored_at"] - t["requested_at"]).total_seconds()
+             - results[t["_id"]].get("cv_seconds", 0)) * 1000 for t in stack.db.trials.find({"job_id": job_id})]
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18]
+
+
 def overhead(trials: int = 1000, repeats: int = 1, latency_trials: int = 100) -> dict[str, float]:
     """Amortized: a deep queue (64 in flight) keeps both trainers busy; the ideal makespan is the
     trials' work as one trial's CV costs alone (``work_alone``) over 2 trainers. (The CV seconds the
     trainers report are inflated by waiting for a core the broker, FerretDB and the other services
     also want: 5x a noop trial's cost alone; they are kept as a second figure.) Per trial: 2 in flight
     (one per trainer, no queueing), request → result stored, minus the trial's own CV time."""
-    amortized, measured, medians, p95s, work_ms, wall_ms = [], [], [], [], [], []
-    cpu_ms: dict[str, list[float]] = {}
+    rounds, medians, p95s = [], [], []
     alone = work_alone()  # before the stack starts: the trial's cost on an otherwise idle core
     with bench_stack(trainers=2) as stack:
         stack.wait(stack.submit(spec("noop", 20, 8)))  # warm caches
         for _ in range(repeats):
-            cpu_before = stack.cpu_seconds()
-            job_id = stack.submit(spec("noop", trials, 64))
-            job = stack.wait(job_id, poll_s=0.5)
-            cpu_after = stack.cpu_seconds()
-            wall = (job["finished_at"] - job["created_at"]).total_seconds()
-            results = {r["_id"]: r for r in stack.db.results.find({"job_id": job_id})}
-            work = sum(r.get("cv_seconds", 0.0) for r in results.values())
-            measured.append((wall - work / 2) / trials * 1000)
-            amortized.append(wall / trials * 1000 - alone / 2)
-            for name, after in cpu_after.items():
-                cpu_ms.setdefault(name, []).append((after - cpu_before.get(name, after)) / trials * 1000)
-            work_ms.append(work / trials * 1000)
-            wall_ms.append(wall / trials * 1000)
-            job_id = stack.submit(spec("noop", latency_trials, 2))
-            stack.wait(job_id)
-            results = {r["_id"]: r for r in stack.db.results.find({"job_id": job_id})}
-            per = []
-            for t in stack.db.trials.find({"job_id": job_id}):
-                r = results[t["_id"]]
-                per.append(((r["stored_at"] - t["requested_at"]).total_seconds() - r.get("cv_seconds", 0)) * 1000)
+            rounds.append(amortized_round(stack, trials, alone))
+            per = per_trial_overheads(stack, latency_trials)
             medians.append(statistics.median(per))
-            p95s.append(statistics.quantiles(per, n=20)[18])
-    return {"amortized_ms": median(amortized), "median_ms": median(medians), "p95_ms": median(p95s),
-            "work_ms": median(work_ms), "wall_ms": median(wall_ms), "alone_ms": alone,
-            "amortized_measured_ms": median(measured),
-            **{f"cpu_{name}": median(values) for name, values in cpu_ms.items()}}
+            p95s.append(p95(per))
+    cpu_names = {name for r in rounds for name in r.cpu_ms}
+    return {"amortized_ms": median([r.amortized_ms for r in rounds]), "median_ms": median(medians),
+            "p95_ms": median(p95s), "work_ms": median([r.work_ms for r in rounds]),
+            "wall_ms": median([r.wall_ms for r in rounds]), "alone_ms": alone,
+            "amortized_measured_ms": median([r.measured_ms for r in rounds]),
+            **{f"cpu_{name}": median([r.cpu_ms[name] for r in rounds if name in r.cpu_ms]) for name in cpu_names}}
 
 
 def efficiency(trials: int = 40, seconds: float = 1.0, repeats: int = 1) -> dict[str, float]:
