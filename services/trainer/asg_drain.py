@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zygarde.observability import setup_logging
-from zygarde.settings import Settings
-from zygarde.settings.asg_drain import AsgDrainSettings
+from zygarde.settings import AsgDrainSettings, Settings
 
 log = logging.getLogger("zygarde.asg_drain")
 

@@ -15,7 +15,7 @@ class AsgDrainSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ZYGARDE_ASG_DRAIN_", extra="ignore")
 
-    command: str = Field("python -m services.trainer", description="the trainer the watcher runs and drains")
+    command: str = Field("zygarde run trainer", description="the trainer the watcher runs and drains")
     region: str | None = Field(None, description="the group's region; default: the instance's, from the metadata")
     endpoint_url: str | None = Field(None, description="another Auto Scaling endpoint: a VPC endpoint, a test server")
     hook: str | None = Field(None, description="the group's EC2_INSTANCE_TERMINATING hook; default: the one it has")

@@ -286,6 +286,25 @@ def test_the_watcher_process_runs_the_trainer_and_drains_it_when_stopped(moto: s
     assert "lifecycle action" not in err
 
 
+def test_a_watcher_restarted_while_the_group_waits_starts_no_trainer_and_completes(moto: str,
+                                                                                 tmp_path: Path) -> None:
+    """A watcher whose completion failed is started again by its unit: the instance is already Terminated,
+    so it starts no trainer and completes the action first (moto: refused, 500, so it exits 1)."""
+    trainer = tmp_path / "trainer.py"
+    trainer.write_text(TRAINER)
+    _, instances = _group(moto, size=1)
+    with MetadataServer(instances[0], REGION, state="Terminated") as imds:
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "ZYGARDE_ASG_DRAIN_METADATA_URL": imds.url, "ZYGARDE_ASG_DRAIN_ENDPOINT_URL": moto,
+               "ZYGARDE_LOG_FORMAT": "text", "AWS_MAX_ATTEMPTS": "1",
+               "ZYGARDE_ASG_DRAIN_COMMAND": f"{sys.executable} {trainer} {tmp_path}"}
+        done = subprocess.run([sys.executable, "-m", "services.trainer.asg_drain"], env=env, capture_output=True,
+                              text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert f"completing the lifecycle action of {instances[0]} failed" in done.stderr
+    assert "draining the trainer" not in done.stderr and not (tmp_path / "started").exists()
+
+
 def test_the_backend_counts_the_group_and_warns_of_a_missing_drain_hook(moto: str,
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     """moto terminates a removed instance at once (no Terminating:Wait), so ``billed`` falls with the desired
