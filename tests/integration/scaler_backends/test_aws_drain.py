@@ -19,7 +19,9 @@ The trainer is a real child process that, like the trainer, finishes its trial o
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -33,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import yaml
 
 from services.scaler.backends import make_backend
 from services.trainer.asg_drain import Drainer, InstanceMetadata, LifecycleAction, find_action, watch
@@ -41,7 +44,32 @@ from tests import s3server
 pytestmark = pytest.mark.integration
 
 REGION = "eu-west-1"
-HOOK = "zygarde-drain"
+DOC = Path(__file__).parents[3] / "deploy" / "aws" / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), flags=re.S)
+
+
+class _CloudFormation(yaml.SafeLoader):
+    """YAML with CloudFormation's short functions (``!Ref``, ``!GetAtt``), read as nothing."""
+
+
+_CloudFormation.add_multi_constructor("!", lambda *_: None)
+
+# the hook as the doc's CloudFormation creates it, and the IAM policies it gives the scaler and the instances
+DOC_HOOK: dict[str, Any] = yaml.load(_blocks("yaml")[0], Loader=_CloudFormation)["TrainerGroup"]["Properties"][
+    "LifecycleHookSpecificationList"][0]
+HOOK = DOC_HOOK["LifecycleHookName"]
+
+
+def _allowed(policy: int) -> set[str]:
+    """The Auto Scaling actions the doc's ``policy``-th IAM policy allows (0: the scaler, 1: the instances)."""
+    statements = json.loads(_blocks("json")[policy])["Statement"]
+    actions = [a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
+    return {a.removeprefix("autoscaling:") for a in actions}
+
+
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # A trainer's drain: on SIGTERM it notes the time, finishes its trial (1.2 s) and notes that, then exits 0.
@@ -90,8 +118,7 @@ def _group(url: str, *, hook: bool = True, size: int = 2) -> tuple[str, list[str
     asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=name, MinSize=0, MaxSize=5,
                                   DesiredCapacity=size, AvailabilityZones=[f"{REGION}a"])
     if hook:
-        asg.put_lifecycle_hook(LifecycleHookName=HOOK, AutoScalingGroupName=name, LifecycleTransition=TERMINATING,
-                               HeartbeatTimeout=300, DefaultResult="CONTINUE")
+        asg.put_lifecycle_hook(AutoScalingGroupName=name, **DOC_HOOK)
     instances = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]
     return name, [i["InstanceId"] for i in instances]
 
@@ -231,6 +258,8 @@ def test_a_terminating_instance_drains_its_trainer_before_the_action_completes(m
     # the trial took 1.2 s after SIGTERM, a heartbeat every 0.3 s (one more may cross the trainer's exit)
     assert len([at for at, _ in beats if at <= finished]) >= 2, (sigterm, finished, beats)
     assert result == [1]  # moto 5.2.5: CompleteLifecycleAction not implemented (500)
+    called = {name for _, name, _ in sent.sent}
+    assert called <= _allowed(1), called - _allowed(1)  # the instance profile in the doc allows every call it makes
 
 
 def test_a_trainer_exiting_by_itself_completes_nothing(moto: str) -> None:
@@ -311,15 +340,19 @@ def test_the_backend_counts_the_group_and_warns_of_a_missing_drain_hook(moto: st
     capacity here; on AWS it keeps counting the instances that wait while their trainer drains."""
     hooked, _ = _group(moto, size=2)
     backend: Any = make_backend("aws", group=hooked, region=REGION, endpoint_url=moto, **CREDS)
+    first = Recorder(backend.client)
     assert (backend.current(), backend.billed(), backend.drain_hooks()) == (2, 2, [HOOK])
     backend.scale_to(1)
     assert (backend.current(), backend.billed()) == (1, 1)
     assert "lifecycle hook" not in caplog.text
     bare, _ = _group(moto, hook=False, size=2)
     backend = make_backend("aws", group=bare, region=REGION, endpoint_url=moto, **CREDS)
+    sent = Recorder(backend.client)
     backend.scale_to(3)  # out: no drain involved, nothing checked
     assert "lifecycle hook" not in caplog.text
     backend.scale_to(1)
     assert f"Auto Scaling group {bare} has no {TERMINATING} lifecycle hook" in caplog.text
     assert backend.drain_hooks() == [] and backend.current() == 1
+    called = {name for _, name, _ in first.sent + sent.sent}
+    assert called <= _allowed(0), called - _allowed(0)  # the scaler's role in the doc allows every call it makes
 
