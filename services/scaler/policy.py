@@ -4,9 +4,9 @@
 - leaving zero needs ``work > activation_lag_threshold`` (KEDA's activation);
 - capped at the partition count unless ``allow_idle_consumers`` (idle consumers get no partition);
 - back to zero (or ``min_replicas``) only after ``cooldown_s`` with no work (KEDA's cooldownPeriod),
-  or at once when no job is active either (``Observation.active_jobs == 0``): the cooldown absorbs the
-  gaps inside a job, between two of its trials; with no job left no trial can come (KEDA cannot see
-  jobs, so this rule is the scaler's own);
+  or at once when no job is still searching either (``Observation.searching_jobs == 0``): the cooldown
+  absorbs the gaps inside a search, between two of its trials; once every search has ended no trial
+  can come (KEDA cannot see jobs, so this rule is the scaler's own);
 - scale-down stabilisation: the max of the raw desires in the last ``stabilization_window_s`` (HPA);
 - scale-up limited to ``scale_up_max_step`` replicas per decision.
 
@@ -51,13 +51,13 @@ class ScalerConfig:
 @dataclass(frozen=True)
 class Observation:
     """One look at the world: queued trials (lag), trials being trained, trainers running now, and the
-    jobs that may still ask for trials (queued, running, paused; None when not known)."""
+    jobs that may still ask for trials (active, search not finished; None when not known)."""
 
     now: float
     lag: int
     in_flight: int
     current: int
-    active_jobs: int | None = None
+    searching_jobs: int | None = None
 
 
 @dataclass
@@ -80,8 +80,8 @@ def _raw(cfg: ScalerConfig, obs: Observation, state: PolicyState, work: int) -> 
     """The unstabilised desire and the rule behind it."""
     if obs.current == 0 and work <= cfg.activation_lag_threshold:
         return cfg.min_replicas, f"activation: work {work} <= {cfg.activation_lag_threshold}, stay at zero"
-    if work == 0 and obs.active_jobs == 0:
-        return cfg.min_replicas, "idle: no work and no active job"
+    if work == 0 and obs.searching_jobs == 0:
+        return cfg.min_replicas, "idle: no work and no job searching"
     if work == 0:
         idle_for = obs.now - state.last_active if state.last_active is not None else math.inf
         if idle_for >= cfg.cooldown_s:

@@ -55,13 +55,13 @@ class ScalerSettings(Settings):
 
 class Scaler:
     def __init__(self, cfg: ScalerConfig, backend: BaseScalerBackend, producer: EventProducer,
-                 measure: Any, clock: Any = time.monotonic, active_jobs: Any = None) -> None:
+                 measure: Any, clock: Any = time.monotonic, searching_jobs: Any = None) -> None:
         self.cfg = cfg
         self.backend = backend
         self.producer = producer
         self.measure = measure
         self.clock = clock
-        self.active_jobs = active_jobs  # () -> jobs that may still ask for trials; None: not known
+        self.searching_jobs = searching_jobs  # () -> jobs that may still ask for trials; None: not known
         self.state = PolicyState()
         self._last = clock()
 
@@ -74,7 +74,7 @@ class Scaler:
         work = self.measure()
         # lag.py: a running trial's offset is still uncommitted, so the lag already holds in-flight work.
         obs = Observation(now=now, lag=work.total, in_flight=0, current=current,
-                          active_jobs=self._active_jobs() if work.total == 0 else None)
+                          searching_jobs=self._searching_jobs() if work.total == 0 else None)
         decision = desired_replicas(self.cfg, obs, self.state)
         SCALER_DESIRED.set(decision.desired)
         if decision.desired != current:
@@ -89,15 +89,15 @@ class Scaler:
         SCALER_CURRENT.set(self.backend.current())
         return decision.desired
 
-    def _active_jobs(self) -> int | None:
-        """The active jobs' count, asked only when no trial waits; unknown (the cooldown decides, as
+    def _searching_jobs(self) -> int | None:
+        """How many jobs are still searching, asked only when no trial waits; unknown (the cooldown decides, as
         without it) when the store does not answer: a store blip must not stop a job's trainers."""
-        if self.active_jobs is None:
+        if self.searching_jobs is None:
             return None
         try:
-            return int(self.active_jobs())
+            return int(self.searching_jobs())
         except Exception:  # noqa: BLE001 - any store error: fall back to the cooldown
-            log.warning("could not count the active jobs; the cooldown decides", exc_info=True)
+            log.warning("could not count the searching jobs; the cooldown decides", exc_info=True)
             return None
 
 
@@ -120,7 +120,7 @@ def run() -> None:
     backend = make_backend(own.backend, **ScalerBackendSettings().backend_options(own.backend, shared))
     in_flight = lag.InFlight(db, own.in_flight_every_s)
     scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, shared.consumer_group("trainers"), in_flight),
-                    active_jobs=JobRepository(db).count_active)
+                    searching_jobs=JobRepository(db).count_searching)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -179,3 +179,22 @@ def test_trainers_record_their_partitions_through_rebalances(test_settings: Sett
     assert wait_for(1) == [list(range(12))]
     a[0].stop()
     a[1].join(30)
+
+
+def test_searching_jobs_are_the_active_ones_whose_search_has_not_ended(test_settings: Settings) -> None:
+    """The scaler's idle rule: a job stops counting once its search finished, though still active
+    while the selector builds its model; paused and queued jobs count; finished ones never."""
+    db = connect(test_settings.mongo_uri)
+    jobs = JobRepository(db)
+    assert jobs.count_searching() == 0
+    for job_id, status in [("q", "queued"), ("r", "running"), ("p", "paused"), ("s", "running"),
+                           ("c", "completed"), ("x", "cancelled")]:
+        assert jobs.create(job_id, {"status": status})
+    assert jobs.count_searching() == 4
+    jobs.update("s", search_finished=True, trials_total=3)  # the selector still finishing it
+    jobs.update("c", search_finished=True)
+    assert jobs.count_searching() == 3
+    for job_id in ("q", "r", "p"):
+        assert jobs.mark_finished(job_id, "cancelled", "test")
+    assert jobs.count_searching() == 0
+    db.client.drop_database(db.name)

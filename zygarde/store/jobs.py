@@ -50,9 +50,11 @@ class JobRepository:
     def active(self) -> list[dict[str, Any]]:
         return list(self._c.find({"status": {"$in": list(ACTIVE)}}))
 
-    def count_active(self) -> int:
-        """Jobs that may still ask for trials (the scaler scales to zero at once when there are none)."""
-        return int(self._c.count_documents({"status": {"$in": list(ACTIVE)}}))
+    def count_searching(self) -> int:
+        """Jobs that may still ask for trials: active, their search not finished (the planner sets
+        ``search_finished`` once the search ended and every trial is closed; the job stays active while
+        the selector builds its model). The scaler scales to zero at once when there are none."""
+        return int(self._c.count_documents({"status": {"$in": list(ACTIVE)}, "search_finished": {"$ne": True}}))
 
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -49,7 +49,7 @@ def _scaler(lag: list[int], active: Any) -> tuple[Scaler, _Backend, list[str]]:
 
     scaler = Scaler(ScalerConfig(max_replicas=2, cooldown_s=10, stabilization_window_s=10), backend,  # type: ignore[arg-type]
                     _Producer(),  # type: ignore[arg-type]
-                    lambda: _Work(lag.pop(0)), clock=lambda: float(next(clock)), active_jobs=count)
+                    lambda: _Work(lag.pop(0)), clock=lambda: float(next(clock)), searching_jobs=count)
     return scaler, backend, asked
 
 
