@@ -150,6 +150,7 @@ def write(result: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "container_cost.json").write_text(json.dumps(result, indent=1) + "\n")
     total, parts = result["container_s"], result["parts_s"]
+    starts = [c["split_s"]["startup"] for c in result["containers"] if c["trials"]]
     share = {k: v / total for k, v in parts.items()}
     verdict = "met" if result["ratio"] <= GOAL else "**missed**"
     rows = [["trainer container-seconds (engine start → death)", f"{total:,.1f}", "1.00"],
@@ -172,7 +173,9 @@ def write(result: dict[str, Any]) -> None:
              f"{[c['trials'] for c in result['containers']]}; containers that ran no trial: "
              f"{parts['unused']:,.1f} s (inside the cooldown row above).",
              "Scaler: the `docker` backend with the policy's defaults (max 2 trainers, cooldown 10 s, "
-             "stabilisation window 10 s, polling 2 s, drain timeout 60 s); podman 4.3 + runc, 2 shared cores.",
+             "stabilisation window 10 s, polling 2 s, drain timeout 60 s; back to zero at once when no trial "
+             "waits and no job is still searching); podman 4.3 + runc, 2 shared cores.",
+             f"Start-up per container, in start order (two start together per burst): {starts} s.",
              "Container-seconds from podman's start and died events; busy seconds from the trials' `seconds`."]
     write_markdown("container_cost", "Container backend cost: trainer container-seconds ÷ trials' busy seconds",
                    ["part", "seconds", "share"], rows, notes)
