@@ -19,59 +19,25 @@ The trainer is a real child process that, like the trainer, finishes its trial o
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
-import yaml
 
 from services.scaler.backends import make_backend
 from services.trainer.asg_drain import Drainer, InstanceMetadata, LifecycleAction, find_action, watch
 from tests import s3server
+from tests.aws_asg import CREDS, HOOK, REGION, TERMINATING, MetadataServer, Recorder, allowed, client, make_group
 
 pytestmark = pytest.mark.integration
 
-REGION = "eu-west-1"
-DOC = Path(__file__).parents[3] / "deploy" / "aws" / "README.md"
-
-
-def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), flags=re.S)
-
-
-class _CloudFormation(yaml.SafeLoader):
-    """YAML with CloudFormation's short functions (``!Ref``, ``!GetAtt``), read as nothing."""
-
-
-_CloudFormation.add_multi_constructor("!", lambda *_: None)
-
-# the hook as the doc's CloudFormation creates it, and the IAM policies it gives the scaler and the instances
-DOC_HOOK: dict[str, Any] = yaml.load(_blocks("yaml")[0], Loader=_CloudFormation)["TrainerGroup"]["Properties"][
-    "LifecycleHookSpecificationList"][0]
-HOOK = DOC_HOOK["LifecycleHookName"]
-
-
-def _allowed(policy: int) -> set[str]:
-    """The Auto Scaling actions the doc's ``policy``-th IAM policy allows (0: the scaler, 1: the instances)."""
-    statements = json.loads(_blocks("json")[policy])["Statement"]
-    actions = [a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
-    return {a.removeprefix("autoscaling:") for a in actions}
-
-
-TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # A trainer's drain: on SIGTERM it notes the time, finishes its trial (1.2 s) and notes that, then exits 0.
 TRAINER = """
 import pathlib, signal, sys, time
@@ -100,101 +66,6 @@ def moto() -> Iterator[str]:
         yield url
 
 
-def _client(service: str, url: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    # one attempt: moto's 500 for the actions it lacks is not retried, so each request is recorded once
-    return boto3.client(service, region_name=REGION, endpoint_url=url, config=Config(retries={"total_max_attempts": 1}),
-                        **CREDS)
-
-
-def _group(url: str, *, hook: bool = True, size: int = 2) -> tuple[str, list[str]]:
-    """A new group of ``size`` instances; with the drain hook as deploy/aws/README.md creates it."""
-    ec2, asg = _client("ec2", url), _client("autoscaling", url)
-    name = f"zygarde-trainers-{uuid.uuid4().hex[:8]}"
-    image = ec2.describe_images()["Images"][0]["ImageId"]
-    asg.create_launch_configuration(LaunchConfigurationName=name, ImageId=image, InstanceType="t3.micro")
-    asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=name, MinSize=0, MaxSize=5,
-                                  DesiredCapacity=size, AvailabilityZones=[f"{REGION}a"])
-    if hook:
-        asg.put_lifecycle_hook(AutoScalingGroupName=name, **DOC_HOOK)
-    instances = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]
-    return name, [i["InstanceId"] for i in instances]
-
-
-class MetadataServer:
-    """An IMDSv2 stand-in on the loopback: a token from ``PUT /latest/api/token``, then the instance's id, its
-    region and its ``autoscaling/target-lifecycle-state`` (``InService`` until ``terminate()``), each read
-    refused with 401 without the token, as EC2 does with IMDSv1 switched off."""
-
-    TOKEN = "imds-session-token"
-
-    def __init__(self, instance_id: str, region: str, state: str = "InService") -> None:
-        self.values = {"instance-id": instance_id, "placement/region": region,
-                       "autoscaling/target-lifecycle-state": state}
-        self.state_reads = 0
-        self.refused_without_token = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def _answer(self, code: int, body: str = "") -> None:
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def do_PUT(self) -> None:  # noqa: N802 - the http.server API
-                ok = self.path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
-                self._answer(200, outer.TOKEN) if ok else self._answer(400)
-
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
-                if self.headers.get("X-aws-ec2-metadata-token") != outer.TOKEN:
-                    outer.refused_without_token += 1
-                    return self._answer(401)
-                key = self.path.removeprefix("/latest/meta-data/")
-                if key == "autoscaling/target-lifecycle-state":
-                    outer.state_reads += 1
-                value = outer.values.get(key)
-                self._answer(404) if value is None else self._answer(200, value)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def terminate(self) -> float:
-        """What EC2 reports once the group has put the instance in Terminating:Wait; the wall time of it."""
-        at = time.time()
-        self.values["autoscaling/target-lifecycle-state"] = "Terminated"
-        return at
-
-    def __enter__(self) -> MetadataServer:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Recorder:
-    """The Auto Scaling requests a client sends: (wall time, action, parameters), as they go on the wire."""
-
-    def __init__(self, client: Any) -> None:
-        self.sent: list[tuple[float, str, dict[str, str]]] = []
-        client.meta.events.register("before-send", self._record)
-
-    def _record(self, request: Any, **_: Any) -> None:
-        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
-        params = {k: v[0] for k, v in parse_qs(body).items()}
-        params.pop("Version", None)
-        self.sent.append((time.time(), params.pop("Action", ""), params))
-
-    def of(self, action: str) -> list[tuple[float, dict[str, str]]]:
-        return [(at, params) for at, name, params in self.sent if name == action]
-
 
 def _wait_for(what: str, ready: Any, timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
@@ -208,13 +79,13 @@ def _at(path: Path) -> float:
 
 
 def test_the_watcher_finds_its_group_and_termination_hook(moto: str) -> None:
-    asg = _client("autoscaling", moto)
-    group, instances = _group(moto)
+    asg = client("autoscaling", moto)
+    group, instances = make_group(moto)
     assert find_action(asg, instances[0]) == LifecycleAction(group, HOOK, instances[0])
     assert find_action(asg, instances[1], HOOK) == LifecycleAction(group, HOOK, instances[1])
     with pytest.raises(RuntimeError, match=f"no {TERMINATING} hook named 'other'"):
         find_action(asg, instances[0], "other")
-    bare, bare_instances = _group(moto, hook=False, size=1)
+    bare, bare_instances = make_group(moto, hook=False, size=1)
     with pytest.raises(RuntimeError, match=f"group {bare} has 0 .*hooks .*deploy/aws/README.md"):
         find_action(asg, bare_instances[0])
     with pytest.raises(RuntimeError, match="in no Auto Scaling group"):
@@ -226,9 +97,9 @@ def test_a_terminating_instance_drains_its_trainer_before_the_action_completes(m
     SIGTERM only then, heartbeats keep the hook waiting while it finishes its trial, and CONTINUE is sent
     only after it has exited. moto answers CompleteLifecycleAction with 500 (not implemented), so the watcher
     reports the completion as failed (1); on AWS the same request ends the wait."""
-    asg = _client("autoscaling", moto)
+    asg = client("autoscaling", moto)
     sent = Recorder(asg)
-    group, instances = _group(moto)
+    group, instances = make_group(moto)
     with MetadataServer(instances[0], REGION) as imds:
         child = subprocess.Popen([sys.executable, "-c", TRAINER, str(tmp_path)])
         try:
@@ -259,13 +130,13 @@ def test_a_terminating_instance_drains_its_trainer_before_the_action_completes(m
     assert len([at for at, _ in beats if at <= finished]) >= 2, (sigterm, finished, beats)
     assert result == [1]  # moto 5.2.5: CompleteLifecycleAction not implemented (500)
     called = {name for _, name, _ in sent.sent}
-    assert called <= _allowed(1), called - _allowed(1)  # the instance profile in the doc allows every call it makes
+    assert called <= allowed(1), called - allowed(1)  # the instance profile in the doc allows every call it makes
 
 
 def test_a_trainer_exiting_by_itself_completes_nothing(moto: str) -> None:
-    asg = _client("autoscaling", moto)
+    asg = client("autoscaling", moto)
     sent = Recorder(asg)
-    _, instances = _group(moto, size=1)
+    _, instances = make_group(moto, size=1)
     with MetadataServer(instances[0], REGION) as imds:
         child = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
         drainer = Drainer(asg, find_action(asg, instances[0]), heartbeat_s=0.3, drain_timeout_s=30)
@@ -274,9 +145,9 @@ def test_a_trainer_exiting_by_itself_completes_nothing(moto: str) -> None:
 
 
 def test_a_trainer_past_the_drain_timeout_is_killed_then_the_action_completes(moto: str, tmp_path: Path) -> None:
-    asg = _client("autoscaling", moto)
+    asg = client("autoscaling", moto)
     sent = Recorder(asg)
-    _, instances = _group(moto, size=1)
+    _, instances = make_group(moto, size=1)
     with MetadataServer(instances[0], REGION, state="Terminated") as imds:
         child = subprocess.Popen([sys.executable, "-c", STUBBORN, str(tmp_path)])
         try:
@@ -295,7 +166,7 @@ def test_the_watcher_process_runs_the_trainer_and_drains_it_when_stopped(moto: s
     stopped) drains the trainer and completes no action (the instance is not leaving its group)."""
     trainer = tmp_path / "trainer.py"
     trainer.write_text(TRAINER)
-    _, instances = _group(moto, size=1)
+    _, instances = make_group(moto, size=1)
     with MetadataServer(instances[0], REGION) as imds:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                "ZYGARDE_ASG_DRAIN_METADATA_URL": imds.url, "ZYGARDE_ASG_DRAIN_ENDPOINT_URL": moto,
@@ -321,7 +192,7 @@ def test_a_watcher_restarted_while_the_group_waits_starts_no_trainer_and_complet
     so it starts no trainer and completes the action first (moto: refused, 500, so it exits 1)."""
     trainer = tmp_path / "trainer.py"
     trainer.write_text(TRAINER)
-    _, instances = _group(moto, size=1)
+    _, instances = make_group(moto, size=1)
     with MetadataServer(instances[0], REGION, state="Terminated") as imds:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                "ZYGARDE_ASG_DRAIN_METADATA_URL": imds.url, "ZYGARDE_ASG_DRAIN_ENDPOINT_URL": moto,
@@ -338,14 +209,14 @@ def test_the_backend_counts_the_group_and_warns_of_a_missing_drain_hook(moto: st
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     """moto terminates a removed instance at once (no Terminating:Wait), so ``billed`` falls with the desired
     capacity here; on AWS it keeps counting the instances that wait while their trainer drains."""
-    hooked, _ = _group(moto, size=2)
+    hooked, _ = make_group(moto, size=2)
     backend: Any = make_backend("aws", group=hooked, region=REGION, endpoint_url=moto, **CREDS)
     first = Recorder(backend.client)
     assert (backend.current(), backend.billed(), backend.drain_hooks()) == (2, 2, [HOOK])
     backend.scale_to(1)
     assert (backend.current(), backend.billed()) == (1, 1)
     assert "lifecycle hook" not in caplog.text
-    bare, _ = _group(moto, hook=False, size=2)
+    bare, _ = make_group(moto, hook=False, size=2)
     backend = make_backend("aws", group=bare, region=REGION, endpoint_url=moto, **CREDS)
     sent = Recorder(backend.client)
     backend.scale_to(3)  # out: no drain involved, nothing checked
@@ -354,5 +225,5 @@ def test_the_backend_counts_the_group_and_warns_of_a_missing_drain_hook(moto: st
     assert f"Auto Scaling group {bare} has no {TERMINATING} lifecycle hook" in caplog.text
     assert backend.drain_hooks() == [] and backend.current() == 1
     called = {name for _, name, _ in first.sent + sent.sent}
-    assert called <= _allowed(0), called - _allowed(0)  # the scaler's role in the doc allows every call it makes
+    assert called <= allowed(0), called - allowed(0)  # the scaler's role in the doc allows every call it makes
 
