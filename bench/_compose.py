@@ -59,6 +59,8 @@ class ComposeStack:
     env: dict[str, str]
     up_s: float = 0.0
     figures: dict[str, Any] = field(default_factory=dict)
+    # the Kafka credentials of this stack (deploy/compose/kafka-secrets.sh), one file per principal
+    secrets: Path | None = None
 
     def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["docker-compose", "-p", self.project, "-f", str(ROOT / "docker-compose.yml"), *args],
@@ -70,7 +72,9 @@ class ComposeStack:
         return res.stdout
 
     def trainers(self) -> list[str]:
-        return self.podman("ps", "-q", "--filter", f"label={TRAINER}", "--filter", "status=running").split()
+        """This stack's running trainers (on its network: another project's are not counted)."""
+        return self.podman("ps", "-q", "--filter", f"label={TRAINER}", "--filter", "status=running",
+                           "--filter", f"network={self.project}").split()
 
     def service_container(self, service: str) -> str:
         return self.podman("ps", "-q", "--filter", f"label=com.docker.compose.project={self.project}",
@@ -147,14 +151,19 @@ def compose_up(project: str, sock: str, base_env: dict[str, str], data: Path,
     """`docker-compose up` of the whole file on the images of build.sh, until the planner is healthy;
     `down -v` (and the scaler's own trainer containers removed) afterwards."""
     port = free_port()
+    # the Kafka principals' credentials, generated for this stack as a user would (never in the tree)
+    secrets = Path(tempfile.mkdtemp(prefix="zygarde-secrets-"))
+    subprocess.run([str(ROOT / "deploy" / "compose" / "kafka-secrets.sh"), str(secrets)], check=True,
+                   capture_output=True, timeout=60)
     env = {**base_env, **images_env(), "DOCKER_HOST": f"unix://{sock}", "ZYGARDE_DOCKER_SOCKET": sock,
            "ZYGARDE_NETWORK": project, "ZYGARDE_ADMIN_TOKEN": TOKEN, "ZYGARDE_PLANNER_PORT": str(port),
-           "ZYGARDE_DATA_DIR": str(data), "COMPOSE_HTTP_TIMEOUT": "300", **(extra_env or {})}
+           "ZYGARDE_DATA_DIR": str(data), "COMPOSE_HTTP_TIMEOUT": "300",
+           "ZYGARDE_SECRETS_DIR": str(secrets), **(extra_env or {})}
     env.setdefault("ZYGARDE_ARTIFACT_KEY", "compose-artifact-signing-key-0123456789")
     for image in images_env().values():
         exists = subprocess.run(["podman", "image", "exists", image], env=env)
         assert exists.returncode == 0, f"{image} is missing: run deploy/images/build.sh (make images)"
-    stack = ComposeStack(project, f"http://127.0.0.1:{port}", env)
+    stack = ComposeStack(project, f"http://127.0.0.1:{port}", env, secrets=secrets)
     # podman 4.3 runs health checks from systemd timers; without systemd (this machine, CI) nothing
     # runs them and compose's `service_healthy` conditions would wait forever. This thread does what
     # the timers would: every few seconds, each of the project's containers' check once.
@@ -186,7 +195,8 @@ def compose_up(project: str, sock: str, base_env: dict[str, str], data: Path,
     finally:
         logs = stack.compose("logs", "--no-color", "--tail", "200")
         (log or data / "compose.log").write_text(logs.stdout + logs.stderr)
-        for cid in stack.podman("ps", "-aq", "--filter", f"label={TRAINER}").split():
+        for cid in stack.podman("ps", "-aq", "--filter", f"label={TRAINER}", "--filter", f"network={project}").split():
             subprocess.run(["podman", "rm", "-f", cid], env=env, capture_output=True)
         stop_checks.set()
         stack.compose("down", "-v", "--timeout", "30")
+        shutil.rmtree(secrets, ignore_errors=True)
