@@ -4,7 +4,8 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
 1. **Portfolio first.** The members of option ``portfolio`` (``(algorithm, params)``, cheapest first; the
    planner passes ``zygarde/ml/portfolio/<task>.json``; without one the algorithms' defaults) of cheap
    families (prior cost at most :data:`CHEAP`) are asked in order. A dear family's members wait until ECI
-   picks that family: they are its first proposals then.
+   picks that family: they are its first proposals then; on a training part of at most :data:`SMALL_ROWS`
+   rows every member is asked first, in order.
 2. **Which algorithm next: estimated cost for improvement** (ECI, :mod:`._eci`). An untried algorithm
    with the smallest estimate runs, otherwise one is drawn with probability ``1 / ECI``: cheap families
    go first, dear ones (CatBoost, forests) enter once the cheap ones stall. A trial costs at least one
@@ -21,7 +22,10 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
    the search learns from it. The portfolio's members always finish.
 6. **When to stop.** ``max_trials``; ``PATIENCE`` exploring trials in a row without a better score once
    every algorithm was tried (converged); and without ``time_budget_s``, a default budget of instance-seconds (see
-   :func:`default_budget_s`). The planner's deadline covers ``time_budget_s`` itself.
+   :func:`default_budget_s`) that bends to the search's progress (:func:`budget_state`): from half of it on, the
+   search stops once the second half of what it spent brought no better score (an algorithm not tried yet
+   gets one trial first), and it goes on past it, up to :data:`BUDGET_STRETCH` times, while its best still
+   improves. The planner's deadline covers ``time_budget_s`` itself.
 
 Everything ``ask`` decides is a function of the seed and of what was asked and told (never of the order
 results arrived in); a stop depends on the reports before it, which ``rebuild`` replays in index order.
@@ -46,7 +50,9 @@ FINAL_PROMOTIONS = 3  # when exploring ends, the best 3 of each rung not promote
 PATIENCE = 12  # exploring trials in a row without a better first-rung score: converged
 BUDGET_FACTOR = 10.0  # default budget: 10x the instance-seconds the portfolio took ...
 BUDGET_MIN_S = 60.0  # ... and at least a minute
+BUDGET_STRETCH = 2.0  # a search still improving may spend up to twice the default budget
 CHEAP = 5.0  # families up to this prior cost start in the portfolio phase; dearer ones when ECI picks them
+SMALL_ROWS = 5_000  # ... unless the training part has at most this many rows: then every member starts
 
 
 def rungs(train_rows: int | None) -> list[int | None]:
@@ -73,6 +79,20 @@ def default_budget_s(portfolio_seconds: float) -> float:
     return max(BUDGET_MIN_S, BUDGET_FACTOR * portfolio_seconds)
 
 
+def budget_state(spent: float, improved_at: float, budget: float) -> str:
+    """Where a job without ``time_budget_s`` stands against its default ``budget``: ``spent`` instance-seconds
+    so far, ``improved_at`` of them spent when its best score last improved. A fixed budget stops a search
+    that found its best early as late as one still improving. ``"open"``: go on. ``"plateau"``: from half
+    the budget on, the second half of the spending brought nothing (``spent >= 2 * improved_at``); only an
+    algorithm not tried yet gets a trial (its cost and promise are unknown), then the search stops. Past the
+    budget a search goes on only while it improves, and ``"spent"`` at ``BUDGET_STRETCH`` times it."""
+    if spent >= BUDGET_STRETCH * budget:
+        return "spent"
+    if spent >= budget / 2 and spent - improved_at >= improved_at:
+        return "plateau"
+    return "open"
+
+
 class AutoStrategy(MedianPruning):
     """Options: ``portfolio`` (``(algorithm, params)`` asked first; default: ``initial``), ``train_rows`` (the
     training part's rows; unset: no subsamples), ``time_budget_s`` (unset: :func:`default_budget_s`)."""
@@ -89,10 +109,14 @@ class AutoStrategy(MedianPruning):
             if key(algorithm, point) not in seen:
                 seen.add(key(algorithm, point))
                 self.portfolio.append((algorithm, point))
-        self.warm = [(a, p) for a, p in self.portfolio if _eci.COST.get(a, 5.0) <= CHEAP]
+        raw_rows = self.options.get("train_rows")
+        train_rows = int(raw_rows) if raw_rows else None
+        # On small data a dear family's trial costs about what a cheap one does (seconds), the job runs out
+        # of trials before seconds, and the portfolio was built on samples of this size: all of it first.
+        small = train_rows is not None and train_rows <= SMALL_ROWS
+        self.warm = [(a, p) for a, p in self.portfolio if small or _eci.COST.get(a, 5.0) <= CHEAP]
         self._members = {key(a, p) for a, p in self.portfolio}
-        train_rows = self.options.get("train_rows")
-        self.rungs = rungs(int(train_rows) if train_rows else None)
+        self.rungs = rungs(train_rows)
         budget = self.options.get("time_budget_s")
         self.time_budget_s = float(budget) if budget else None
 
@@ -204,16 +228,25 @@ class AutoStrategy(MedianPruning):
                 warm += float(result.seconds or 0.0)
         return warm
 
-    def _within_budget(self) -> bool:
-        """Without ``time_budget_s``: the instance-seconds told so far are under the default budget, which
-        the cost of the portfolio's cheap members sets once each has a result."""
+    def _budget(self) -> str:
+        """Without ``time_budget_s``: :func:`budget_state` of the default budget, which the cost of the
+        portfolio's cheap members sets once each has a result (the instance-seconds told so far, and those
+        told up to the last better first-rung score, in index order); with it: ``"open"``."""
         if self.time_budget_s is not None:
-            return True
+            return "open"
         warm = self._warm_seconds()
         if warm is None:
-            return True  # the portfolio is still running
-        spent = sum(float(r.seconds or 0.0) for i, r in self.told.items() if i in self.asked)
-        return spent < default_budget_s(warm)
+            return "open"  # the portfolio is still running
+        spent, improved_at, best = 0.0, 0.0, None
+        for index in sorted(self.told):
+            if index not in self.asked:
+                continue
+            result = self.told[index]
+            spent += float(result.seconds or 0.0)
+            score = self._signed(result) if self._rung_of(self.asked[index]) == 0 else None
+            if score is not None and (best is None or _eci.better(score, best)):
+                best, improved_at = score, spent
+        return budget_state(spent, improved_at, default_budget_s(warm))
 
     def _trial_floor(self) -> float:
         """The least a trial costs in ECI: one ``max_trials``-th of the budget. On small data every trial
@@ -243,10 +276,11 @@ class AutoStrategy(MedianPruning):
             if key(algorithm, params) not in asked:
                 return TrialSpec(self.next_index, algorithm, dict(params), first_rows)
         algos, finished = self._first_rung()
-        untried = any(not al.done and not al.flight for al in algos.values())
-        if (self._converged(finished) and not untried) or not self._within_budget():
+        untried = [a for a in sorted(algos) if not algos[a].done and not algos[a].flight]
+        budget = self._budget()
+        if (self._converged(finished) and not untried) or budget == "spent" or (budget == "plateau" and not untried):
             return None  # converged once every algorithm had its chance; or the default budget is spent
-        algorithm = self._choose(algos)
+        algorithm = self._choose(algos) if budget == "open" else self._choose({a: algos[a] for a in untried})
         for member, params in self.portfolio:  # a dear family starts from its portfolio members
             if member == algorithm and key(member, params) not in asked:
                 return TrialSpec(self.next_index, algorithm, dict(params), first_rows)

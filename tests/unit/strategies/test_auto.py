@@ -50,6 +50,18 @@ def test_the_portfolio_is_asked_first_and_a_dear_family_s_members_wait_for_it() 
     assert dear and dear[0].params == {"depth": 4.0, "lr": 0.3} and dear[0].index > 5  # when its turn came
 
 
+def test_on_small_data_every_portfolio_member_is_asked_first_in_order() -> None:
+    portfolio = [("logistic_regression", {"c": 1.0, "k": "l2"}), ("catboost", {"lr": 0.1, "depth": 4.0}),
+                 ("logistic_regression", {"c": 10.0, "k": "l1"})]
+    for rows, dear_at in ((auto_mod.SMALL_ROWS, 1), (auto_mod.SMALL_ROWS + 1, None)):
+        asked = run(make(portfolio=portfolio, train_rows=rows), lambda t: 0.5, lambda t: 1.0, parallel=1)
+        first = [(t.algorithm, t.params) for t in asked[:3]]
+        if dear_at is None:  # larger data: the dear member waits for ECI to pick its family
+            assert ("catboost", {"depth": 4.0, "lr": 0.1}) not in first, first
+        else:
+            assert first == portfolio, first
+
+
 def test_cheap_algorithms_go_first_and_the_dear_one_enters_when_they_stall() -> None:
     # the cheap algorithm improves for its first 6 trials, then stalls; the dear one is 15x slower
     def score(t: TrialSpec) -> float:
@@ -78,7 +90,8 @@ def test_large_data_explores_on_a_subsample_and_promotes_the_best_to_every_row()
     strategy = make(SPACES, train_rows=50_000, max_trials=30, portfolio=[])
     asked = run(strategy, lambda t: objective(t.algorithm, t.params) - (0.5 if t.rows else 0.0),
                 lambda t: 1.0 if t.rows else 5.0, parallel=3)
-    assert 20 <= len(asked) <= 30 and asked[0].rows == 10_000  # it stops once the default budget is spent
+    # it stops once the default budget is spent (here sooner: the best stopped improving)
+    assert 15 <= len(asked) <= 30 and asked[0].rows == 10_000
     assert {t.rows for t in asked} == {10_000, None}
     full = [t for t in asked if t.rows is None]
     sub = sorted((t for t in asked if t.rows == 10_000), key=lambda t: -objective(t.algorithm, t.params))
@@ -107,15 +120,41 @@ def test_it_stops_when_converged_before_max_trials() -> None:
     assert len(asked) == 2 + auto_mod.PATIENCE and strategy.exhausted
 
 
-def test_without_a_time_budget_it_stops_at_ten_times_the_portfolio_cost() -> None:
+def test_without_a_time_budget_an_improving_search_stretches_its_budget_to_twice() -> None:
     improving = iter(range(10_000))
     strategy = make(SPACES, max_trials=500, portfolio=[("a", {}), ("b", {})])
     asked = run(strategy, lambda t: float(next(improving)), lambda t: 10.0, parallel=1)  # never converges
-    # portfolio: 20 s, so the default budget is max(60, 200) s = 20 trials of 10 s
-    assert len(asked) == 20
+    # portfolio: 20 s, so the default budget is max(60, 200) s = 20 trials of 10 s, stretched x2 while improving
+    assert len(asked) == 40
     with_budget = make(SPACES, max_trials=30, portfolio=[("a", {}), ("b", {})], time_budget_s=5.0)
     improving = iter(range(10_000))
     assert len(run(with_budget, lambda t: float(next(improving)), lambda t: 10.0)) == 30  # the deadline rules
+
+
+def test_without_a_time_budget_a_search_that_stopped_improving_stops_at_half_its_budget() -> None:
+    # the best comes at the 5th trial (50 s), then nothing better: the budget is 200 s (20 trials of 10 s)
+    strategy = make(SPACES, max_trials=500, portfolio=[("a", {}), ("b", {})])
+    asked = run(strategy, lambda t: float(min(t.index, 4)), lambda t: 10.0, parallel=1)
+    assert len(asked) == 10  # 100 s: half the budget, twice the spend at the last gain (a fixed budget: 20)
+
+
+def test_the_budget_rule() -> None:
+    state = auto_mod.budget_state
+    assert state(49.0, 0.0, 100.0) == "open"  # under half the budget: always on
+    assert state(50.0, 25.0, 100.0) == "plateau"  # half spent, and its second half gained nothing
+    assert state(50.0, 26.0, 100.0) == "open"  # ... it gained something
+    assert state(150.0, 80.0, 100.0) == "open"  # past the budget while improving
+    assert state(160.0, 80.0, 100.0) == "plateau"
+    assert state(200.0, 199.0, 100.0) == "spent"  # never past twice the budget
+
+
+def test_on_a_plateau_only_an_untried_algorithm_gets_a_trial_then_it_stops() -> None:
+    # the best comes at the 2nd trial; the dear family is far from its turn by ECI when the plateau comes
+    strategy = make(portfolio=[("logistic_regression", {"c": 1.0, "k": "l2"})], max_trials=500)
+    asked = run(strategy, lambda t: 0.9 if t.index == 1 else 0.5, lambda t: 10.0, parallel=1)
+    algorithms = [t.algorithm for t in asked]
+    # budget 100 s: plateau at 50 s (5 trials), then one catboost trial, then the end
+    assert algorithms == ["logistic_regression"] * 5 + ["catboost"], algorithms
 
 
 def test_same_seed_same_search_and_a_rebuild_continues_it() -> None:
