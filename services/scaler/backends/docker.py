@@ -11,6 +11,8 @@ from services.scaler.backends._base import BaseScalerBackend
 ROLE_LABEL = "dev.zygarde.role"
 LABEL = f"{ROLE_LABEL}=trainer"
 SCALED_LABEL = "dev.zygarde.scaled-by"
+# the network a scaled trainer was started on: its stack, so an exited one is reaped by its own scaler only
+STACK_LABEL = "dev.zygarde.stack"
 # where a scaled trainer finds its Kafka principal's client settings (compose's secrets are there too)
 KAFKA_CLIENT_PATH = "/run/secrets/kafka-client.properties"
 
@@ -20,10 +22,12 @@ log = logging.getLogger("zygarde.scaler.docker")
 class DockerBackend(BaseScalerBackend):
     """Runs ``image`` with ``run trainer`` per trainer; the label, not a name, says which are ours.
 
-    Every running container labelled ``dev.zygarde.role=trainer`` counts, compose's own ``trainer``
-    replicas included, so a scale-in may stop those too. A new trainer joins ``network`` (compose's,
-    where ``kafka`` and ``mongo`` resolve), gets ``environment`` (the shared ``ZYGARDE_*`` settings)
-    and ``volumes`` (``name:/path[:ro]`` strings). ``base_url`` picks the engine
+    Every running container labelled ``dev.zygarde.role=trainer`` on ``network`` counts, compose's own
+    ``trainer`` replicas included, so a scale-in may stop those too; trainers of another stack on the
+    same engine (another compose project, on a network of its own) are neither counted, stopped nor
+    reaped. Without ``network`` every trainer on the engine is this backend's. A new trainer joins
+    ``network`` (compose's, where ``kafka`` and ``mongo`` resolve), gets ``environment`` (the shared
+    ``ZYGARDE_*`` settings) and ``volumes`` (``name:/path[:ro]`` strings). ``base_url`` picks the engine
     (``unix:///var/run/docker.sock``, ``tcp://host:2375``); without it the usual ``DOCKER_HOST``
     environment applies. No engine answering is a configuration error. ``kafka_client_file``: the
     engine host's path of the trainer principal's Kafka client settings, mounted read-only into each
@@ -58,8 +62,12 @@ class DockerBackend(BaseScalerBackend):
         self.started = 0
         self.stopped = 0
 
+    def _stack_filters(self, *labels: str) -> dict[str, Any]:
+        """The engine's filters for this stack's trainers: ``labels`` and, with a network, that network."""
+        return {"label": list(labels), **({"network": self.network} if self.network else {})}
+
     def _running(self) -> list[Any]:
-        return list(self.client.containers.list(filters={"label": LABEL, "status": "running"}))
+        return list(self.client.containers.list(filters={**self._stack_filters(LABEL), "status": "running"}))
 
     def reap(self) -> list[tuple[str, int]]:
         """Remove trainers this backend started that have exited, saying how each ended.
@@ -69,7 +77,7 @@ class DockerBackend(BaseScalerBackend):
         """
         ended = []
         for container in self.client.containers.list(
-                all=True, filters={"label": [LABEL, SCALED_LABEL], "status": "exited"}):
+                all=True, filters={"label": self._scaled_labels(), "status": "exited"}):
             code = int(container.attrs.get("State", {}).get("ExitCode", -1))
             if code != 0:
                 tail = container.logs(tail=20).decode(errors="replace")
@@ -78,13 +86,18 @@ class DockerBackend(BaseScalerBackend):
             container.remove()
         return ended
 
+    def _scaled_labels(self) -> list[str]:
+        """The labels of the trainers this stack's scaler started (by label: an exited container may
+        have left its network)."""
+        return [LABEL, SCALED_LABEL, *([f"{STACK_LABEL}={self.network}"] if self.network else [])]
+
     def current(self) -> int:
-        """Running containers labelled as trainers."""
+        """Running containers labelled as trainers, on this stack's network."""
         self.reap()
         return len(self._running())
 
     def scale_to(self, n: int) -> None:
-        """Run or stop labelled containers until ``n`` run; the newest stop first."""
+        """Run or stop this stack's labelled containers until ``n`` run; the newest stop first."""
         running = sorted(self._running(), key=lambda c: c.attrs.get("Created", ""), reverse=True)
         leaving = running[: max(0, len(running) - n)]
         # SIGTERM, then SIGKILL after the drain timeout; all at once: one after the other, each trainer
@@ -96,7 +109,8 @@ class DockerBackend(BaseScalerBackend):
             kwargs: dict[str, Any] = {"network": self.network} if self.network else {}
             self.client.containers.run(
                 self.image, ["run", "trainer"], detach=True, environment=self.environment,
-                volumes=self.volumes, labels={ROLE_LABEL: "trainer", SCALED_LABEL: "zygarde-scaler"},
+                volumes=self.volumes, labels={ROLE_LABEL: "trainer", SCALED_LABEL: "zygarde-scaler",
+                                              **({STACK_LABEL: self.network} if self.network else {})},
                 # an init process as PID 1: it forwards the drain's SIGTERM even in the trainer's
                 # first second, before the trainer has a handler (PID 1 drops unhandled signals)
                 stop_signal="SIGTERM", init=True, **kwargs)
