@@ -5,7 +5,7 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
    planner passes ``zygarde/ml/portfolio/<task>.json``; without one the algorithms' defaults) of cheap
    families (prior cost at most :data:`CHEAP`) are asked in order. A dear family's members wait until ECI
    picks that family: they are its first proposals then; on a training part of at most :data:`SMALL_ROWS`
-   rows every member is asked first, in order.
+   rows each dear family's first member is asked in order with the cheap ones.
 2. **Which algorithm next: estimated cost for improvement** (ECI, :mod:`._eci`). An untried algorithm
    with the smallest estimate runs, otherwise one is drawn with probability ``1 / ECI``: cheap families
    go first, dear ones (CatBoost, forests) enter once the cheap ones stall. A trial costs at least one
@@ -52,7 +52,7 @@ BUDGET_FACTOR = 10.0  # default budget: 10x the instance-seconds the portfolio t
 BUDGET_MIN_S = 60.0  # ... and at least a minute
 BUDGET_STRETCH = 2.0  # a search still improving may spend up to twice the default budget
 CHEAP = 5.0  # families up to this prior cost start in the portfolio phase; dearer ones when ECI picks them
-SMALL_ROWS = 5_000  # ... unless the training part has at most this many rows: then every member starts
+SMALL_ROWS = 5_000  # ... on a training part of at most this many rows, each dear family's first member too
 
 
 def rungs(train_rows: int | None) -> list[int | None]:
@@ -112,9 +112,12 @@ class AutoStrategy(MedianPruning):
         raw_rows = self.options.get("train_rows")
         train_rows = int(raw_rows) if raw_rows else None
         # On small data a dear family's trial costs about what a cheap one does (seconds), the job runs out
-        # of trials before seconds, and the portfolio was built on samples of this size: all of it first.
+        # of trials before seconds, and the portfolio was built on samples of this size: every family starts
+        # in the portfolio phase, with one member (all of them first spent trials the search needed later).
         small = train_rows is not None and train_rows <= SMALL_ROWS
-        self.warm = [(a, p) for a, p in self.portfolio if small or _eci.COST.get(a, 5.0) <= CHEAP]
+        firsts = {a: p for a, p in reversed(self.portfolio)}
+        self.warm = [(a, p) for a, p in self.portfolio
+                     if _eci.COST.get(a, 5.0) <= CHEAP or (small and firsts[a] is p)]
         self._members = {key(a, p) for a, p in self.portfolio}
         self.rungs = rungs(train_rows)
         budget = self.options.get("time_budget_s")
