@@ -12,8 +12,8 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
    ``max_trials``-th of the budget (on small data trials, not seconds, run out), and an algorithm whose
    local search has settled leaves the draw while another can still move.
 3. **Where: local search around the algorithm's incumbent** (FLOW2, :mod:`._flow2`).
-4. **Rows as fidelity.** With option ``train_rows`` at least twice :data:`FIRST_ROWS`, trials explore on a
-   fixed, nested, stratified subsample of ``FIRST_ROWS`` rows (x :data:`GROWTH` per rung, the last rung
+4. **Rows as fidelity.** With option ``train_rows`` at least twice :data:`._rungs.FIRST_ROWS`, trials explore on a
+   fixed, nested, stratified subsample of ``FIRST_ROWS`` rows (x :data:`._rungs.GROWTH` per rung, the last rung
    every row); a configuration in the top ``1 / PROMOTE`` of its rung (once ``PROMOTE`` results are
    there) is asked again on the next rung. Scores are only compared within a rung; ECI looks at the first.
    When exploring ends, the best few of each rung not yet promoted go on, so the winner has every row.
@@ -24,7 +24,7 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
    every algorithm was tried (converged); and without ``time_budget_s``, a default budget of instance-seconds (see
    :func:`default_budget_s`) that bends to the search's progress (:func:`budget_state`): from half of it on, the
    search stops once the second half of what it spent brought no better score (an algorithm not tried yet
-   gets one trial first), and it goes on past it, up to :data:`BUDGET_STRETCH` times, while its best still
+   gets one trial first), and it goes on past it, up to :data:`._budget.BUDGET_STRETCH` times, while its best still
    improves. The planner's deadline covers ``time_budget_s`` itself.
 
 Everything ``ask`` decides is a function of the seed and of what was asked and told (never of the order
@@ -40,57 +40,20 @@ from typing import Any
 
 from services.planner.strategies import _eci, _flow2
 from services.planner.strategies._base import TrialResult, TrialSpec
+from services.planner.strategies._budget import budget_state, default_budget_s
 from services.planner.strategies._pruning import MedianPruning
+from services.planner.strategies._rungs import rungs
 from zygarde.ml import space as sp
 
-FIRST_ROWS = 10_000  # rows of the first rung (FLAML's first sample size)
-GROWTH = 4  # rows grow x4 per rung
 PROMOTE = 3  # the top third of a rung goes on to the next
 FINAL_PROMOTIONS = 3  # when exploring ends, the best 3 of each rung not promoted yet go on
 PATIENCE = 12  # exploring trials in a row without a better first-rung score: converged
-BUDGET_FACTOR = 10.0  # default budget: 10x the instance-seconds the portfolio took ...
-BUDGET_MIN_S = 60.0  # ... and at least a minute
-BUDGET_STRETCH = 2.0  # a search still improving may spend up to twice the default budget
 CHEAP = 5.0  # families up to this prior cost start in the portfolio phase; dearer ones when ECI picks them
 SMALL_ROWS = 5_000  # ... on a training part of at most this many rows, each dear family's first member too
 
 
-def rungs(train_rows: int | None) -> list[int | None]:
-    """Rows per rung, ``None`` (every row) last: ``[10000, 40000, None]`` for 100,000 rows; ``[None]``
-    below twice the first rung (a subsample would save too little to be worth a second trial)."""
-    if not train_rows or train_rows < 2 * FIRST_ROWS:
-        return [None]
-    out: list[int | None] = []
-    rows = FIRST_ROWS
-    while rows * 2 <= train_rows:
-        out.append(rows)
-        rows *= GROWTH
-    return [*out, None]
-
-
 def key(algorithm: str, params: dict[str, Any]) -> str:
     return algorithm + json.dumps(params, sort_keys=True, default=str)
-
-
-def default_budget_s(portfolio_seconds: float) -> float:
-    """Instance-seconds ``auto`` spends when the job sets no ``time_budget_s``: ``BUDGET_FACTOR`` times what
-    its portfolio took (the portfolio is a fair sample of what a trial costs on this data), at least
-    ``BUDGET_MIN_S``."""
-    return max(BUDGET_MIN_S, BUDGET_FACTOR * portfolio_seconds)
-
-
-def budget_state(spent: float, improved_at: float, budget: float) -> str:
-    """Where a job without ``time_budget_s`` stands against its default ``budget``: ``spent`` instance-seconds
-    so far, ``improved_at`` of them spent when its best score last improved. A fixed budget stops a search
-    that found its best early as late as one still improving. ``"open"``: go on. ``"plateau"``: from half
-    the budget on, the second half of the spending brought nothing (``spent >= 2 * improved_at``); only an
-    algorithm not tried yet gets a trial (its cost and promise are unknown), then the search stops. Past the
-    budget a search goes on only while it improves, and ``"spent"`` at ``BUDGET_STRETCH`` times it."""
-    if spent >= BUDGET_STRETCH * budget:
-        return "spent"
-    if spent >= budget / 2 and spent - improved_at >= improved_at:
-        return "plateau"
-    return "open"
 
 
 class AutoStrategy(MedianPruning):
