@@ -155,6 +155,10 @@ def compose_up(project: str, sock: str, base_env: dict[str, str], data: Path,
     secrets = Path(tempfile.mkdtemp(prefix="zygarde-secrets-"))
     subprocess.run([str(ROOT / "deploy" / "compose" / "kafka-secrets.sh"), str(secrets)], check=True,
                    capture_output=True, timeout=60)
+    # and MongoDB's: the images of build.sh serve FerretDB/SQLite, which cannot authenticate, so each
+    # service's URI file names no user (the official mongo image's authenticated path is not run here)
+    subprocess.run([str(ROOT / "deploy" / "compose" / "mongo-secrets.sh"), str(secrets)], check=True,
+                   capture_output=True, timeout=60, env={**os.environ, "ZYGARDE_MONGO_AUTH": "0"})
     env = {**base_env, **images_env(), "DOCKER_HOST": f"unix://{sock}", "ZYGARDE_DOCKER_SOCKET": sock,
            "ZYGARDE_NETWORK": project, "ZYGARDE_ADMIN_TOKEN": TOKEN, "ZYGARDE_PLANNER_PORT": str(port),
            "ZYGARDE_DATA_DIR": str(data), "COMPOSE_HTTP_TIMEOUT": "300",

@@ -26,6 +26,9 @@ class ScalerBackendSettings(BaseSettings):
     docker_kafka_client_properties: str | None = Field(
         None, description="the engine host's path of the trainer principal's Kafka client settings, mounted "
                           "into each trainer (compose: the trainer's secret)")
+    docker_mongo_uri_file: str | None = Field(
+        None, description="the engine host's path of the trainer's MongoDB URI file (its own user), mounted "
+                          "into each trainer (compose: the trainer's secret)")
     k8s_deployment: str = "zygarde-trainer"
     k8s_namespace: str = "zygarde"
     aws_group: str = "zygarde-trainers"
@@ -50,7 +53,8 @@ class ScalerBackendSettings(BaseSettings):
             return {"image": self.docker_image, "network": self.docker_network,
                     "volumes": [v.strip() for v in self.docker_volumes.split(",") if v.strip()],
                     "environment": self.trainer_env(shared), "drain_timeout_s": int(self.drain_timeout_s),
-                    "base_url": self.docker_base_url, "kafka_client_file": self.docker_kafka_client_properties}
+                    "base_url": self.docker_base_url, "kafka_client_file": self.docker_kafka_client_properties,
+                    "mongo_uri_file": self.docker_mongo_uri_file}
         if name == "kubernetes":
             return {"deployment": self.k8s_deployment, "namespace": self.k8s_namespace}
         if name == "aws":

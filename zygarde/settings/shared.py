@@ -22,7 +22,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZYGARDE_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
-    mongo_uri: str = "mongodb://127.0.0.1:27017/zygarde"
+    # repr=False: a URI may carry a password (read from ZYGARDE_MONGO_URI_FILE); settings are never logged whole
+    mongo_uri: str = Field("mongodb://127.0.0.1:27017/zygarde", repr=False)
+    mongo_uri_file: Path | None = Field(None, description="a file holding this service's MongoDB URI with its "
+                                        "own user's credentials (a compose or Kubernetes secret); when set it "
+                                        "overrides ZYGARDE_MONGO_URI")
     planner_url: str = "http://127.0.0.1:8080"
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = Field("http://127.0.0.1:9095", description="the local stack's Alertmanager (not its "
@@ -68,6 +72,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
+        if self.mongo_uri_file is not None:
+            object.__setattr__(self, "mongo_uri", _mongo_uri_from(self.mongo_uri_file))
         object.__setattr__(self, "home", self.home.expanduser().resolve())
         object.__setattr__(self, "cache_dir", self.cache_dir.expanduser().resolve())
         if not self.topic_prefix or any(c.isspace() for c in self.topic_prefix):
@@ -149,12 +155,17 @@ class Settings(BaseSettings):
         env = dict(os.environ)
         env.update(
             ZYGARDE_KAFKA_BOOTSTRAP=self.kafka_bootstrap,
-            ZYGARDE_MONGO_URI=self.mongo_uri,
             ZYGARDE_TOPIC_PREFIX=self.topic_prefix,
             ZYGARDE_HOME=str(self.home),
             ZYGARDE_PLANNER_URL=self.planner_url,
             ZYGARDE_PROMETHEUS_URL=self.prometheus_url,
         )
+        # a URI from a file is this service's own user's: a child gets its own file, never this one's credentials
+        if self.mongo_uri_file is None:
+            env["ZYGARDE_MONGO_URI"] = self.mongo_uri
+        else:
+            env.pop("ZYGARDE_MONGO_URI_FILE", None)
+            env.pop("ZYGARDE_MONGO_URI", None)
         if self.data_roots:
             env["ZYGARDE_DATA_ROOTS"] = self.data_roots
         if self.artifact_uri:
@@ -182,3 +193,15 @@ def probes_enabled() -> bool:
 
 def load() -> Settings:
     return Settings()
+
+
+def _mongo_uri_from(path: Path) -> str:
+    """The URI in ``path``, stripped; a missing or empty file is a clear start-up error that names the file,
+    never its content."""
+    try:
+        uri = path.read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"ZYGARDE_MONGO_URI_FILE {path} cannot be read: {exc.strerror}") from None
+    if not uri.startswith(("mongodb://", "mongodb+srv://")):
+        raise ValueError(f"ZYGARDE_MONGO_URI_FILE {path} holds no mongodb:// URI")
+    return uri

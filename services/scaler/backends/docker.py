@@ -15,6 +15,7 @@ SCALED_LABEL = "dev.zygarde.scaled-by"
 STACK_LABEL = "dev.zygarde.stack"
 # where a scaled trainer finds its Kafka principal's client settings (compose's secrets are there too)
 KAFKA_CLIENT_PATH = "/run/secrets/kafka-client.properties"
+MONGO_URI_PATH = "/run/secrets/mongo-uri"
 
 log = logging.getLogger("zygarde.scaler.docker")
 
@@ -31,13 +32,14 @@ class DockerBackend(BaseScalerBackend):
     (``unix:///var/run/docker.sock``, ``tcp://host:2375``); without it the usual ``DOCKER_HOST``
     environment applies. No engine answering is a configuration error. ``kafka_client_file``: the
     engine host's path of the trainer principal's Kafka client settings, mounted read-only into each
-    trainer (and only that file: never the scaler's own or another service's credentials).
+    trainer (and only that file: never the scaler's own or another service's credentials);
+    ``mongo_uri_file`` likewise, the trainer's MongoDB URI (its own user's credentials).
     """
 
     def __init__(self, image: str = "zygarde:latest", network: str | None = None,
                  environment: dict[str, str] | None = None, volumes: list[str] | None = None,
                  drain_timeout_s: int = 60, base_url: str | None = None, client: Any = None,
-                 kafka_client_file: str | None = None) -> None:
+                 kafka_client_file: str | None = None, mongo_uri_file: str | None = None) -> None:
         if client is None:
             try:
                 import docker
@@ -58,6 +60,10 @@ class DockerBackend(BaseScalerBackend):
         if kafka_client_file:
             self.volumes.append(f"{kafka_client_file}:{KAFKA_CLIENT_PATH}:ro")
             self.environment["ZYGARDE_KAFKA_CLIENT_PROPERTIES"] = KAFKA_CLIENT_PATH
+        self.environment.pop("ZYGARDE_MONGO_URI_FILE", None)
+        if mongo_uri_file:
+            self.volumes.append(f"{mongo_uri_file}:{MONGO_URI_PATH}:ro")
+            self.environment["ZYGARDE_MONGO_URI_FILE"] = MONGO_URI_PATH
         self.drain_timeout_s = drain_timeout_s
         self.started = 0
         self.stopped = 0
