@@ -163,6 +163,14 @@ def test_compose_trainers_and_the_scalers_trainers_are_alike() -> None:
     assert any(m.endswith(":/data:ro") for m in mounts)
 
 
+def test_compose_broker_lets_trainers_started_together_share_the_first_rebalance() -> None:
+    """The scaler starts a burst's trainers together. With no initial rebalance delay the first to join
+    an empty group takes every partition of `trials`, and the second's share waits for the first one's
+    running trial (bench/results/container_cost.md: 5-10 s of start-up per burst)."""
+    env = env_of(compose()["services"]["kafka"])
+    assert int(env["KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"]) >= 1000
+
+
 def test_compose_runs_each_app_service_as_zygarde_run_from_the_one_dockerfile() -> None:
     services = compose()["services"]
     dockerfile = (ROOT / "Dockerfile").read_text()
