@@ -145,7 +145,9 @@ def stock_cluster_problems(docs: list[dict[str, Any]], scaled: str = "zygarde-tr
             if doc["kind"] != "Job" and not (c.get("readinessProbe") and c.get("livenessProbe")):
                 out.append(f"{where}: probes")
             for env in c.get("env", []):
-                if any(w in env["name"] for w in ("TOKEN", "SECRET", "PASSWORD")) and "value" in env:
+                # a *_FILE names a mounted Secret's path (MONGO_INITDB_ROOT_PASSWORD_FILE), not a value
+                if (any(w in env["name"] for w in ("TOKEN", "SECRET", "PASSWORD")) and "value" in env
+                        and not env["name"].endswith("_FILE")):
                     out.append(f"{where}: {env['name']} as a plain value, not from a Secret")
     return out
 

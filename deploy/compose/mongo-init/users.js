@@ -1,6 +1,6 @@
 // Run once by the official mongo image on an empty volume (docker-entrypoint-initdb.d), as the root user:
 // one user per service that uses the store, each with only the privileges its code needs
-// (docs/security.md "MongoDB-wire"); the passwords come from the compose secrets mongo-secrets.sh wrote.
+// (docs/security.md "MongoDB-wire"); the passwords come from /run/secrets (compose: mongo-secrets.sh; Helm: the chart).
 const fs = require("fs");
 const zygarde = db.getSiblingDB("zygarde");
 
