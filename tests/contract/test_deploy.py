@@ -351,7 +351,9 @@ def test_every_service_is_a_deployment_running_zygarde_run() -> None:
 def test_secrets_are_references_and_the_example_holds_a_placeholder() -> None:
     example = [d for n, d in DOCS if n == "secret.example.yaml"]
     kafka = {f"zygarde-kafka-{p}" for p in ("admin", "planner", "selector", "trainer", "scaler", "submitter")}
-    assert {d["metadata"]["name"] for d in example} == {"zygarde-admin", *kafka}
+    # MongoDB (docs/security.md "MongoDB-wire"): the root user and, as an example of the four, the planner's
+    mongo = {"zygarde-mongo-root", "zygarde-mongo-planner"}
+    assert {d["metadata"]["name"] for d in example} == {"zygarde-admin", *kafka, *mongo}
     assert all(set(d["stringData"].values()) == {"REPLACE-ME"} for d in example)
     kustom = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     assert "secret.example.yaml" not in kustom["resources"]
