@@ -4,10 +4,10 @@ Part of `make test`, which installs the engine and builds the images with `deplo
 (an mmdebstrap base, no registry). Grafana is left out (its image or package cannot be had here; it
 is a compose profile). Covered: compose up of the whole file with only the planner published, a job
 over HTTP and one over the Kafka topic complete, the scaler's docker backend takes the trainers to
-zero when idle, up to its maximum under backlog and back to zero after the cooldown, every trainer
+zero when idle, up to its maximum under backlog and back to zero once no job is searching, every trainer
 it stopped exited 0 (drained on SIGTERM, not killed at the drain timeout: the test fails if a drain
-is skipped), every trial is counted once, and a `podman kill` of a trainer and of the selector
-mid-job loses and repeats no trial. Kafka authenticates (SASL/SCRAM-SHA-512, one principal per service,
+is skipped), every trial is counted once, and a `podman kill` of a trainer and a crash of the selector
+(SIGKILL to its process; the engine restarts it under its restart policy) mid-job lose and repeat no trial. Kafka authenticates (SASL/SCRAM-SHA-512, one principal per service,
 ACLs): each service holds only its own principal's credentials, the scaler's trainers only the trainer's;
 on the compose network a client without credentials, with a wrong password or with the trainer's or the
 selector's credentials is refused by the broker where the ACLs give it nothing, while the submitter's job
