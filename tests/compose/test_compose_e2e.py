@@ -7,7 +7,8 @@ over HTTP and one over the Kafka topic complete, the scaler's docker backend tak
 zero when idle, up to its maximum under backlog and back to zero once no job is searching, every trainer
 it stopped exited 0 (drained on SIGTERM, not killed at the drain timeout: the test fails if a drain
 is skipped), every trial is counted once, and a `podman kill` of a trainer and a crash of the selector
-(SIGKILL to its process; the engine restarts it under its restart policy) mid-job lose and repeat no trial. Kafka authenticates (SASL/SCRAM-SHA-512, one principal per service,
+(SIGKILL to its process; the engine restarts it under its restart policy) mid-job lose and repeat no
+trial. Kafka authenticates (SASL/SCRAM-SHA-512, one principal per service,
 ACLs): each service holds only its own principal's credentials, the scaler's trainers only the trainer's;
 on the compose network a client without credentials, with a wrong password or with the trainer's or the
 selector's credentials is refused by the broker where the ACLs give it nothing, while the submitter's job
@@ -129,10 +130,10 @@ def test_jobs_complete_and_the_scaler_takes_trainers_up_and_back_to_zero(
         assert job["trials"]["completed"] == jobs[job_id] == len(set(ids)), (job["trials"], len(ids))
     stack.figures.update(trials_requested=requested, trials_completed=completed, trials_duplicated=duplicated,
                          trials_lost=requested - completed)
-    # the scaler's trainers hold the trainer principal's client settings, and nothing else of the secrets
+    # the scaler's trainers hold the trainer principal's client settings and MongoDB URI, nothing else of the secrets
     assert stack.secrets is not None
-    trainer_file = str(stack.secrets / "kafka-trainer.properties")
-    assert scaled_secrets == {"/run/secrets/kafka-client.properties": trainer_file}, scaled_secrets
+    assert scaled_secrets == {"/run/secrets/kafka-client.properties": str(stack.secrets / "kafka-trainer.properties"),
+                              "/run/secrets/mongo-uri": str(stack.secrets / "mongo-trainer.uri")}, scaled_secrets
     assert peak == 2, f"the scaler's maximum is 2 trainers; saw at most {peak}"
     wait_for("the scaler to take trainers back to 0 after the cooldown", lambda: not stack.trainers(), 240, 2)
     # every trainer container that ended did so by draining: exit 0 after SIGTERM (a trainer still
@@ -194,13 +195,14 @@ def test_the_broker_keeps_unauthenticated_and_wrong_principals_off_jobs(stack: S
     wrong password, with the trainer's credentials (on ``jobs`` and ``trials``) and with the selector's (a
     forged score on ``results``), every write is refused and none of it can be read back; the submitter's
     write to ``jobs`` is acknowledged and read back. Each service container holds its own principal's
-    client settings only, and no password is in any service's log."""
+    client settings and its own MongoDB URI only, and no password is in any service's log."""
     assert stack.secrets is not None
     for service in SERVICES:  # compose's trainers may have been stopped by the idle scaler: -a
         for cid in stack.podman("ps", "-aq", "--filter", f"label=com.docker.compose.project={stack.project}",
                                 "--filter", f"label=com.docker.compose.service={service}").split():
             assert secret_mounts(stack, cid) == {
-                "/run/secrets/kafka-client.properties": str(stack.secrets / f"kafka-{service}.properties")}, service
+                "/run/secrets/kafka-client.properties": str(stack.secrets / f"kafka-{service}.properties"),
+                "/run/secrets/mongo-uri": str(stack.secrets / f"mongo-{service}.uri")}, service
     attempts = [
         {"name": "no-credentials", "topic": "jobs", "conf": None},
         {"name": "wrong-password", "topic": "jobs", "conf": "/run/secrets/kafka-submitter.properties",
