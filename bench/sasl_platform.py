@@ -105,7 +105,8 @@ def main() -> None:
                     "along, on one FerretDB/SQLite of the run's own (a database each).",
                     f"Goal: SASL ÷ PLAINTEXT ≤ {GOAL:.2f} on the amortized and the median overhead: {verdict} ("
                     + ", ".join(f"{k.removesuffix('_ms')} {ratios[k]:.2f}" for k in judged) + ").",
-                    "The machine is shared (2 cores) with other work; load average (1 / 5 / 15 min) before: "
+                    "Load average of the 2-core machine (1 / 5 / 15 min; above 2 before the run means other work "
+                    "competed with it) before: "
                     + " / ".join(f"{v:.1f}" for v in load_before) + ", after: "
                     + " / ".join(f"{v:.1f}" for v in load_after) + "."])
     for row in rows:
