@@ -8,21 +8,10 @@
 #   kafka-admin.properties         the admin's librdkafka settings: the init services (principals, ACLs, topics)
 #   kafka-<principal>.properties   planner, selector, trainer, scaler, submitter: each service's own
 #                                  librdkafka settings (SCRAM-SHA-512); compose mounts each only into its service
-# The files are 644 inside the 700 folder: the containers run as users other than the one that ran this,
-# and each container gets only its own file (a compose secret, mounted read-only). An existing file is
+# Files are written as deploy/compose/_secrets.sh says (644 in a 700 folder). An existing file is
 # kept (the broker's volume keeps the credentials it was given); delete DIR to make new ones. No password
 # is printed.
-set -euo pipefail
-dir=${1:-${ZYGARDE_SECRETS_DIR:-./secrets}}
-mkdir -p "$dir" && chmod 700 "$dir"
-umask 022
-
-password() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-
-write() {  # file, content (written whole under a temporary name, then moved into place)
-  [ -s "$dir/$1" ] && return 0
-  printf '%s' "$2" > "$dir/.$1.tmp" && chmod 644 "$dir/.$1.tmp" && mv "$dir/.$1.tmp" "$dir/$1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/_secrets.sh" "$@"  # $dir, password, write
 
 if [ -s "$dir/kafka-admin.properties" ]; then
   admin=$(sed -n 's/^sasl.password=//p' "$dir/kafka-admin.properties")

@@ -12,17 +12,7 @@
 # image the compose tests run instead of MongoDB); the official image always authenticates once a root user is set.
 # An existing file is kept (MongoDB creates the users only on an empty volume); delete DIR to make new ones.
 # No password is printed.
-set -euo pipefail
-dir=${1:-${ZYGARDE_SECRETS_DIR:-./secrets}}
-mkdir -p "$dir" && chmod 700 "$dir"
-umask 022
-
-password() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-
-write() {  # file, content (written whole under a temporary name, then moved into place)
-  [ -s "$dir/$1" ] && return 0
-  printf '%s' "$2" > "$dir/.$1.tmp" && chmod 644 "$dir/.$1.tmp" && mv "$dir/.$1.tmp" "$dir/$1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/_secrets.sh" "$@"  # $dir, password, write
 
 write mongo-root-password "$(password)"
 for service in planner selector trainer scaler; do
