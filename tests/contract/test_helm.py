@@ -90,6 +90,24 @@ def pod_of(doc: dict[str, Any]) -> dict[str, Any]:
     return dict(doc["spec"]["template"]["spec"])
 
 
+def secret_refs(doc: dict[str, Any], prefix: str) -> set[tuple[str, str]]:
+    """(Secret, key) of every Secret named ``prefix``* that a workload's pod reads: volumes (secret, projected;
+    "*" when every key is mounted) and environment (valueFrom, envFrom)."""
+    pod, out = pod_of(doc), set()
+    for vol in pod.get("volumes", []):
+        sources = [vol["secret"] | {"name": vol["secret"]["secretName"]}] if "secret" in vol else [
+            s["secret"] for s in vol.get("projected", {}).get("sources", []) if "secret" in s]
+        for src in sources:
+            out |= {(src["name"], k) for k in ([i["key"] for i in src.get("items", [])] or ["*"])}
+    for c in pod.get("initContainers", []) + pod["containers"]:
+        for env in c.get("env", []):
+            ref = env.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                out.add((ref["name"], ref["key"]))
+        out |= {(e["secretRef"]["name"], "*") for e in c.get("envFrom", []) if "secretRef" in e}
+    return {(name, key) for name, key in out if name.startswith(prefix)}
+
+
 def restricted_violations(doc: dict[str, Any]) -> list[str]:
     """Pod Security Standards, level "restricted" (v1.31), for one workload."""
     pod, where, out = pod_of(doc), doc["metadata"]["name"], []

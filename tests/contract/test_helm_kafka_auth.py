@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.test_helm import WORKLOADS, pod_of, render, schema_errors
+from tests.contract.test_helm import WORKLOADS, pod_of, render, schema_errors, secret_refs
 
 SERVICES = ("planner", "selector", "trainer", "scaler")
 PRINCIPALS = ("admin", *SERVICES, "submitter")
@@ -22,22 +22,7 @@ def docs() -> list[dict[str, Any]]:
 
 
 def kafka_secret_refs(doc: dict[str, Any]) -> set[tuple[str, str]]:
-    """(Secret, key) of every zygarde-kafka-* Secret a workload's pod reads: volumes (secret, projected;
-    "*" when every key is mounted) and environment (valueFrom, envFrom)."""
-    pod, out = pod_of(doc), set()
-    for vol in pod.get("volumes", []):
-        sources = [vol["secret"] | {"name": vol["secret"]["secretName"]}] if "secret" in vol else [
-            s["secret"] for s in vol.get("projected", {}).get("sources", []) if "secret" in s]
-        for src in sources:
-            keys = [i["key"] for i in src.get("items", [])] or ["*"]
-            out |= {(src["name"], k) for k in keys}
-    for c in pod.get("initContainers", []) + pod["containers"]:
-        for env in c.get("env", []):
-            ref = env.get("valueFrom", {}).get("secretKeyRef")
-            if ref:
-                out.add((ref["name"], ref["key"]))
-        out |= {(e["secretRef"]["name"], "*") for e in c.get("envFrom", []) if "secretRef" in e}
-    return {(name, key) for name, key in out if name.startswith("zygarde-kafka-")}
+    return secret_refs(doc, "zygarde-kafka-")
 
 
 def workload(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:

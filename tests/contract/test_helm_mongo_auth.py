@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.test_helm import WORKLOADS, pod_of, render, schema_errors
+from tests.contract.test_helm import WORKLOADS, pod_of, render, schema_errors, secret_refs
 
 ROOT = Path(__file__).parents[2]
 SERVICES = ("planner", "selector", "trainer", "scaler")
@@ -22,20 +22,7 @@ def docs() -> list[dict[str, Any]]:
 
 
 def mongo_secret_refs(doc: dict[str, Any]) -> set[tuple[str, str]]:
-    """(Secret, key) of every zygarde-mongo-* Secret a workload's pod reads ("*": every key)."""
-    pod, out = pod_of(doc), set()
-    for vol in pod.get("volumes", []):
-        sources = [vol["secret"] | {"name": vol["secret"]["secretName"]}] if "secret" in vol else [
-            s["secret"] for s in vol.get("projected", {}).get("sources", []) if "secret" in s]
-        for src in sources:
-            out |= {(src["name"], k) for k in ([i["key"] for i in src.get("items", [])] or ["*"])}
-    for c in pod.get("initContainers", []) + pod["containers"]:
-        for env in c.get("env", []):
-            ref = env.get("valueFrom", {}).get("secretKeyRef")
-            if ref:
-                out.add((ref["name"], ref["key"]))
-        out |= {(e["secretRef"]["name"], "*") for e in c.get("envFrom", []) if "secretRef" in e}
-    return {(name, key) for name, key in out if name.startswith("zygarde-mongo-")}
+    return secret_refs(doc, "zygarde-mongo-")
 
 
 def test_one_secret_per_service_with_its_own_user(docs: list[dict[str, Any]]) -> None:
