@@ -287,3 +287,13 @@ def test_s3_datasets_take_credentials_from_a_secret() -> None:
         assert env[key]["valueFrom"]["secretKeyRef"] == {"name": "zygarde-s3", "key": key}
     assert all(schema_errors(d) == [] for d in docs) and stock_cluster_problems(docs) == []
 
+
+
+@pytest.mark.parametrize("source", ["helm", "kustomize"])
+def test_the_cluster_broker_lets_trainers_started_together_share_the_first_rebalance(source: str) -> None:
+    """As compose's broker (tests/contract/test_deploy.py): trainers the scaler or KEDA starts together join
+    one generation of the group instead of the first taking every partition of `trials`."""
+    docs = render() if source == "helm" else kustomize_docs()
+    broker = next(d for d in docs if d["kind"] in WORKLOADS and d["metadata"]["name"] == "kafka")
+    env = {e["name"]: e.get("value") for e in pod_of(broker)["containers"][0]["env"]}
+    assert int(env["KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"]) >= 1000
