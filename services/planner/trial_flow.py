@@ -146,6 +146,11 @@ class TrialFlow(PlannerState):
         if spent in ("time_budget", "cost_budget") and view.open:
             self.trials.request_stop_open(job_id, spent)  # patience lets running trials finish
         exhausted = view.total >= spec.search.max_trials or strategy.exhausted or spent is not None
+        if (view.total >= spec.search.max_trials or spent is not None) and view.open and not job.get("all_requested"):
+            # for the scaler: no new trial will come (a strategy's own exhaustion is not final, an adaptive
+            # one may propose again on the next result), so the trainers its open trials leave idle may stop
+            self.jobs.update(job_id, all_requested=True)
+            job["all_requested"] = True
         if exhausted and not view.open:
             reason = spent or ("max_trials" if view.total >= spec.search.max_trials else "search_space_exhausted")
             self._finish_search(job, view.total, reason)

@@ -7,6 +7,11 @@
   or at once when no job is still searching either (``Observation.searching_jobs == 0``): the cooldown
   absorbs the gaps inside a search, between two of its trials; once every search has ended no trial
   can come (KEDA cannot see jobs, so this rule is the scaler's own);
+- down to the trainers that are busy, at once, when no trial waits (every queued offset is a running
+  trial), fewer trials run than trainers, and no job will plan another trial (``planning_jobs == 0``:
+  each active search has requested its last trial): the surplus trainers are idle and nothing can
+  come for them, so neither the cooldown nor the stabilisation window has anything to absorb. Only
+  with ``running`` known, i.e. a backend that stops the idle trainers first (``surplus``);
 - scale-down stabilisation: the max of the raw desires in the last ``stabilization_window_s`` (HPA);
 - scale-up limited to ``scale_up_max_step`` replicas per decision.
 
@@ -51,13 +56,18 @@ class ScalerConfig:
 @dataclass(frozen=True)
 class Observation:
     """One look at the world: queued trials (lag), trials being trained, trainers running now, and the
-    jobs that may still ask for trials (active, search not finished; None when not known)."""
+    jobs that may still ask for trials (active, search not finished; None when not known), and for the
+    surplus rule the busy trainers and the jobs that may still plan a new trial."""
 
     now: float
     lag: int
     in_flight: int
     current: int
     searching_jobs: int | None = None
+    # trainers busy with a trial now (None: not known, or the backend cannot pick idle ones to stop)
+    running: int | None = None
+    # active jobs whose search may still request a trial (None: not known)
+    planning_jobs: int | None = None
 
 
 @dataclass
@@ -88,6 +98,12 @@ def _raw(cfg: ScalerConfig, obs: Observation, state: PolicyState, work: int) -> 
             return cfg.min_replicas, f"cooldown: no work for {cfg.cooldown_s:g}s"
         # Inside the cooldown KEDA keeps the HPA at one replica at least; the window may hold more.
         return max(1, cfg.min_replicas), f"cooldown-hold: no work for {idle_for:g}s < {cfg.cooldown_s:g}s"
+    if (obs.planning_jobs == 0 and obs.running is not None and 0 < work <= obs.running < obs.current
+            and obs.running >= cfg.min_replicas):
+        # work <= running: the lag holds the running trials' offsets (a trainer stores one only after
+        # the trial's result), so nothing waits beyond them; a stale count errs towards more trainers
+        return obs.running, (f"surplus: {obs.running} trials running, none waiting, no job planning more: "
+                             f"{obs.current - obs.running} idle trainers stop")
     wanted = math.ceil(work / cfg.lag_threshold)
     if wanted > cfg.ceiling:
         rule = "partitions" if cfg.ceiling < cfg.max_replicas else "max_replicas"
@@ -107,6 +123,8 @@ def desired_replicas(cfg: ScalerConfig, obs: Observation, state: PolicyState) ->
         # Going to zero is KEDA's own move, outside the HPA and so outside its stabilisation window.
         state.history.clear()
         return Decision(raw, reason)
+    if reason.startswith("surplus:"):
+        return Decision(raw, reason)  # no trial can come for the idle ones: nothing to stabilise
     state.history = [(t, d) for t, d in state.history if obs.now - t < cfg.stabilization_window_s]
     state.history.append((obs.now, raw))
     desired = raw

@@ -27,7 +27,7 @@ from zygarde.observability import (
     use_metrics,
 )
 from zygarde.settings import ScalerBackendSettings, Settings
-from zygarde.store import JobRepository, connect
+from zygarde.store import JobRepository, TrialRepository, connect
 
 log = logging.getLogger("zygarde.scaler")
 
@@ -55,13 +55,16 @@ class ScalerSettings(Settings):
 
 class Scaler:
     def __init__(self, cfg: ScalerConfig, backend: BaseScalerBackend, producer: EventProducer,
-                 measure: Any, clock: Any = time.monotonic, searching_jobs: Any = None) -> None:
+                 measure: Any, clock: Any = time.monotonic, searching_jobs: Any = None,
+                 planning_jobs: Any = None, running_workers: Any = None) -> None:
         self.cfg = cfg
         self.backend = backend
         self.producer = producer
         self.measure = measure
         self.clock = clock
         self.searching_jobs = searching_jobs  # () -> jobs that may still ask for trials; None: not known
+        self.planning_jobs = planning_jobs  # () -> jobs that may still request a new trial
+        self.running_workers = running_workers  # () -> worker ids of the trials running now
         self.state = PolicyState()
         self._last = clock()
 
@@ -73,14 +76,19 @@ class Scaler:
         self._last = now
         work = self.measure()
         # lag.py: a running trial's offset is still uncommitted, so the lag already holds in-flight work.
+        busy = self._busy(work.total, current)
         obs = Observation(now=now, lag=work.total, in_flight=0, current=current,
-                          searching_jobs=self._searching_jobs() if work.total == 0 else None)
+                          searching_jobs=self._searching_jobs() if work.total == 0 else None,
+                          running=None if busy is None else len(busy), planning_jobs=0 if busy is not None else None)
         decision = desired_replicas(self.cfg, obs, self.state)
         SCALER_DESIRED.set(decision.desired)
         if decision.desired != current:
             direction = "out" if decision.desired > current else "in"
             log.info("scaling %s: %d -> %d (%s)", direction, current, decision.desired, decision.reason)
-            self.backend.scale_to(decision.desired)
+            if busy is None:
+                self.backend.scale_to(decision.desired)
+            else:
+                self.backend.scale_to(decision.desired, busy=busy)
             self.producer.publish(ev.ScalingDecided(job_id="-", from_replicas=current,
                                                     to_replicas=decision.desired, reason=decision.reason,
                                                     lag=work.total))
@@ -88,6 +96,21 @@ class Scaler:
             SCALER_DECISIONS.labels(direction=direction).inc()
         SCALER_CURRENT.set(self.backend.current())
         return decision.desired
+
+    def _busy(self, lag: int, current: int) -> set[str] | None:
+        """The workers running a trial, asked only where the surplus rule can apply: fewer trials in the
+        lag than trainers, a backend that stops idle trainers first, and no job planning another trial
+        (asked first: the jobs are few, while the trials' query reads every trial on some stores).
+        None: the rule stays off (a store error included: the stabilisation window decides, as without it)."""
+        if not (0 < lag < current and self.backend.picks_idle and self.planning_jobs and self.running_workers):
+            return None
+        try:
+            if int(self.planning_jobs()) != 0:
+                return None
+            return set(self.running_workers())
+        except Exception:  # noqa: BLE001 - any store error: the rule waits for the next step
+            log.warning("could not read the running trials; no surplus scale-in this step", exc_info=True)
+            return None
 
     def _searching_jobs(self) -> int | None:
         """How many jobs are still searching, asked only when no trial waits; unknown (the cooldown decides, as
@@ -120,7 +143,8 @@ def run() -> None:
     backend = make_backend(own.backend, **ScalerBackendSettings().backend_options(own.backend, shared))
     in_flight = lag.InFlight(db, own.in_flight_every_s)
     scaler = Scaler(cfg, backend, producer, lambda: lag.measure(admin, shared.consumer_group("trainers"), in_flight),
-                    searching_jobs=JobRepository(db).count_searching)
+                    searching_jobs=JobRepository(db).count_searching, planning_jobs=JobRepository(db).count_planning,
+                    running_workers=TrialRepository(db).running_workers)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

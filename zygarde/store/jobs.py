@@ -56,6 +56,14 @@ class JobRepository:
         the selector builds its model). The scaler scales to zero at once when there are none."""
         return int(self._c.count_documents({"status": {"$in": list(ACTIVE)}, "search_finished": {"$ne": True}}))
 
+    def count_planning(self) -> int:
+        """Jobs that may still request a new trial: searching, and not yet ``all_requested`` (the planner
+        sets it once the search can request no more: max_trials requested, or a budget spent; its open
+        trials still run, and a lost one is handed out again). The scaler stops idle trainers at once
+        when there are none."""
+        return int(self._c.count_documents({"status": {"$in": list(ACTIVE)}, "search_finished": {"$ne": True},
+                                            "all_requested": {"$ne": True}}))
+
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for doc in self._c.find({}, {"status": 1}):

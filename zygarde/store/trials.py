@@ -129,6 +129,10 @@ class TrialRepository:
         judged = doc is not None and any(r.get("fold") == fold for r in doc.get("reports") or ())
         return judged, _stop_reason(doc)
 
+    def running_workers(self) -> set[str]:
+        """The workers (a trainer's id, ``hostname-pid`` by default) of the trials running now."""
+        return {str(d["worker"]) for d in self._c.find({"status": "running"}, {"worker": 1}) if d.get("worker")}
+
     def mark_published(self, trial_id: str) -> None:
         self._c.update_one({"_id": trial_id}, {"$set": {"published": True}})
 

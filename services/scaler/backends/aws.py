@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from services.scaler.backends._base import BaseScalerBackend
@@ -55,8 +56,9 @@ class AwsBackend(BaseScalerBackend):
         hooks = self.client.describe_lifecycle_hooks(AutoScalingGroupName=self.group)["LifecycleHooks"]
         return sorted(h["LifecycleHookName"] for h in hooks if h["LifecycleTransition"] == TERMINATING)
 
-    def scale_to(self, n: int) -> None:
-        """Set the desired capacity; the group's lifecycle hook holds a removed instance while it drains."""
+    def scale_to(self, n: int, busy: Collection[str] | None = None) -> None:
+        """Set the desired capacity; the group's lifecycle hook holds a removed instance while it drains.
+        The group picks the instances to remove (``busy`` is not used: ``picks_idle`` is false)."""
         if not self._hook_checked and n < self.current():
             self._hook_checked = True
             if not self.drain_hooks():

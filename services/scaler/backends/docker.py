@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from services.scaler.backends._base import BaseScalerBackend
+from services.scaler.backends._base import BaseScalerBackend, host_of
 
 ROLE_LABEL = "dev.zygarde.role"
 LABEL = f"{ROLE_LABEL}=trainer"
@@ -18,6 +19,11 @@ KAFKA_CLIENT_PATH = "/run/secrets/kafka-client.properties"
 MONGO_URI_PATH = "/run/secrets/mongo-uri"
 
 log = logging.getLogger("zygarde.scaler.docker")
+
+
+def _hostname(container: Any) -> str:
+    """A container's hostname (the engine's default: its id's first 12 characters)."""
+    return str((container.attrs.get("Config") or {}).get("Hostname") or container.id[:12])
 
 
 class DockerBackend(BaseScalerBackend):
@@ -102,9 +108,15 @@ class DockerBackend(BaseScalerBackend):
         self.reap()
         return len(self._running())
 
-    def scale_to(self, n: int) -> None:
-        """Run or stop this stack's labelled containers until ``n`` run; the newest stop first."""
+    picks_idle = True  # a trainer's default worker id starts with its container's hostname
+
+    def scale_to(self, n: int, busy: Collection[str] | None = None) -> None:
+        """Run or stop this stack's labelled containers until ``n`` run; the idle ones (no worker in
+        ``busy`` on their hostname) stop first, the newest first within each."""
+        hosts = {host_of(w) for w in busy or ()}
         running = sorted(self._running(), key=lambda c: c.attrs.get("Created", ""), reverse=True)
+        if hosts:
+            running.sort(key=lambda c: _hostname(c) in hosts)  # stable: the newest first within each
         leaving = running[: max(0, len(running) - n)]
         # SIGTERM, then SIGKILL after the drain timeout; all at once: one after the other, each trainer
         # would keep running (and billing) through the drains of those stopped before it

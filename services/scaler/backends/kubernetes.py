@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from services.scaler.backends._base import BaseScalerBackend
@@ -35,8 +36,9 @@ class KubernetesBackend(BaseScalerBackend):
         scale = self.apps.read_namespaced_deployment_scale(self.deployment, self.namespace)
         return int(scale.status.replicas or 0)
 
-    def scale_to(self, n: int) -> None:
-        """Patch ``spec.replicas`` through the scale subresource (RBAC on ``deployments/scale`` only)."""
+    def scale_to(self, n: int, busy: Collection[str] | None = None) -> None:
+        """Patch ``spec.replicas`` through the scale subresource (RBAC on ``deployments/scale`` only).
+        The ReplicaSet picks the pods to delete (``busy`` is not used: ``picks_idle`` is false)."""
         # Kubernetes sends SIGTERM and waits terminationGracePeriodSeconds: trainers drain themselves.
         body = {"spec": {"replicas": n}}
         self.apps.patch_namespaced_deployment_scale(self.deployment, self.namespace, body)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,14 +62,20 @@ class LocalBackend(BaseScalerBackend):
         self._reap()
         return len(self.instances) + len(self.draining)
 
-    def scale_to(self, n: int) -> None:
-        """Start trainers up to ``n``, or SIGTERM the newest ones down to ``n``."""
+    picks_idle = True  # a trainer's worker id is ``trainer-<slot>``
+
+    def scale_to(self, n: int, busy: Collection[str] | None = None) -> None:
+        """Start trainers up to ``n``, or SIGTERM down to ``n``: the idle ones (not in ``busy``) first."""
         self._reap()
         while len(self.instances) < n:
             self._start()
-        # Newest first: the oldest trainers keep their warm dataset caches.
-        while len(self.instances) > max(0, n):
-            inst = self.instances.pop()
+        # Newest first within each: the oldest trainers keep their warm dataset caches.
+        working = set(busy or ())
+        order = sorted(range(len(self.instances)),
+                       key=lambda k: (f"trainer-{self.instances[k].slot}" in working, -k))
+        leaving = [self.instances[k] for k in order[: max(0, len(self.instances) - max(0, n))]]
+        self.instances = [i for i in self.instances if i not in leaving]
+        for inst in leaving:
             inst.proc.send_signal(signal.SIGTERM)
             inst.kill_at = time.monotonic() + self.drain_timeout_s
             self.draining.append(inst)
