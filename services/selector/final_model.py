@@ -4,10 +4,17 @@
 2. Ensemble candidate: greedy ensemble selection (``zygarde.ml.ensemble``) over the out-of-fold
    predictions of the top ``ensemble.TOP_K`` trials. When its out-of-fold score beats the best
    trial's own, its other members are fitted on the training part and the ensemble scored on the
-   holdout; it is announced only when that beats the best trial's holdout score too. The mean gain over
-   the job's folds and its standard error are reported beside it, but do not gate it: with five folds
-   the per-fold spread is wide enough to turn away ensembles that gain twice the best trial's own
-   noise out of fold (and then win on the holdout), and the holdout judges anyway.
+   holdout. Whether it is announced weighs both measurements of its gain over the best trial
+   (:func:`judge`): the out-of-fold gain, over every row of the training part, and the holdout gain,
+   over the few rows kept aside, are two estimates of the same thing whose noise shrinks with the rows
+   each scored, so their row-weighted mean is the better estimate (inverse-variance pooling); the
+   ensemble is announced when that is a gain and the holdout does not say, beyond its own noise, that it
+   is worse. The holdout's noise is the spread of the per-fold gains, scaled from a fold's rows to the
+   holdout's. Requiring a win on the holdout alone, a fifth of the rows, turned away ensembles that
+   gained out of fold by several times the holdout's noise and lost on it by a fraction of it (and
+   then won on data neither had seen); the veto still turns away a selection that fitted the
+   out-of-fold predictions' noise, which the holdout contradicts clearly. Without per-fold gains
+   the holdout alone decides, as before.
    It is not tried when fitting its other members on the training part would cost more than
    ``COST_SHARE`` of the fit time the whole search spent (estimated from their trials' CV fits), and
    more than ``FREE_SECONDS``: the time at the end of a job stays a small part of it.
@@ -45,6 +52,7 @@ log = logging.getLogger(__name__)
 FIT_THREADS = 2
 COST_SHARE = 0.25  # the most the ensemble's extra member fits may cost, as a share of the search's fit time
 FREE_SECONDS = 2.0  # ... unless they take less than this anyway (a small search's members are a large share)
+VETO_Z = 2.0  # the holdout turns an ensemble away when it loses there by more than this many of its standard errors
 
 
 class Leaderboard(Protocol):
@@ -170,6 +178,35 @@ def fold_gain(spec: ev.JobSpec, task: str, train: pd.DataFrame, metric: metrics.
     return float(np.mean(gains)), float(np.std(gains, ddof=1) / np.sqrt(len(gains)))
 
 
+@dataclass
+class Verdict:
+    announce: bool
+    pooled_gain: float
+    holdout_error: float | None  # the standard error of the holdout gain, from the per-fold gains
+    reason: str
+
+
+def judge(oof_gain: float, oof_rows: int, holdout_gain: float, holdout_rows: int, fold_sd: float | None,
+          fold_rows: float) -> Verdict:
+    """Announce the ensemble or not, from its gains over the best trial (in the metric's direction) out of
+    fold, over ``oof_rows``, and on the holdout, over ``holdout_rows`` (see the module's docstring): when
+    their row-weighted mean is a gain and the holdout gain is not below ``-VETO_Z`` of its standard error.
+    That error is ``fold_sd``, the standard deviation of the gains on folds of ``fold_rows`` rows, times
+    the root of ``fold_rows / holdout_rows``. Without ``fold_sd`` the holdout decides alone."""
+    pooled = (oof_rows * oof_gain + holdout_rows * holdout_gain) / max(1, oof_rows + holdout_rows)
+    if fold_sd is None or holdout_rows < 1:
+        won = holdout_gain > 0
+        return Verdict(won, pooled, None, "wins on the holdout (no per-fold gains to weigh it with)" if won else
+                       "does not win on the holdout (no per-fold gains to weigh it with)")
+    error = fold_sd * float(np.sqrt(fold_rows / holdout_rows))
+    if holdout_gain < -VETO_Z * error:
+        return Verdict(False, pooled, error, f"worse on the holdout by over {VETO_Z:g} standard errors ({error:.3g})")
+    if pooled <= 0:
+        return Verdict(False, pooled, error, f"no gain over both ({pooled:.3g}, weighted by rows)")
+    return Verdict(True, pooled, error, f"a gain of {pooled:.3g} over both (weighted by rows), the holdout "
+                   f"within {VETO_Z:g} standard errors ({error:.3g})")
+
+
 def _beats(score: float, reference: float, greater_is_better: bool) -> bool:
     return score > reference if greater_is_better else score < reference
 
@@ -216,14 +253,20 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
                         fold_gain=None if found.fold_gain is None else list(found.fold_gain),
                         members=[{"trial_id": t["_id"], "weight": w} for t, w in zip(found.trials, found.weights,
                                                                                        strict=True)])
-            if _beats(blend_score, single_score, metric.greater_is_better):
+            sign = 1.0 if metric.greater_is_better else -1.0
+            repeats = spec.cv.repeats if spec.cv.strategy.startswith("repeated") else 1
+            splits = spec.cv.folds * repeats  # the per-fold gains' standard error -> their spread
+            fold_sd = None if found.fold_gain is None else found.fold_gain[1] * float(np.sqrt(splits))
+            verdict = judge(sign * (found.oof_score - found.best_oof_score), len(train),
+                            sign * (blend_score - single_score), len(holdout), fold_sd, len(train) / spec.cv.folds)
+            info.update(pooled_gain=verdict.pooled_gain, holdout_error=verdict.holdout_error)
+            info["reason"] = (f"holdout {spec.metric} {blend_score:.6g} against the best trial's {single_score:.6g}, "
+                              f"out of fold {found.oof_score:.6g} against {found.best_oof_score:.6g}: "
+                              + verdict.reason)
+            if verdict.announce:
                 kind, pipeline, score = "ensemble", blend, blend_score
                 members = [{"trial_id": t["_id"], "algorithm": t["algorithm"], "params": t["params"], "weight": w}
                            for t, w in zip(found.trials, found.weights, strict=True)]
-                info["reason"] = "beats the best trial out of fold and on the holdout"
-            else:
-                info["reason"] = (f"holdout {spec.metric} {blend_score:.6g} does not beat the best trial's "
-                                  f"{single_score:.6g}")
         started = time.monotonic()
         if not refit_all:
             final, final_rows = pipeline, len(train)
