@@ -61,9 +61,12 @@ class ComposeStack:
     figures: dict[str, Any] = field(default_factory=dict)
     # the Kafka credentials of this stack (deploy/compose/kafka-secrets.sh), one file per principal
     secrets: Path | None = None
+    # override files after docker-compose.yml (deploy/compose/s3.yml: the S3 mode)
+    overrides: tuple[Path, ...] = ()
 
     def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["docker-compose", "-p", self.project, "-f", str(ROOT / "docker-compose.yml"), *args],
+        files = [arg for f in (ROOT / "docker-compose.yml", *self.overrides) for arg in ("-f", str(f))]
+        return subprocess.run(["docker-compose", "-p", self.project, *files, *args],
                               env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
     def podman(self, *args: str) -> str:
@@ -147,9 +150,10 @@ def podman_api() -> Iterator[tuple[str, dict[str, str]]]:
 
 @contextmanager
 def compose_up(project: str, sock: str, base_env: dict[str, str], data: Path,
-               extra_env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[ComposeStack]:
-    """`docker-compose up` of the whole file on the images of build.sh, until the planner is healthy;
-    `down -v` (and the scaler's own trainer containers removed) afterwards."""
+               extra_env: dict[str, str] | None = None, log: Path | None = None,
+               overrides: tuple[Path, ...] = ()) -> Iterator[ComposeStack]:
+    """`docker-compose up` of the whole file (and ``overrides`` over it) on the images of build.sh, until the
+    planner is healthy; `down -v` (and the scaler's own trainer containers removed) afterwards."""
     port = free_port()
     # the Kafka principals' credentials, generated for this stack as a user would (never in the tree)
     secrets = Path(tempfile.mkdtemp(prefix="zygarde-secrets-"))
@@ -159,6 +163,9 @@ def compose_up(project: str, sock: str, base_env: dict[str, str], data: Path,
     # service's URI file names no user (the official mongo image's authenticated path is not run here)
     subprocess.run([str(ROOT / "deploy" / "compose" / "mongo-secrets.sh"), str(secrets)], check=True,
                    capture_output=True, timeout=60, env={**os.environ, "ZYGARDE_MONGO_AUTH": "0"})
+    # and the S3 mode's keys (deploy/compose/s3.yml), read only when that override is given
+    subprocess.run([str(ROOT / "deploy" / "compose" / "s3-secrets.sh"), str(secrets)], check=True,
+                   capture_output=True, timeout=60)
     env = {**base_env, **images_env(), "DOCKER_HOST": f"unix://{sock}", "ZYGARDE_DOCKER_SOCKET": sock,
            "ZYGARDE_NETWORK": project, "ZYGARDE_ADMIN_TOKEN": TOKEN, "ZYGARDE_PLANNER_PORT": str(port),
            "ZYGARDE_DATA_DIR": str(data), "COMPOSE_HTTP_TIMEOUT": "300",
@@ -167,7 +174,7 @@ def compose_up(project: str, sock: str, base_env: dict[str, str], data: Path,
     for image in images_env().values():
         exists = subprocess.run(["podman", "image", "exists", image], env=env)
         assert exists.returncode == 0, f"{image} is missing: run deploy/images/build.sh (make images)"
-    stack = ComposeStack(project, f"http://127.0.0.1:{port}", env, secrets=secrets)
+    stack = ComposeStack(project, f"http://127.0.0.1:{port}", env, secrets=secrets, overrides=overrides)
     # podman 4.3 runs health checks from systemd timers; without systemd (this machine, CI) nothing
     # runs them and compose's `service_healthy` conditions would wait forever. This thread does what
     # the timers would: every few seconds, each of the project's containers' check once.

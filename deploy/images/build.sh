@@ -7,6 +7,7 @@
 #   zygarde-mongowire:0.1.0    the FerretDB build in .cache/bin (built by `make install`)
 #   zygarde-prometheus:0.1.0   the host's Debian Prometheus server
 #   zygarde-alertmanager:0.1.0 the host's Debian Alertmanager
+#   zygarde-s3:0.1.0           moto's S3 server (compose's S3 mode, deploy/compose/s3.yml)
 # Then: ZYGARDE_IMAGE=localhost/zygarde:0.1.0 ZYGARDE_KAFKA_IMAGE=localhost/zygarde-kafka:4.1.1 ...
 # (deploy/images/images.env lists them) docker compose up.
 # The project's image installs from wheels in .cache/wheels (pip download on the host, once per
@@ -41,7 +42,9 @@ PY=${PY:-.venv/bin/python}
 REQS=$WORK/requirements.txt
 { "$PY" -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))
 print(*d['project']['dependencies'], *d['build-system']['requires'], sep=chr(10))"
-  printf '%s\n' 'docker>=7' 'kubernetes==35.0.0' 'boto3>=1.40' 'wheel'; } > "$REQS"
+  printf '%s\n' 'docker>=7' 'kubernetes==35.0.0' 'boto3>=1.40' 'wheel'
+  # the S3 server image's (moto's server mode for S3 alone, not its every-service extra)
+  printf '%s\n' 'moto[s3]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5'; } > "$REQS"
 stamp=$(cat "$REQS" | sha256sum | cut -c1-16)
 if [ ! -f "$WHEELS/.stamp-$stamp" ]; then
   mkdir -p "$WHEELS"
@@ -77,3 +80,5 @@ ctx=$WORK/alertmanager && rm -rf "$ctx" && mkdir -p "$ctx"
 cp "$(command -v prometheus-alertmanager)" "$ctx/alertmanager"
 mkdir -p "$ctx/templates" && cp /usr/share/prometheus/alertmanager/*.tmpl "$ctx/templates/"
 build localhost/zygarde-alertmanager:0.1.0 "$ctx" deploy/images/alertmanager/Containerfile localhost/zygarde-base:bookworm
+
+build localhost/zygarde-s3:0.1.0 deploy/images/s3 deploy/images/s3/Containerfile localhost/zygarde-base:bookworm

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench._compose import AUTH, ComposeStack, TrainerEvents, compose_up, podman_api, wait_for
+from bench._compose import AUTH, ComposeStack, TrainerEvents, compose_up, wait_for
 
 PROJECT = "zygardee2e"
 PROBE = Path(__file__).with_name("kafka_probe.py")
@@ -37,15 +37,6 @@ SERVICES = ("planner", "trainer", "selector", "scaler")
 # phases and the drain timeout (60 s) each take minutes under load on 2 cores
 pytestmark = pytest.mark.timeout(1500)
 Stack = ComposeStack
-
-
-@pytest.fixture(scope="module")
-def trainer_events() -> Iterator[TrainerEvents]:
-    """Every trainer container's start and death from before compose up on (compose's own trainers
-    may be stopped by the idle scaler before the first test begins)."""
-    with podman_api() as (sock, env), TrainerEvents(env) as events:
-        events.sock = sock
-        yield events
 
 
 @pytest.fixture(scope="module")

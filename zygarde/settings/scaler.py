@@ -29,6 +29,9 @@ class ScalerBackendSettings(BaseSettings):
     docker_mongo_uri_file: str | None = Field(
         None, description="the engine host's path of the trainer's MongoDB URI file (its own user), mounted "
                           "into each trainer (compose: the trainer's secret)")
+    docker_s3_credentials_file: str | None = Field(
+        None, description="the engine host's path of the trainer's S3 credentials (an AWS shared credentials "
+                          "file), mounted into each trainer (compose's S3 mode: deploy/compose/s3.yml)")
     k8s_deployment: str = "zygarde-trainer"
     k8s_namespace: str = "zygarde"
     aws_group: str = "zygarde-trainers"
@@ -54,7 +57,8 @@ class ScalerBackendSettings(BaseSettings):
                     "volumes": [v.strip() for v in self.docker_volumes.split(",") if v.strip()],
                     "environment": self.trainer_env(shared), "drain_timeout_s": int(self.drain_timeout_s),
                     "base_url": self.docker_base_url, "kafka_client_file": self.docker_kafka_client_properties,
-                    "mongo_uri_file": self.docker_mongo_uri_file}
+                    "mongo_uri_file": self.docker_mongo_uri_file,
+                    "s3_credentials_file": self.docker_s3_credentials_file}
         if name == "kubernetes":
             return {"deployment": self.k8s_deployment, "namespace": self.k8s_namespace}
         if name == "aws":

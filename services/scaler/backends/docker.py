@@ -17,6 +17,8 @@ STACK_LABEL = "dev.zygarde.stack"
 # where a scaled trainer finds its Kafka principal's client settings (compose's secrets are there too)
 KAFKA_CLIENT_PATH = "/run/secrets/kafka-client.properties"
 MONGO_URI_PATH = "/run/secrets/mongo-uri"
+# and its S3 credentials (an AWS shared credentials file: boto3's standard chain reads it)
+S3_CREDENTIALS_PATH = "/run/secrets/s3-credentials"
 
 log = logging.getLogger("zygarde.scaler.docker")
 
@@ -39,13 +41,16 @@ class DockerBackend(BaseScalerBackend):
     environment applies. No engine answering is a configuration error. ``kafka_client_file``: the
     engine host's path of the trainer principal's Kafka client settings, mounted read-only into each
     trainer (and only that file: never the scaler's own or another service's credentials);
-    ``mongo_uri_file`` likewise, the trainer's MongoDB URI (its own user's credentials).
+    ``mongo_uri_file`` likewise, the trainer's MongoDB URI (its own user's credentials);
+    ``s3_credentials_file`` likewise, the trainer's S3 keys (compose's S3 mode, where ``volumes`` is empty:
+    datasets and artifacts are in S3 and a trainer shares no folder with anything).
     """
 
     def __init__(self, image: str = "zygarde:latest", network: str | None = None,
                  environment: dict[str, str] | None = None, volumes: list[str] | None = None,
                  drain_timeout_s: int = 60, base_url: str | None = None, client: Any = None,
-                 kafka_client_file: str | None = None, mongo_uri_file: str | None = None) -> None:
+                 kafka_client_file: str | None = None, mongo_uri_file: str | None = None,
+                 s3_credentials_file: str | None = None) -> None:
         if client is None:
             try:
                 import docker
@@ -70,6 +75,9 @@ class DockerBackend(BaseScalerBackend):
         if mongo_uri_file:
             self.volumes.append(f"{mongo_uri_file}:{MONGO_URI_PATH}:ro")
             self.environment["ZYGARDE_MONGO_URI_FILE"] = MONGO_URI_PATH
+        if s3_credentials_file:
+            self.volumes.append(f"{s3_credentials_file}:{S3_CREDENTIALS_PATH}:ro")
+            self.environment["AWS_SHARED_CREDENTIALS_FILE"] = S3_CREDENTIALS_PATH
         self.drain_timeout_s = drain_timeout_s
         self.started = 0
         self.stopped = 0
