@@ -13,7 +13,7 @@ ACLs): each service holds only its own principal's credentials, the scaler's tra
 on the compose network a client without credentials, with a wrong password or with the trainer's or the
 selector's credentials is refused by the broker where the ACLs give it nothing, while the submitter's job
 over the topic completes. The figures are printed (`compose e2e figures:`, pytest -s).
-Not yet: trainers on S3 only inside compose."""
+Trainers on S3 only inside compose: test_compose_s3.py."""
 
 from __future__ import annotations
 
