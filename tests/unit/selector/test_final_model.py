@@ -151,15 +151,15 @@ def test_an_ensemble_losing_on_the_holdout_within_its_noise_is_announced(tmp_pat
     # the complementary ensemble gains clearly out of fold; the holdout is made to score it a hair worse
     # than the best trial: the two weighed together still say it gains
     spec, frame, train, holdout, board = job(tmp_path)
-    real, singles = metrics.score, []
+    real, singles = metrics.score, list[float]()
 
     def score(metric: Any, model: Any, X: Any, y: Any) -> float:
         if isinstance(model, ensemble.WeightedEnsemble):
             return singles[0] + 1e-6
-        singles.append(real(metric, model, X, y))
+        singles.append(float(real(metric, model, X, y)))
         return singles[-1]
 
-    monkeypatch.setattr(final_model.metrics, "score", score)
+    monkeypatch.setattr(metrics, "score", score)  # the module final_model scores with
     built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout,
                               board.trials[0])
     info = built.ensemble
