@@ -7,19 +7,21 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from confluent_kafka import TopicPartition
 from pydantic_settings import SettingsConfigDict
 from pymongo.errors import PyMongoError
 
-from services.trainer.train import Trainer
 from zygarde import events as ev
 from zygarde import topics
 from zygarde.bus import EventConsumer, EventProducer
-from zygarde.ml import algorithms
 from zygarde.observability import serve_metrics, setup_logging, use_metrics
 from zygarde.settings import Settings
 from zygarde.store import TrialRepository, WorkerRepository, connect
+
+if TYPE_CHECKING:
+    from services.trainer.train import Trainer
 
 log = logging.getLogger("zygarde.trainer")
 VERDICT_POLL_S = 0.005
@@ -41,10 +43,7 @@ def main() -> None:
     shared = Settings()
     own = TrainerSettings()
     setup_logging("trainer", shared.log_level, shared.log_json)
-    use_metrics("trainer", algorithms=algorithms.names() + algorithms.names(engine="spark"))
     worker = own.worker_id or f"{socket.gethostname()}-{os.getpid()}"
-    if own.metrics_port:
-        serve_metrics(own.metrics_port, shared.metrics_addr)
     db = connect(shared.mongo_uri)
     trials = TrialRepository(db)
 
@@ -80,9 +79,8 @@ def main() -> None:
         return advice("verdict", trial, wait)
 
     producer = EventProducer(shared.kafka_bootstrap, shared.topic_prefix, service="trainer")
-    trainer = Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s,
-                      known_trial=trials.exists, await_verdict=await_verdict)
     workers = WorkerRepository(db)
+    built: list[Trainer] = []  # made once the ML libraries are imported, before the first message
 
     def record_assignment(partitions: list[TopicPartition]) -> None:
         """Tell the planner which partitions this trainer owns (it routes trials evenly by them)."""
@@ -94,10 +92,26 @@ def main() -> None:
     consumer = EventConsumer(shared.kafka_bootstrap, shared.topic_prefix, shared.consumer_group("trainers"),
                              [topics.TRIALS], dlq=producer,
                              service="trainer", max_poll_interval_ms=own.max_poll_interval_s * 1000,
-                             on_dead_letter=trainer.on_dead_letter, on_assignment=record_assignment)
+                             on_dead_letter=lambda raw, meta, error: built[0].on_dead_letter(raw, meta, error),
+                             on_assignment=record_assignment)
     consumer.install_signal_handlers()
     try:
-        consumer.run(trainer.handle)
+        # The consumer joins its group in the client's own threads while the ML libraries import here (a
+        # second or more): the join (the broker's initial rebalance delay included) no longer follows them.
+        from services.trainer.train import Trainer
+        from zygarde.ml import algorithms
+
+        use_metrics("trainer", algorithms=algorithms.names() + algorithms.names(engine="spark"))
+        if own.metrics_port:
+            serve_metrics(own.metrics_port, shared.metrics_addr)
+        built.append(Trainer(shared, producer, worker, should_stop, heartbeat_s=own.heartbeat_s,
+                             known_trial=trials.exists, await_verdict=await_verdict))
+    except BaseException:
+        consumer.close()  # the loop never ran (it closes the consumer itself): leave the group now
+        producer.close()
+        raise
+    try:
+        consumer.run(built[0].handle)
     finally:
         producer.close()
         try:
