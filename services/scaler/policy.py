@@ -7,11 +7,13 @@
   or at once when no job is still searching either (``Observation.searching_jobs == 0``): the cooldown
   absorbs the gaps inside a search, between two of its trials; once every search has ended no trial
   can come (KEDA cannot see jobs, so this rule is the scaler's own);
-- down to the trainers that are busy, at once, when no trial waits (every queued offset is a running
-  trial), fewer trials run than trainers, and no job will plan another trial (``planning_jobs == 0``:
-  each active search has requested its last trial): the surplus trainers are idle and nothing can
-  come for them, so neither the cooldown nor the stabilisation window has anything to absorb. Only
-  with ``running`` known, i.e. a backend that stops the idle trainers first (``surplus``);
+- down to the trainers that are busy when fewer trials run than trainers and no job will plan another
+  trial (``planning_jobs == 0``: each active search has requested its last trial): at once when no
+  trial waits either (every offset in the lag is a running trial), else when the same held at the
+  previous decision too: a trial queued on an idle trainer's partitions is taken within the consumer's
+  poll, so trainers idle that long have none, and the trials still queued wait behind busy ones. Nothing
+  can come for the idle trainers, so neither the cooldown nor the stabilisation window has anything to
+  absorb. Only with ``running`` known, i.e. a backend that stops the idle trainers first (``surplus``);
 - scale-down stabilisation: the max of the raw desires in the last ``stabilization_window_s`` (HPA);
 - scale-up limited to ``scale_up_max_step`` replicas per decision.
 
@@ -76,6 +78,7 @@ class PolicyState:
 
     history: list[tuple[float, int]] = field(default_factory=list)
     last_active: float | None = None
+    idle_seen: int = 0  # consecutive decisions that saw idle trainers and no job planning
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,13 @@ class Decision:
 
     desired: int
     reason: str
+
+
+def _idle_trainers(cfg: ScalerConfig, obs: Observation, work: int) -> bool:
+    """Fewer trials running than trainers (and not below the floor) while no job plans another. At least one
+    runs: with none running, the queued trials wait for trainers still starting or between two trials."""
+    return (obs.planning_jobs == 0 and obs.running is not None and work > 0
+            and max(1, cfg.min_replicas) <= obs.running < obs.current)
 
 
 def _raw(cfg: ScalerConfig, obs: Observation, state: PolicyState, work: int) -> tuple[int, str]:
@@ -98,12 +108,13 @@ def _raw(cfg: ScalerConfig, obs: Observation, state: PolicyState, work: int) -> 
             return cfg.min_replicas, f"cooldown: no work for {cfg.cooldown_s:g}s"
         # Inside the cooldown KEDA keeps the HPA at one replica at least; the window may hold more.
         return max(1, cfg.min_replicas), f"cooldown-hold: no work for {idle_for:g}s < {cfg.cooldown_s:g}s"
-    if (obs.planning_jobs == 0 and obs.running is not None and 0 < work <= obs.running < obs.current
-            and obs.running >= cfg.min_replicas):
+    running = obs.running
+    if running is not None and _idle_trainers(cfg, obs, work) and (work <= running or state.idle_seen >= 2):
         # work <= running: the lag holds the running trials' offsets (a trainer stores one only after
         # the trial's result), so nothing waits beyond them; a stale count errs towards more trainers
-        return obs.running, (f"surplus: {obs.running} trials running, none waiting, no job planning more: "
-                             f"{obs.current - obs.running} idle trainers stop")
+        waiting = "none waiting" if work <= running else f"{work - running} waiting behind busy ones"
+        return running, (f"surplus: {running} trials running, {waiting}, no job planning more: "
+                         f"{obs.current - running} idle trainers stop")
     wanted = math.ceil(work / cfg.lag_threshold)
     if wanted > cfg.ceiling:
         rule = "partitions" if cfg.ceiling < cfg.max_replicas else "max_replicas"
@@ -118,6 +129,7 @@ def desired_replicas(cfg: ScalerConfig, obs: Observation, state: PolicyState) ->
     work = max(0, obs.lag) + max(0, obs.in_flight)
     if work > 0:
         state.last_active = obs.now
+    state.idle_seen = state.idle_seen + 1 if _idle_trainers(cfg, obs, work) else 0
     raw, reason = _raw(cfg, obs, state, work)
     if reason.startswith(("cooldown:", "activation:", "idle:")):
         # Going to zero is KEDA's own move, outside the HPA and so outside its stabilisation window.

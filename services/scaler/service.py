@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -98,11 +99,13 @@ class Scaler:
         return decision.desired
 
     def _busy(self, lag: int, current: int) -> set[str] | None:
-        """The workers running a trial, asked only where the surplus rule can apply: fewer trials in the
-        lag than trainers, a backend that stops idle trainers first, and no job planning another trial
-        (asked first: the jobs are few, while the trials' query reads every trial on some stores).
-        None: the rule stays off (a store error included: the stabilisation window decides, as without it)."""
-        if not (0 < lag < current and self.backend.picks_idle and self.planning_jobs and self.running_workers):
+        """The workers running a trial, asked only where the surplus rule can apply: a lag for which the lag
+        rule wants fewer trainers than run, a backend that stops idle trainers first, and no job planning
+        another trial (asked first: the jobs are few, while the trials' query reads every trial on some
+        stores). None: the rule stays off (a store error included: the stabilisation window decides, as
+        without it)."""
+        fewer = lag > 0 and math.ceil(lag / self.cfg.lag_threshold) < current
+        if not (fewer and self.backend.picks_idle and self.planning_jobs and self.running_workers):
             return None
         try:
             if int(self.planning_jobs()) != 0:

@@ -47,6 +47,28 @@ def test_surplus_rule(obs: Observation, desired: int, rule: str) -> None:
     assert _decide(obs) == (desired, rule)
 
 
+def test_trials_queued_behind_busy_trainers_stop_the_idle_ones_at_the_second_sight() -> None:
+    state = PolicyState()
+    desired_replicas(CFG, Observation(0, 8, 0, 4), state)
+    waiting = Observation(2, 3, 0, 4, running=1, planning_jobs=0)  # 1 running, 2 queued behind it
+    assert desired_replicas(CFG, waiting, state).reason.startswith("stabilization")  # may be between trials
+    decision = desired_replicas(CFG, Observation(4, 3, 0, 4, running=1, planning_jobs=0), state)
+    assert (decision.desired, decision.reason.split(":")[0]) == (1, "surplus")
+    # a decision in between that saw every trainer busy starts the count again
+    state = PolicyState()
+    for obs in (Observation(0, 8, 0, 4), waiting, Observation(3, 4, 0, 4, running=4, planning_jobs=0)):
+        desired_replicas(CFG, obs, state)
+    assert desired_replicas(CFG, waiting, state).reason.startswith("stabilization")
+
+
+def test_no_trial_running_is_never_a_surplus() -> None:
+    """Queued trials and no trial running: the trainers are starting, or between two trials."""
+    state = PolicyState()
+    for t in range(5):
+        decision = desired_replicas(CFG, Observation(t, 1, 0, 2, running=0, planning_jobs=0), state)
+        assert decision.desired >= 1 and not decision.reason.startswith("surplus"), decision
+
+
 def test_surplus_keeps_min_replicas() -> None:
     cfg = ScalerConfig(lag_threshold=2, min_replicas=2, max_replicas=4, stabilization_window_s=10)
     assert _decide(Observation(5, 1, 0, 4, running=1, planning_jobs=0), cfg)[0] == 4
@@ -109,6 +131,18 @@ def test_the_step_stops_the_idle_trainers_and_tells_the_backend_which_are_busy()
     assert scaler.step() == 1 and backend.busy_seen == {"abc123-7"}
     assert asked == ["jobs", "trials"]
     assert scaler.producer.events[-1].reason.startswith("surplus"), scaler.producer.events[-1]  # type: ignore[attr-defined]
+
+
+def test_a_trial_queued_behind_the_busy_trainer_stops_the_idle_one_at_the_next_step() -> None:
+    scaler, backend, asked = _scaler([4, 2, 2], 0, {"abc123-7"})
+    assert [scaler.step(), scaler.step()] == [2, 2], "the idle trainer may be between two trials"
+    assert scaler.step() == 1 and backend.busy_seen == {"abc123-7"}
+    assert asked == ["jobs", "trials"] * 2
+
+
+def test_under_load_the_store_is_not_read() -> None:
+    scaler, backend, asked = _scaler([4, 4, 3], 0, {"abc123-7"})
+    assert [scaler.step() for _ in range(3)] == [2, 2, 2] and asked == []
 
 
 def test_a_job_still_planning_keeps_them_and_the_trials_are_not_read() -> None:
