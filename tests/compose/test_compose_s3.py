@@ -9,8 +9,8 @@ whose source the planner's or the selector's containers also mount (only its own
 and, for compose's, anonymous volumes of its own). The winner and its signature are in the bucket under the
 configured prefix, and the trainers wrote their out-of-fold predictions there too; no artifact file is in any
 trainer's filesystem: its container layer (`podman diff`, read every few seconds while it runs, since the
-scaler removes its trainers once they stop) and its volumes. The figures are printed
-(`compose s3 figures:`, pytest -s)."""
+scaler removes its trainers once they stop) and its volumes. The planner, selector, scaler and S3 server are
+healthy by the engine's own checks. The figures are printed (`compose s3 figures:`, pytest -s)."""
 
 from __future__ import annotations
 
@@ -175,4 +175,13 @@ def test_a_job_completes_with_trainers_on_s3_only(stack: ComposeStack, trainer_e
             problems.append(f"the winner {uri} and its signature are not in the bucket under {ARTIFACTS}")
     if not oof:
         problems.append(f"no out-of-fold predictions in the bucket under {ARTIFACTS}{job_id}/oof/")
+
+    def health() -> dict[str, str]:
+        return {s: stack.podman("inspect", "--format", "{{.State.Health.Status}}", stack.service_container(s)).strip()
+                for s in ("planner", "selector", "scaler", "s3")}
+
+    try:  # the engine runs each check as compose wrote it (podman's Docker API splits CMD arguments at spaces)
+        wait_for("the services healthy per the engine", lambda: set(health().values()) == {"healthy"}, 60, 3)
+    except AssertionError:
+        problems.append(f"services not healthy per the engine's own checks: {health()}")
     assert not problems, "\n".join(problems)
