@@ -16,6 +16,7 @@ BENCHMARKS = {
     "profile": "bench.profile",             # where a trial's CPU goes inside each service (py-spy)
     "automl": "bench.automl",               # Zygarde with defaults vs RS, Optuna, FLAML, AutoGluon on public data
     "final_model": "bench.final_model",     # ensembles + full refit: the end of a job, and per trial
+    "ensemble_gate": "bench.ensemble_gate",  # the selector's ensemble gate on the demo job: holdout alone vs pooled
     "sasl_overhead": "bench.sasl_overhead",  # bus throughput, SASL/SCRAM + ACLs vs PLAINTEXT brokers
     "sasl_platform": "bench.sasl_platform",  # per-trial overhead, SASL/SCRAM + ACLs vs PLAINTEXT brokers
     "platform_ab": "bench.platform_ab",     # per-trial overhead and first trial, two versions back to back
