@@ -11,18 +11,13 @@
 # kept): the planner needs read on the data prefix, the trainer read on it and read/write on the artifacts
 # prefix, the selector read/write on the artifacts prefix. The bundled moto server checks no key.
 # No key is printed.
-set -euo pipefail
-dir=${1:-${ZYGARDE_SECRETS_DIR:-./secrets}}
-mkdir -p "$dir" && chmod 700 "$dir"
-umask 022
+source "$(dirname "${BASH_SOURCE[0]}")/_secrets.sh" "$@"  # $dir, password, write
 
 token() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 for principal in admin planner selector trainer; do
-  file=s3-$principal.credentials
-  [ -s "$dir/$file" ] && continue
-  printf '[default]\naws_access_key_id = ZYG%s\naws_secret_access_key = %s\n' \
-    "$(token 8 | tr a-f A-F)" "$(token 20)" > "$dir/.$file.tmp"
-  chmod 644 "$dir/.$file.tmp" && mv "$dir/.$file.tmp" "$dir/$file"
+  write "s3-$principal.credentials" "$(printf '[default]\naws_access_key_id = ZYG%s\naws_secret_access_key = %s\n' \
+    "$(token 8 | tr a-f A-F)" "$(token 20)")
+"
 done
 echo "S3 credentials in $dir (admin, planner, selector, trainer)"
