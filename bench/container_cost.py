@@ -173,8 +173,10 @@ def write(result: dict[str, Any]) -> None:
              f"{[c['trials'] for c in result['containers']]}; containers that ran no trial: "
              f"{parts['unused']:,.1f} s (inside the cooldown row above).",
              "Scaler: the `docker` backend with the policy's defaults (max 2 trainers, cooldown 10 s, "
-             "stabilisation window 10 s, polling 2 s, drain timeout 60 s; back to zero at once when no trial "
-             "waits and no job is still searching); podman 4.3 + runc, 2 shared cores.",
+             "stabilisation window 10 s, drain timeout 60 s; back to zero at once when no trial waits and no job "
+             "is still searching; the idle trainers stopped at once, never a busy one, when fewer trials run than "
+             "trainers and no job will plan another) and compose's decision every 1 s; podman 4.3 + runc, 2 "
+             "shared cores.",
              f"Start-up per container, in start order (two start together per burst): {starts} s.",
              "Container-seconds from podman's start and died events; busy seconds from the trials' `seconds`."]
     write_markdown("container_cost", "Container backend cost: trainer container-seconds ÷ trials' busy seconds",
