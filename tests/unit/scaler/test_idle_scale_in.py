@@ -16,8 +16,10 @@ class _Work:
 
 
 class _Backend:
+    picks_idle = False  # BaseScalerBackend's default; the surplus rule's tests set it per backend
+
     def __init__(self, n: int) -> None:
-        self.n = n
+        self.n, self.busy_seen = n, None
 
     def current(self) -> int:
         return self.n
@@ -25,8 +27,8 @@ class _Backend:
     def billed(self) -> int:
         return self.n
 
-    def scale_to(self, n: int) -> None:
-        self.n = n
+    def scale_to(self, n: int, busy: Any = None) -> None:
+        self.n, self.busy_seen = n, busy
 
 
 class _Producer:

@@ -8,9 +8,7 @@ backends' choice of victims (the docker engine is the fake of test_docker_backen
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,6 +17,7 @@ from services.scaler.backends.local import LocalBackend
 from services.scaler.policy import Observation, PolicyState, ScalerConfig, desired_replicas
 from services.scaler.service import Scaler
 from tests.unit.scaler.test_docker_backend_scope import Client, FakeContainer, FakeEngine
+from tests.unit.scaler.test_idle_scale_in import _Backend, _Producer, _Work
 
 CFG = ScalerConfig(lag_threshold=2, max_replicas=4, cooldown_s=10, stabilization_window_s=10)
 
@@ -72,38 +71,6 @@ def test_no_trial_running_is_never_a_surplus() -> None:
 def test_surplus_keeps_min_replicas() -> None:
     cfg = ScalerConfig(lag_threshold=2, min_replicas=2, max_replicas=4, stabilization_window_s=10)
     assert _decide(Observation(5, 1, 0, 4, running=1, planning_jobs=0), cfg)[0] == 4
-
-
-@dataclass
-class _Work:
-    total: int
-
-
-class _Backend:
-    picks_idle = True
-
-    def __init__(self, n: int) -> None:
-        self.n, self.busy_seen = n, None
-
-    def current(self) -> int:
-        return self.n
-
-    def billed(self) -> int:
-        return self.n
-
-    def scale_to(self, n: int, busy: Any = None) -> None:
-        self.n, self.busy_seen = n, busy
-
-
-class _Producer:
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    def publish(self, event: Any) -> None:
-        self.events.append(event)
-
-    def flush(self) -> None:
-        pass
 
 
 def _scaler(lag: list[int], planning: int, running: set[str], picks_idle: bool = True,
