@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -24,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from bench._report import RESULTS, machine, median
-from bench.final_model import Board, after, demo_trials
+from bench.final_model import after, demo_job
 from services.selector import final_model
 from zygarde import events as ev
-from zygarde.ml import cv, datasets, ensemble
+from zygarde.ml import cv, ensemble
 from zygarde.settings import Settings
 
 REPEATS = 3
@@ -50,24 +49,17 @@ def gate(name: str) -> Iterator[None]:
 
 
 def measure(settings: Settings) -> dict[str, Any]:
-    doc = json.loads((Path(__file__).parents[1] / "examples" / "demo-job.json").read_text())
-    spec = ev.JobSpec.model_validate(doc)
-    frame = datasets.load_frame(spec.dataset.uri, settings.data_root_paths, settings.dataset_cache)
-    task = datasets.detect_task(frame[spec.dataset.target])
-    train, holdout = cv.split_holdout(frame, spec.dataset, task, spec.search.seed)
-    root = tempfile.mkdtemp(prefix="bench-gate-")
-    board = Board(demo_trials(settings, root, spec, task, train))
-    job = {"_id": "demo", "spec": spec.model_dump(mode="json"), "task": task}
+    demo = demo_job(settings, "bench-gate-")
     times: dict[str, list[float]] = {"holdout only": [], "pooled": []}
     outcome: dict[str, Any] = {}
     for _ in range(REPEATS):
         for name in times:
             with gate(name):
                 started = time.perf_counter()
-                outcome[name] = after(settings, root, job, spec, task, frame, train, holdout, board)
+                outcome[name] = after(settings, demo)
                 times[name].append(time.perf_counter() - started)
             print(f"  {name}: {times[name][-1]:.2f} s, {outcome[name]['kind']}", flush=True)
-    return {"times": times, "outcome": outcome, "rows": len(frame), "trials": spec.search.max_trials}
+    return {"times": times, "outcome": outcome, "rows": len(demo.frame), "trials": demo.spec.search.max_trials}
 
 
 # Written after reading the results (re-read them after a new run).

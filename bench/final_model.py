@@ -18,6 +18,7 @@ import json
 import random
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,52 +69,71 @@ def demo_trials(settings: Settings, root: str, spec: ev.JobSpec, task: str, trai
     return trials
 
 
-def before(settings: Settings, root: str, job: dict[str, Any], spec: ev.JobSpec, task: str, train: Any,
-           holdout: Any, board: Board) -> dict[str, Any]:
+def before(settings: Settings, demo: DemoJob) -> dict[str, Any]:
+    spec, holdout, board = demo.spec, demo.holdout, demo.board
     best = board.trials[0]
-    pipeline = cv.fit_final(spec, task, best["algorithm"], best["params"], train, spec.search.seed)
+    pipeline = cv.fit_final(spec, demo.task, best["algorithm"], best["params"], demo.train, spec.search.seed)
     features = cv.features(holdout, spec.dataset)
     score = metrics.score(metrics.get(spec.metric), pipeline, features, holdout[spec.dataset.target])
-    artifacts.store(root, "demo", pipeline)
-    comparison.rows(settings, job, board.leaderboard("demo", 3))
+    artifacts.store(demo.root, "demo", pipeline)
+    comparison.rows(settings, demo.job, board.leaderboard("demo", 3))
     return {"kind": "single", "holdout": float(score)}
 
 
-def after(settings: Settings, root: str, job: dict[str, Any], spec: ev.JobSpec, task: str, frame: Any, train: Any,
-          holdout: Any, board: Board) -> dict[str, Any]:
-    built = final_model.build(root, board, "demo", spec, task, frame, train, holdout, board.trials[0])
+def after(settings: Settings, demo: DemoJob) -> dict[str, Any]:
+    root, board = demo.root, demo.board
+    built = final_model.build(root, board, "demo", demo.spec, demo.task, demo.frame, demo.train, demo.holdout,
+                              board.trials[0])
     artifacts.store(root, "demo", built.pipeline)
     if built.final is not built.pipeline:
         artifacts.store(root, "demo", built.final, name="model-all.joblib")
-    comparison.rows(settings, job, board.leaderboard("demo", 3), built.fitted)
+    comparison.rows(settings, demo.job, board.leaderboard("demo", 3), built.fitted)
     return {"kind": built.kind, "holdout": built.holdout_score, "members": len(built.members),
             "seconds": built.seconds, "ensemble": {k: v for k, v in built.ensemble.items() if k != "members"}}
 
 
-def finishing(settings: Settings) -> dict[str, Any]:
+@dataclass
+class DemoJob:
+    """The demo job's data, split as the selector splits it, and its trials already run (untimed)."""
+
+    spec: ev.JobSpec
+    task: str
+    frame: Any
+    train: Any
+    holdout: Any
+    root: str  # where its trials' artifacts are
+    board: Board
+    job: dict[str, Any]
+
+
+def demo_job(settings: Settings, prefix: str) -> DemoJob:
     doc = json.loads((Path(__file__).parents[1] / "examples" / "demo-job.json").read_text())
     spec = ev.JobSpec.model_validate(doc)
     frame = datasets.load_frame(spec.dataset.uri, settings.data_root_paths, settings.dataset_cache)
     task = datasets.detect_task(frame[spec.dataset.target])
     train, holdout = cv.split_holdout(frame, spec.dataset, task, spec.search.seed)
-    root = tempfile.mkdtemp(prefix="bench-final-")
+    root = tempfile.mkdtemp(prefix=prefix)
     print(f"demo job: {len(frame)} rows, {spec.search.max_trials} trials (untimed)")
     board = Board(demo_trials(settings, root, spec, task, train))
-    # the comparison loads the job's split through the dataset cache, as the selector's does
     job = {"_id": "demo", "spec": spec.model_dump(mode="json"), "task": task}
-    reports.load_split(settings, job)
+    return DemoJob(spec, task, frame, train, holdout, root, board, job)
+
+
+def finishing(settings: Settings) -> dict[str, Any]:
+    demo = demo_job(settings, "bench-final-")
+    # the comparison loads the job's split through the dataset cache, as the selector's does
+    reports.load_split(settings, demo.job)
     times: dict[str, list[float]] = {"before": [], "after": []}
     outcome: dict[str, Any] = {}
     for _ in range(REPEATS):
         for name in ("before", "after"):
             started = time.perf_counter()
-            out = (before(settings, root, job, spec, task, train, holdout, board) if name == "before" else
-                   after(settings, root, job, spec, task, frame, train, holdout, board))
+            out = before(settings, demo) if name == "before" else after(settings, demo)
             times[name].append(time.perf_counter() - started)
             outcome[name] = out
             print(f"  {name}: {times[name][-1]:.2f} s, {out}")
-    return {"times": times, "outcome": outcome, "rows": len(frame), "trials": spec.search.max_trials,
-            "best": {k: board.trials[0][k] for k in ("_id", "algorithm", "cv_mean")}}
+    return {"times": times, "outcome": outcome, "rows": len(demo.frame), "trials": demo.spec.search.max_trials,
+            "best": {k: demo.board.trials[0][k] for k in ("_id", "algorithm", "cv_mean")}}
 
 
 def per_trial(settings: Settings) -> list[dict[str, Any]]:
