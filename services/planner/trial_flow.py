@@ -145,10 +145,12 @@ class TrialFlow(PlannerState):
                 self._request(job, spec, trial)
         if spent in ("time_budget", "cost_budget") and view.open:
             self.trials.request_stop_open(job_id, spent)  # patience lets running trials finish
-        exhausted = view.total >= spec.search.max_trials or strategy.exhausted or spent is not None
-        if (view.total >= spec.search.max_trials or spent is not None) and view.open and not job.get("all_requested"):
-            # for the scaler: no new trial will come (a strategy's own exhaustion is not final, an adaptive
-            # one may propose again on the next result), so the trainers its open trials leave idle may stop
+        # no new trial will come (a strategy's own exhaustion is not final: an adaptive one may propose again
+        # on the next result)
+        requested_all = view.total >= spec.search.max_trials or spent is not None
+        exhausted = requested_all or strategy.exhausted
+        if requested_all and view.open and not job.get("all_requested"):
+            # for the scaler: the trainers this job's open trials leave idle may stop
             self.jobs.update(job_id, all_requested=True)
             job["all_requested"] = True
         if exhausted and not view.open:
