@@ -140,3 +140,31 @@ def test_lightgbm_takes_class_weights_and_splits_categories_as_codes() -> None:
     inner = model.named_steps["model"].estimator_
     assert inner.model_.class_weight == "balanced"
     assert "categorical_features" not in inner.get_params()  # codes, not LightGBM's category splits
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_xgboost_stops_early_on_an_inner_split(task: str) -> None:
+    df = frame(task, n=600)
+    metric = "roc_auc" if task == "binary" else "rmse"
+    fitted = cv.fit_final(spec(metric), task, "xgboost", {"n_estimators": 2000, "learning_rate": 0.3}, df, 0)
+    model = _inner(fitted)
+    assert 0 < model.best_iteration_ < 2000 and model.model_.get_booster().num_boosted_rounds() >= model.best_iteration_
+    small = cv.fit_final(spec(metric), task, "xgboost", {"n_estimators": 150}, frame(task, n=200), 0)
+    assert _inner(small).best_iteration_ == 150  # too few rows to hold out
+
+
+def test_xgboost_gives_the_labels_it_was_given_and_depth_limited_trees() -> None:
+    # XGBoost wants classes coded 0..k-1: text labels go in and come back out, in predict_proba's order
+    df = frame("multiclass", n=400, labels=("no", "perhaps", "yes"))
+    fitted = cv.fit_final(spec("balanced_accuracy", imbalance={"strategy": "class_weight"}), "multiclass",
+                          "xgboost", {"max_depth": 3}, df, 0)
+    X = df.drop(columns="y")
+    labels = fitted.predict(X)
+    assert set(labels) <= {"no", "perhaps", "yes"} and len(set(labels)) == 3
+    proba = fitted.predict_proba(X)
+    assert list(np.asarray(fitted.classes_)[proba.argmax(axis=1)]) == list(labels)
+    assert (labels == df["y"].to_numpy()).mean() > 0.7
+    inner = _inner(fitted)
+    assert inner.model_.get_params()["max_depth"] == 3
+    assert max(int(line.count("\t")) for tree in inner.model_.get_booster().get_dump()
+               for line in tree.splitlines()) <= 3  # leaves at depth 3 at most

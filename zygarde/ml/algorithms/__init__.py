@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from zygarde.ml import space as sp
-from zygarde.ml.algorithms import boosting, lgbm, linear, naive_bayes, neighbors, neural, probes, svm, trees
+from zygarde.ml.algorithms import boosting, lgbm, linear, naive_bayes, neighbors, neural, probes, svm, trees, xgb
 from zygarde.ml.algorithms._base import Algorithm
 from zygarde.ml.spark import catalog as spark_catalog
 from zygarde.settings import probes_enabled
 
-FAMILIES = (linear, svm, neighbors, naive_bayes, trees, boosting, lgbm, neural)
+FAMILIES = (linear, svm, neighbors, naive_bayes, trees, boosting, lgbm, xgb, neural)
 REGISTRY: dict[str, Algorithm] = {a.name: a for mod in FAMILIES for a in mod.ALGORITHMS}
 # ``noop`` and ``burn`` exist to measure the platform, not to model data: out of the catalogue until
 # a service's settings enable them (ZYGARDE_PROBE_ALGORITHMS; tests and benchmarks do)
