@@ -128,22 +128,31 @@ def test_a_tampered_prediction_file_is_left_out(tmp_path: Path) -> None:
     assert found is not None and found.offered == 2, why
 
 
-def test_an_out_of_fold_gain_within_the_folds_noise_is_still_judged_on_the_holdout(tmp_path: Path) -> None:
-    # ridge + knn beat ridge alone out of fold here, but by less than the spread of the per-fold gains: the
-    # gain and its standard error are reported, and the holdout decides
+def test_an_out_of_fold_gain_within_the_folds_noise_is_not_worth_fitting(tmp_path: Path) -> None:
+    # ridge + knn beat ridge alone out of fold here, but by less than the standard error of the per-fold
+    # gains: no member beyond the best trial is fitted, and the best trial is the model
     spec, frame, train, holdout, board = job(tmp_path)
     board.trials = [t for t in board.trials if t["algorithm"] != "random_forest"]
     best = board.trials[0]
     built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, best)
-    gain, error = built.ensemble["fold_gain"]
-    assert built.ensemble["tried"] and 0 < gain <= error
-    assert len(built.fitted) == 2, "the other member was fitted to be scored on the holdout"
-    info = built.ensemble
-    verdict = final_model.judge(info["best_oof_score"] - info["oof_score"], len(train),  # rmse: lower is better
-                                info["best_holdout_score"] - info["holdout_score"], len(holdout),
-                                error * np.sqrt(spec.cv.folds), len(train) / spec.cv.folds)
-    assert built.kind == ("ensemble" if verdict.announce else "single")
-    assert info["pooled_gain"] == pytest.approx(verdict.pooled_gain)
+    assert not built.ensemble["tried"] and "within its standard error" in built.ensemble["reason"], built.ensemble
+    assert list(built.fitted) == [best["_id"]] and built.kind == "single"
+
+
+def test_an_out_of_fold_gain_under_min_gain_of_the_score_is_not_worth_fitting(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, _, train, _, board = job(tmp_path)
+    best = board.trials[0]
+    found, why = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train, best)
+    assert found is not None, why
+    share = abs(found.oof_score - found.best_oof_score) / abs(found.best_oof_score)  # the complementary gain
+    assert share > final_model.MIN_GAIN
+    monkeypatch.setattr(final_model, "MIN_GAIN", share * 1.01)
+    found, why = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train, best)
+    assert found is None and "not worth fitting its members" in why, why
+    monkeypatch.setattr(final_model, "MIN_GAIN", share * 0.99)
+    found, why = final_model.candidate(tmp_path.as_uri(), board, "j", spec, "regression", train, best)
+    assert found is not None, why
 
 
 def test_an_ensemble_losing_on_the_holdout_within_its_noise_is_announced(tmp_path: Path,
