@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -147,3 +149,21 @@ def test_the_rank_auc_equals_scikit_learn_s_with_ties(seed: int) -> None:
     pred = np.round(rng.random(300) * 0.6 + 0.4 * y, 1)  # rounded: many ties
     assert ensemble.scorer("binary", metrics.get("roc_auc"), y)(pred) == pytest.approx(roc_auc_score(y, pred),
                                                                                        abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["accuracy", "balanced_accuracy"])
+@pytest.mark.parametrize("absent", [False, True])
+def test_the_multiclass_label_scores_from_codes_equal_scikit_learn_s(name: str, absent: bool) -> None:
+    rng = np.random.default_rng(3)
+    classes = np.array(["no", "perhaps", "yes"], dtype=object)
+    y = classes[rng.choice(3, 500, p=[0.6, 0.3, 0.1])]
+    if absent:  # a class the predictions name but no row has: balanced accuracy leaves it out
+        y = np.where(y == "yes", "no", y)
+    pred = rng.random((500, 3))
+    pred[np.arange(500), np.searchsorted(classes, y)] += rng.random(500) * 0.8  # better than chance
+    metric = metrics.get(name)
+    fast = ensemble.scorer("multiclass", metric, y, classes)
+    assert isinstance(fast, functools.partial), "the code path, not the generic one"
+    assert fast(pred) == pytest.approx(ensemble.oof_score("multiclass", metric, y, pred, classes), abs=1e-12)
+    # labels the classes do not hold (or unsorted classes): the generic path
+    assert not isinstance(ensemble.scorer("multiclass", metric, y, classes[::-1]), functools.partial)
