@@ -38,12 +38,14 @@ def _sampler(imbalance: str, seed: int, y: pd.Series | None) -> Any:
 
 def build_pipeline(algorithm_name: str, params: dict[str, Any], task: str, X: pd.DataFrame,
                    imbalance: str = "none", seed: int = 0, *,
-                   y: pd.Series | None = None, plan: ColumnPlan | None = None) -> tuple[Any, list[str]]:
+                   y: pd.Series | None = None, plan: ColumnPlan | None = None,
+                   final: bool = False) -> tuple[Any, list[str]]:
     """An unfitted pipeline taking the raw feature frame, and notes on what it decided.
 
     ``y`` (the raw training target) is optional: with it, the positive class of a binary task and
     SMOTE's neighbour count are fixed up front, so every fold agrees. ``plan``: ``plan_columns(X)``
-    when the caller already has it (it is never changed here).
+    when the caller already has it (it is never changed here). ``final``: the model a job hands over, not a
+    trial's: an early-stopped booster fits again on every row with the trees its inner split kept.
     """
     algo = algorithms.get(algorithm_name)
     params = dict(params)
@@ -64,6 +66,8 @@ def build_pipeline(algorithm_name: str, params: dict[str, Any], task: str, X: pd
     if algo.native_categoricals and not native and plan.categorical:
         notes.append("smote: categoricals one-hot/target encoded instead of CatBoost's native handling")
     model = algo.build(params, task, seed)
+    if final and "refit_every_row" in model.get_params():
+        model.set_params(refit_every_row=True)
     if native and plan.categorical:
         model.set_params(cat_features=tuple(plan.categorical))  # a tuple survives sklearn.clone
     if classification:

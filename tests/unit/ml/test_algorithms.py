@@ -168,3 +168,25 @@ def test_xgboost_gives_the_labels_it_was_given_and_depth_limited_trees() -> None
     assert inner.model_.get_params()["max_depth"] == 3
     assert max(int(line.count("\t")) for tree in inner.model_.get_booster().get_dump()
                for line in tree.splitlines()) <= 3  # leaves at depth 3 at most
+
+
+@pytest.mark.parametrize("name", ["lightgbm", "xgboost"])
+def test_a_final_booster_fits_every_row_with_the_trees_early_stopping_kept(name: str) -> None:
+    from zygarde.ml.pipeline import build_pipeline
+
+    df = frame("binary", n=600)
+    X, y = df.drop(columns="y"), df["y"]
+    params = {"n_estimators": 2000, "learning_rate": 0.3}
+    trial = build_pipeline(name, params, "binary", X, y=y)[0].fit(X, y)
+    final = build_pipeline(name, params, "binary", X, y=y, final=True)[0].fit(X, y)
+    kept = _inner(trial).best_iteration_
+    assert _inner(final).best_iteration_ == kept < 2000  # the same inner split chose the tree count
+    inner = _inner(final)
+    assert inner.model_.get_params()["n_estimators"] == kept  # the refit: every tree, no early stopping
+    # the same booster fitted by hand on every row (the pipeline's features, the binary target as 0/1)
+    features = final.named_steps["prep"].transform(X)
+    target = (y == final.named_steps["model"].classes_[1]).astype(int).to_numpy()
+    by_hand = (inner._model(kept) if name == "lightgbm" else inner._model(False, kept)).fit(features, target)
+    np.testing.assert_allclose(inner.model_.predict_proba(features), by_hand.predict_proba(features))
+    # a trial's booster saw only the inner split's fit part
+    assert _inner(trial).model_.get_params()["n_estimators"] == 2000

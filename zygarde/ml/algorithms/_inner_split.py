@@ -34,15 +34,24 @@ def inner_split(n: int, y: Any, task: str, seed: int) -> tuple[np.ndarray, np.nd
 
 
 def fit_early_stopped(model: Any, X: Any, y: Any, sample_weight: Any, task: str, seed: int,
-                      stop_on: Callable[[Any, Any], dict[str, Any]]) -> None:
+                      stop_on: Callable[[Any, Any], dict[str, Any]]) -> bool:
     """Fit ``model`` on all rows below :data:`MIN_EARLY_STOP_ROWS`, else on the inner split's fit part with
     the keyword arguments ``stop_on(X_stop, y_stop)`` gives (each library names its evaluation set and
-    patience in its own way)."""
+    patience in its own way). True when rows were held out."""
     split = inner_split(len(X), y, task, seed)
     if split is None:
         model.fit(X, y, sample_weight=sample_weight)
-        return
+        return False
     fit_at, stop_at = split
     y_arr = np.asarray(y)
     weights = None if sample_weight is None else np.asarray(sample_weight)[fit_at]
     model.fit(rows(X, fit_at), y_arr[fit_at], sample_weight=weights, **stop_on(rows(X, stop_at), y_arr[stop_at]))
+    return True
+
+
+def refit_every_row(make: Callable[[int], Any], trees: int, X: Any, y: Any, sample_weight: Any) -> Any:
+    """A model of ``trees`` trees (``make(trees)``, unfitted, no early stopping) fitted on every row: the
+    final model gets back the rows early stopping held out, at the tree count the inner split chose."""
+    model = make(max(1, int(trees)))
+    model.fit(X, y, sample_weight=sample_weight)
+    return model

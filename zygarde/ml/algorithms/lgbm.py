@@ -12,7 +12,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from zygarde.ml.algorithms._base import ALL, Algorithm, pick
-from zygarde.ml.algorithms._inner_split import fit_early_stopped
+from zygarde.ml.algorithms._inner_split import fit_early_stopped, refit_every_row
 from zygarde.ml.space import FloatDim, IntDim
 
 
@@ -21,13 +21,14 @@ class EarlyStoppedLightGBM(BaseEstimator):  # type: ignore[misc]
     """LightGBM with early stopping on an inner split of the rows it is fitted on (:mod:`._inner_split`):
     ``n_estimators`` is a cap and ``best_iteration_`` says how many trees were kept. Categorical columns
     arrive ordinal-coded and are split on as ordered codes: LightGBM's own category splits scored lower
-    in cross-validation on the public datasets' small categorical columns (``bench/results/design_figures.md``)."""
+    in cross-validation on the public datasets' small categorical columns (``bench/results/design_figures.md``).
+    ``refit_every_row``: after early stopping, fit again on every row with the trees kept (a final model)."""
 
     def __init__(self, task: str = "binary", n_estimators: int = 1000, learning_rate: float = 0.1,
                  num_leaves: int = 31, min_child_samples: int = 20, colsample_bytree: float = 1.0,
                  subsample: float = 1.0, reg_alpha: float = 0.0, reg_lambda: float = 0.0,
                  class_weight: str | None = None, random_state: int = 0,
-                 patience: int = 50) -> None:
+                 patience: int = 50, refit_every_row: bool = False) -> None:
         self.task = task
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -40,14 +41,16 @@ class EarlyStoppedLightGBM(BaseEstimator):  # type: ignore[misc]
         self.class_weight = class_weight
         self.random_state = random_state
         self.patience = patience
+        self.refit_every_row = refit_every_row
 
-    def _model(self) -> Any:
+    def _model(self, n_estimators: int | None = None) -> Any:
         try:
             import lightgbm
         except ImportError as exc:  # pragma: no cover - lightgbm is a dependency; this is the clear error
             raise RuntimeError("the lightgbm algorithm needs the lightgbm package: pip install lightgbm") from exc
         # one thread per fit, as every trial; bagging needs a frequency to take effect
-        kw: dict[str, Any] = {"n_estimators": int(self.n_estimators), "learning_rate": float(self.learning_rate),
+        trees = int(self.n_estimators if n_estimators is None else n_estimators)
+        kw: dict[str, Any] = {"n_estimators": trees, "learning_rate": float(self.learning_rate),
                               "num_leaves": int(self.num_leaves), "min_child_samples": int(self.min_child_samples),
                               "colsample_bytree": float(self.colsample_bytree), "subsample": float(self.subsample),
                               "subsample_freq": 1 if self.subsample < 1.0 else 0, "reg_alpha": float(self.reg_alpha),
@@ -61,11 +64,13 @@ class EarlyStoppedLightGBM(BaseEstimator):  # type: ignore[misc]
         import lightgbm
 
         model = self._model()
-        fit_early_stopped(model, X, y, sample_weight, self.task, self.random_state,
-                          lambda X_stop, y_stop: {"eval_set": [(X_stop, y_stop)], "callbacks": [
-                              lightgbm.early_stopping(int(self.patience), verbose=False)]})
-        self.model_ = model
+        held_out = fit_early_stopped(model, X, y, sample_weight, self.task, self.random_state,
+                                     lambda X_stop, y_stop: {"eval_set": [(X_stop, y_stop)], "callbacks": [
+                                         lightgbm.early_stopping(int(self.patience), verbose=False)]})
         self.best_iteration_ = int(model.best_iteration_ or model.n_estimators)
+        if held_out and self.refit_every_row:
+            model = refit_every_row(self._model, self.best_iteration_, X, y, sample_weight)
+        self.model_ = model
         if self.task != "regression":
             self.classes_ = model.classes_
         self.n_features_in_ = X.shape[1]

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from zygarde.ml.algorithms._base import ALL, Algorithm, pick
-from zygarde.ml.algorithms._inner_split import fit_early_stopped
+from zygarde.ml.algorithms._inner_split import MIN_EARLY_STOP_ROWS, fit_early_stopped, refit_every_row
 from zygarde.ml.space import FloatDim, IntDim
 
 
@@ -22,12 +22,13 @@ from zygarde.ml.space import FloatDim, IntDim
 class EarlyStoppedXGBoost(BaseEstimator):  # type: ignore[misc]
     """XGBoost with early stopping on an inner split of the rows it is fitted on (:mod:`._inner_split`):
     ``n_estimators`` is a cap and ``best_iteration_`` says how many trees were kept. Class labels of any
-    kind are coded 0..k-1 for XGBoost and decoded back; categoricals arrive ordinal-coded (missing: NaN)."""
+    kind are coded 0..k-1 for XGBoost and decoded back; categoricals arrive ordinal-coded (missing: NaN).
+    ``refit_every_row``: after early stopping, fit again on every row with the trees kept (a final model)."""
 
     def __init__(self, task: str = "binary", n_estimators: int = 1000, learning_rate: float = 0.1,
                  max_depth: int = 6, min_child_weight: float = 1.0, colsample_bytree: float = 1.0,
                  subsample: float = 1.0, reg_alpha: float = 0.0, reg_lambda: float = 1.0,
-                 random_state: int = 0, patience: int = 50) -> None:
+                 random_state: int = 0, patience: int = 50, refit_every_row: bool = False) -> None:
         self.task = task
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -39,14 +40,16 @@ class EarlyStoppedXGBoost(BaseEstimator):  # type: ignore[misc]
         self.reg_lambda = reg_lambda
         self.random_state = random_state
         self.patience = patience
+        self.refit_every_row = refit_every_row
 
-    def _model(self, early_stopping: bool) -> Any:
+    def _model(self, early_stopping: bool, n_estimators: int | None = None) -> Any:
         try:
             import xgboost
         except ImportError as exc:  # pragma: no cover - xgboost is a dependency; this is the clear error
             raise RuntimeError("the xgboost algorithm needs the xgboost package: pip install xgboost-cpu") from exc
         # one thread per fit, as every trial
-        kw: dict[str, Any] = {"n_estimators": int(self.n_estimators), "learning_rate": float(self.learning_rate),
+        trees = int(self.n_estimators if n_estimators is None else n_estimators)
+        kw: dict[str, Any] = {"n_estimators": trees, "learning_rate": float(self.learning_rate),
                               "max_depth": int(self.max_depth), "min_child_weight": float(self.min_child_weight),
                               "colsample_bytree": float(self.colsample_bytree), "subsample": float(self.subsample),
                               "reg_alpha": float(self.reg_alpha), "reg_lambda": float(self.reg_lambda),
@@ -58,17 +61,18 @@ class EarlyStoppedXGBoost(BaseEstimator):  # type: ignore[misc]
         return xgboost.XGBClassifier(**kw)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> EarlyStoppedXGBoost:
-        from zygarde.ml.algorithms._inner_split import MIN_EARLY_STOP_ROWS
-
         target = np.asarray(y)
         if self.task != "regression":
             self.classes_, target = np.unique(target, return_inverse=True)
         model = self._model(early_stopping=len(X) >= MIN_EARLY_STOP_ROWS)
-        fit_early_stopped(model, X, target, sample_weight, self.task, self.random_state,
-                          lambda X_stop, y_stop: {"eval_set": [(X_stop, y_stop)], "verbose": False})
-        self.model_ = model
-        best = getattr(model, "best_iteration", None) if len(X) >= MIN_EARLY_STOP_ROWS else None
+        held_out = fit_early_stopped(model, X, target, sample_weight, self.task, self.random_state,
+                                     lambda X_stop, y_stop: {"eval_set": [(X_stop, y_stop)], "verbose": False})
+        best = getattr(model, "best_iteration", None) if held_out else None
         self.best_iteration_ = int(best) + 1 if best is not None else int(self.n_estimators)
+        if held_out and self.refit_every_row:
+            model = refit_every_row(lambda trees: self._model(False, trees), self.best_iteration_, X, target,
+                                    sample_weight)
+        self.model_ = model
         self.n_features_in_ = X.shape[1]
         return self
 
