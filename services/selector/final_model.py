@@ -22,7 +22,8 @@
 3. Final refit (``spec.final_refit``): with ``all`` (the default) the announced model (the trial, or
    every member of the ensemble) is fitted again on every row the user gave, training part and
    holdout, and that is the artifact the registry serves. The holdout score stays the one measured on
-   the model fitted on the training part, whose artifact is kept beside it.
+   the model fitted on the training part, whose artifact is kept beside it. Every fit here is a final one
+   (``build_pipeline(final=True)``): an early-stopped booster fits again on all its rows at the kept tree count.
 
 Fits run on two threads (scikit-learn's and CatBoost's fits release the GIL for most of their work):
 the best trial's fits on the training part and on every row start first and run while the selection
@@ -237,7 +238,8 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
     def fit(trial: dict[str, Any], rows: pd.DataFrame) -> Any:
         """``cv.fit_final`` without its own ``cv.quiet`` (the caller holds one for every thread)."""
         X, y = cv.features(rows, spec.dataset), rows[spec.dataset.target]
-        pipeline, _ = build_pipeline(trial["algorithm"], trial["params"], task, X, spec.imbalance.strategy, seed, y=y)
+        pipeline, _ = build_pipeline(trial["algorithm"], trial["params"], task, X, spec.imbalance.strategy, seed, y=y,
+                                     final=True)
         return pipeline.fit(X, y)
 
     notes: list[str] = []

@@ -208,10 +208,11 @@ def run_cv(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], tra
 
 def fit_final(spec: JobSpec, task: str, algorithm: str, params: dict[str, Any], train_df: pd.DataFrame,
               seed: int) -> Any:
-    """The configuration refitted on the whole training part: takes the raw feature frame."""
+    """The configuration refitted on the whole training part, as the selector fits a job's model (an
+    early-stopped booster fits again on every row: ``build_pipeline(final=True)``): takes the raw feature frame."""
     frame = train_df[train_df[spec.dataset.target].notna()]
     X, y = features(frame, spec.dataset), frame[spec.dataset.target]
-    pipeline, notes = build_pipeline(algorithm, params, task, X, spec.imbalance.strategy, seed, y=y)
+    pipeline, notes = build_pipeline(algorithm, params, task, X, spec.imbalance.strategy, seed, y=y, final=True)
     with quiet(notes):
         return pipeline.fit(X, y)
 

@@ -236,3 +236,22 @@ def test_a_multiclass_job_gets_its_model(tmp_path: Path) -> None:
     assert built.kind in ("single", "ensemble")
     features = cv.features(holdout, spec.dataset)
     assert np.asarray(built.pipeline.predict_proba(features)).shape == (len(holdout), 3)
+
+
+def test_every_fit_of_the_selector_and_of_fit_final_is_a_final_one(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # final=True: an early-stopped booster fits again on every row (the trials' fits keep their held-out rows)
+    spec, frame, train, holdout, board = job(tmp_path)
+    seen: list[bool] = []
+    from zygarde.ml.pipeline import build_pipeline as real
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(bool(kwargs.get("final")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(final_model, "build_pipeline", recording)
+    monkeypatch.setattr(cv, "build_pipeline", recording)
+    built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, board.trials[0])
+    assert built.kind == "ensemble" and len(seen) == 2 * len(built.members), seen  # each member: train, every row
+    cv.fit_final(spec, "regression", "ridge", {}, train, 0)
+    assert len(seen) == 2 * len(built.members) + 1 and all(seen), seen
