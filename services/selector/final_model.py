@@ -149,12 +149,12 @@ def candidate(settings_root: str, results: Leaderboard, job_id: str, spec: ev.Jo
         return None, f"the selection kept a single trial ({leaders[chosen.members[0]]['_id']})"
     if not _beats(chosen.score, best_oof, metric.greater_is_better):
         return None, f"out-of-fold {spec.metric} {chosen.score:.6g} does not beat the best trial's {best_oof:.6g}"
-    blend = ensemble.blend([preds[i] for i in chosen.members], chosen.weights)
-    found.fold_gain = fold_gain(spec, task, train, metric, y, classes, blend, best_pred)
     gain = abs(chosen.score - best_oof)  # the selection beats the best trial: its gain in the metric's direction
     if gain <= MIN_GAIN * max(abs(best_oof), 0.1):
         return None, (f"out-of-fold {spec.metric} {chosen.score:.6g} beats the best trial's {best_oof:.6g} by "
                       f"{gain:.3g}, under {MIN_GAIN:.1%} of it: not worth fitting its members")
+    blend = ensemble.blend([preds[i] for i in chosen.members], chosen.weights)
+    found.fold_gain = fold_gain(spec, task, train, metric, y, classes, blend, best_pred)
     extra = sum(refit_estimate(t, spec) for t in found.trials if t["_id"] != best["_id"])
     spent = sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
     if extra > max(COST_SHARE * spent, FREE_SECONDS):
