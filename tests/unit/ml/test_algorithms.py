@@ -123,14 +123,18 @@ def _inner(pipeline: Any) -> Any:
     return getattr(step, "estimator_", None) or getattr(step, "regressor_", step)
 
 
+TREES = {"lightgbm": lambda m: m.booster_.num_trees(), "xgboost": lambda m: m.get_booster().num_boosted_rounds()}
+
+
+@pytest.mark.parametrize("algorithm", sorted(TREES))
 @pytest.mark.parametrize("task", ["binary", "regression"])
-def test_lightgbm_stops_early_on_an_inner_split(task: str) -> None:
+def test_a_booster_stops_early_on_an_inner_split(algorithm: str, task: str) -> None:
     df = frame(task, n=600)
     metric = "roc_auc" if task == "binary" else "rmse"
-    fitted = cv.fit_final(spec(metric), task, "lightgbm", {"n_estimators": 2000, "learning_rate": 0.3}, df, 0)
+    fitted = cv.fit_final(spec(metric), task, algorithm, {"n_estimators": 2000, "learning_rate": 0.3}, df, 0)
     model = _inner(fitted)
-    assert 0 < model.best_iteration_ < 2000 and model.model_.booster_.num_trees() >= model.best_iteration_
-    small = cv.fit_final(spec(metric), task, "lightgbm", {"n_estimators": 150}, frame(task, n=200), 0)
+    assert 0 < model.best_iteration_ < 2000 and TREES[algorithm](model.model_) >= model.best_iteration_
+    small = cv.fit_final(spec(metric), task, algorithm, {"n_estimators": 150}, frame(task, n=200), 0)
     assert _inner(small).best_iteration_ == 150  # too few rows to hold out
 
 
@@ -140,17 +144,6 @@ def test_lightgbm_takes_class_weights_and_splits_categories_as_codes() -> None:
     inner = model.named_steps["model"].estimator_
     assert inner.model_.class_weight == "balanced"
     assert "categorical_features" not in inner.get_params()  # codes, not LightGBM's category splits
-
-
-@pytest.mark.parametrize("task", ["binary", "regression"])
-def test_xgboost_stops_early_on_an_inner_split(task: str) -> None:
-    df = frame(task, n=600)
-    metric = "roc_auc" if task == "binary" else "rmse"
-    fitted = cv.fit_final(spec(metric), task, "xgboost", {"n_estimators": 2000, "learning_rate": 0.3}, df, 0)
-    model = _inner(fitted)
-    assert 0 < model.best_iteration_ < 2000 and model.model_.get_booster().num_boosted_rounds() >= model.best_iteration_
-    small = cv.fit_final(spec(metric), task, "xgboost", {"n_estimators": 150}, frame(task, n=200), 0)
-    assert _inner(small).best_iteration_ == 150  # too few rows to hold out
 
 
 def test_xgboost_gives_the_labels_it_was_given_and_depth_limited_trees() -> None:
