@@ -24,7 +24,7 @@ from typing import Any
 
 from bench._report import RESULTS, machine, median
 from bench.final_model import after, demo_job
-from services.selector import final_model
+from services.selector import final_model, verdict
 from zygarde import events as ev
 from zygarde.ml import cv, ensemble
 from zygarde.settings import Settings
@@ -34,7 +34,7 @@ POOLED = final_model.judge
 
 
 def holdout_only(oof_gain: float, oof_rows: int, holdout_gain: float, holdout_rows: int, fold_sd: float | None,
-                 fold_rows: float) -> final_model.Verdict:
+                 fold_rows: float) -> verdict.Verdict:
     """The gate before: announced only when the ensemble beats the best trial on the holdout."""
     return POOLED(oof_gain, oof_rows, holdout_gain, holdout_rows, None, fold_rows)
 

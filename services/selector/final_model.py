@@ -18,7 +18,9 @@
    It is not tried when its out-of-fold gain is under :data:`MIN_GAIN` of the best trial's score, nor
    when fitting its other members on the training part would cost more than ``COST_SHARE`` of the fit time
    the whole search spent (estimated from their trials' CV fits), and more than ``FREE_SECONDS``: the time
-   at the end of a job stays a small part of it.
+   at the end of a job stays a small part of it. When greedy selection is turned away for its gain (or
+   keeps one trial), the candidate is instead the plain mean of the best trial and its peers of the same
+   algorithm within the folds' noise of it (:mod:`.tied`), judged and costed the same way.
 3. Final refit (``spec.final_refit``): with ``all`` (the default) the announced model (the trial, or
    every member of the ensemble) is fitted again on every row the user gave, training part and
    holdout, and that is the artifact the registry serves. The holdout score stays the one measured on
@@ -43,6 +45,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from services.selector import tied
+from services.selector.verdict import judge as judge  # named here: bench ensemble_gate swaps it for build
 from zygarde import events as ev
 from zygarde.errors import ZygardeError
 from zygarde.ml import cv, ensemble, metrics, oof
@@ -61,7 +65,6 @@ FREE_SECONDS = 2.0  # ... unless they take less than this anyway (a small search
 # itself noisy, ensembles whose gain was barely beyond it did much better on new data, and the holdout
 # weighs it anyway (see :func:`judge`).
 MIN_GAIN = 1e-3
-VETO_Z = 2.0  # the holdout turns an ensemble away when it loses there by more than this many of its standard errors
 
 
 class Leaderboard(Protocol):
@@ -81,6 +84,7 @@ class Candidate:
     size: int
     offered: int  # trials whose predictions were read
     fold_gain: tuple[float, float] | None = None  # mean gain over the best trial a fold, its standard error
+    method: str = "greedy"  # greedy selection, or the "tied mean" of the best algorithm's tied trials (``tied``)
 
 
 @dataclass
@@ -143,25 +147,40 @@ def candidate(settings_root: str, results: Leaderboard, job_id: str, spec: ev.Jo
     chosen = ensemble.select(preds, score, metric.greater_is_better, rounds)
     best_pred = preds[[t["_id"] for t in leaders].index(best["_id"])]
     best_oof = score(best_pred)
-    found = Candidate([leaders[i] for i in chosen.members], chosen.weights, chosen.score, best_oof, chosen.size,
-                      len(leaders))
-    if len(chosen.members) < 2:
-        return None, f"the selection kept a single trial ({leaders[chosen.members[0]]['_id']})"
-    if not _beats(chosen.score, best_oof, metric.greater_is_better):
-        return None, f"out-of-fold {spec.metric} {chosen.score:.6g} does not beat the best trial's {best_oof:.6g}"
-    gain = abs(chosen.score - best_oof)  # the selection beats the best trial: its gain in the metric's direction
-    if gain <= MIN_GAIN * max(abs(best_oof), 0.1):
-        return None, (f"out-of-fold {spec.metric} {chosen.score:.6g} beats the best trial's {best_oof:.6g} by "
-                      f"{gain:.3g}, under {MIN_GAIN:.1%} of it: not worth fitting its members")
-    blend = ensemble.blend([preds[i] for i in chosen.members], chosen.weights)
+    why = _turned_away(chosen, leaders, best_oof, spec.metric, metric.greater_is_better)
+    picked, weights = chosen.members, chosen.weights
+    if why:  # no greedy ensemble worth fitting: the mean of the best trial's tied peers, if it has any
+        picked = tied.members(leaders, best)
+        if len(picked) < 2:
+            return None, why
+        weights = [1.0 / len(picked)] * len(picked)
+        why = (f"{why}; instead the mean of {len(picked)} {best['algorithm']} trials within one standard error of "
+               f"the best trial's CV")
+    blend = ensemble.blend([preds[i] for i in picked], weights)
+    found = Candidate([leaders[i] for i in picked], weights, score(blend), best_oof,
+                      len(picked) if why else chosen.size, len(leaders), method="tied mean" if why else "greedy")
     found.fold_gain = fold_gain(spec, task, train, metric, y, classes, blend, best_pred)
     extra = sum(refit_estimate(t, spec) for t in found.trials if t["_id"] != best["_id"])
     spent = sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
     if extra > max(COST_SHARE * spent, FREE_SECONDS):
-        return None, (f"out-of-fold {spec.metric} {chosen.score:.6g} beats the best trial's {best_oof:.6g}, but "
+        return None, (f"out-of-fold {spec.metric} {found.oof_score:.6g} against the best trial's {best_oof:.6g}, but "
                       f"fitting its members (~{extra:.1f} s) would cost over {COST_SHARE:.0%} of the search's "
                       f"{spent:.1f} s of fits")
-    return found, "beats the best trial out of fold"
+    return found, why or "beats the best trial out of fold"
+
+
+def _turned_away(chosen: ensemble.Selection, leaders: list[dict[str, Any]], best_oof: float, metric_name: str,
+                 greater_is_better: bool) -> str:
+    """Why the greedy selection is not worth fitting ("" when it is)."""
+    if len(chosen.members) < 2:
+        return f"the selection kept a single trial ({leaders[chosen.members[0]]['_id']})"
+    if not _beats(chosen.score, best_oof, greater_is_better):
+        return f"out-of-fold {metric_name} {chosen.score:.6g} does not beat the best trial's {best_oof:.6g}"
+    gain = abs(chosen.score - best_oof)  # the selection beats the best trial: its gain in the metric's direction
+    if gain <= MIN_GAIN * max(abs(best_oof), 0.1):
+        return (f"out-of-fold {metric_name} {chosen.score:.6g} beats the best trial's {best_oof:.6g} by "
+                f"{gain:.3g}, under {MIN_GAIN:.1%} of it: not worth fitting its members")
+    return ""
 
 
 def refit_estimate(trial: dict[str, Any], spec: ev.JobSpec) -> float:
@@ -189,35 +208,6 @@ def fold_gain(spec: ev.JobSpec, task: str, train: pd.DataFrame, metric: metrics.
     if len(gains) < 2:
         return None
     return float(np.mean(gains)), float(np.std(gains, ddof=1) / np.sqrt(len(gains)))
-
-
-@dataclass
-class Verdict:
-    announce: bool
-    pooled_gain: float
-    holdout_error: float | None  # the standard error of the holdout gain, from the per-fold gains
-    reason: str
-
-
-def judge(oof_gain: float, oof_rows: int, holdout_gain: float, holdout_rows: int, fold_sd: float | None,
-          fold_rows: float) -> Verdict:
-    """Announce the ensemble or not, from its gains over the best trial (in the metric's direction) out of
-    fold, over ``oof_rows``, and on the holdout, over ``holdout_rows`` (see the module's docstring): when
-    their row-weighted mean is a gain and the holdout gain is not below ``-VETO_Z`` of its standard error.
-    That error is ``fold_sd``, the standard deviation of the gains on folds of ``fold_rows`` rows, times
-    the root of ``fold_rows / holdout_rows``. Without ``fold_sd`` the holdout decides alone."""
-    pooled = (oof_rows * oof_gain + holdout_rows * holdout_gain) / max(1, oof_rows + holdout_rows)
-    if fold_sd is None or holdout_rows < 1:
-        won = holdout_gain > 0
-        return Verdict(won, pooled, None, "wins on the holdout (no per-fold gains to weigh it with)" if won else
-                       "does not win on the holdout (no per-fold gains to weigh it with)")
-    error = fold_sd * float(np.sqrt(fold_rows / holdout_rows))
-    if holdout_gain < -VETO_Z * error:
-        return Verdict(False, pooled, error, f"worse on the holdout by over {VETO_Z:g} standard errors ({error:.3g})")
-    if pooled <= 0:
-        return Verdict(False, pooled, error, f"no gain over both ({pooled:.3g}, weighted by rows)")
-    return Verdict(True, pooled, error, f"a gain of {pooled:.3g} over both (weighted by rows), the holdout "
-                   f"within {VETO_Z:g} standard errors ({error:.3g})")
 
 
 def _beats(score: float, reference: float, greater_is_better: bool) -> bool:
@@ -262,8 +252,9 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
         if found is not None:
             blend = ensemble.WeightedEnsemble([fitted[t["_id"]] for t in found.trials], found.weights, task)
             blend_score = float(metrics.score(metric, blend, features, y_holdout))
-            info.update(oof_score=found.oof_score, best_oof_score=found.best_oof_score, size=found.size,
-                        offered=found.offered, holdout_score=blend_score, best_holdout_score=single_score,
+            info.update(method=found.method, oof_score=found.oof_score, best_oof_score=found.best_oof_score,
+                        size=found.size, offered=found.offered, holdout_score=blend_score,
+                        best_holdout_score=single_score,
                         fold_gain=None if found.fold_gain is None else list(found.fold_gain),
                         members=[{"trial_id": t["_id"], "weight": w} for t, w in zip(found.trials, found.weights,
                                                                                        strict=True)])
