@@ -668,36 +668,26 @@ def load_raw(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], ToolRun]
 
 # Written after reading the results of the run in bench/results (re-read them after a new run).
 NOTES: list[str] = [
-    "## What the run says (2026-12-07 07:21 UTC, code at 878c5d4)",
+    "## What the run says (2026-12-07 09:49 UTC, code at 5a9120e)",
     "",
-    "- **Machine:** nothing but the benchmark ran (load average 1.0 before, at most 2.3 at a tool's start).",
-    "- **What changed since the run at 50d5e70:** (1) the model a job announces is a final fit: an early-stopped "
-    "LightGBM or XGBoost fits again on every row at the tree count its inner split kept (before, the final model "
-    "left the 10 % that decided the stop unused); (2) the selector fits an ensemble only when its out-of-fold gain "
-    "over the best trial is more than 0.1 % of the best's score (default and health_insurance now announce their "
-    "best trial: their ensembles gained 1e-5 and 0.0008 AUC out of fold and cost their members' fits and refits); "
-    "(3) ensemble selection scores balanced accuracy from class codes (verbal_aggression's selection 11.7 -> 0.3 s).",
-    "- **verbal_aggression** 0.6145 -> **0.6293**, now the best of all five (FLAML 0.6233 with a depth-limited XGBoost "
-    "given Zygarde's 80 s; 0.6287 given 86 s in the run before): its LightGBM winners were the ones losing a tenth of "
-    "the rows (316 subjects, some 19 answers each). Wall 85.9 -> 79.6 s.",
-    "- **Below 0.95 of the four:** only health_insurance, 0.50: Zygarde 0.8881, Optuna 0.8887, RandomizedSearchCV "
-    "0.8879, FLAML 0.8875, the four within 0.0012 AUC on a test part of 4,455 rows (a standard error of some 0.005 "
-    "AUC): the normalised score there ranks noise. Digits 0.83 normalised among all five, 0.9860 vs FLAML's 0.9861 "
-    "(given 139 s, FLAML ran 160 s), so 0.99 among the four.",
-    "- **health_insurance three more times** (`--datasets health_insurance`, same code, quiet machine, right after "
-    "this run): Zygarde 0.8881 every time (wall 31.6 / 30.9 / 31.7 s), RandomizedSearchCV 0.8879 (17.8-18.4 s), "
-    "Optuna 0.8877 / 0.8883 / 0.8888, FLAML 0.8869 / 0.8875 / 0.8869: Zygarde's normalised score 1.00 / 0.82 / 0.65 "
-    "(0.50 here), moved by Optuna's run-to-run spread (two threads on one study: not reproducible run to run); "
-    "the 1.5x rule met every time.",
-    "- **Wall time:** no dataset above 1.5x RandomizedSearchCV's without a better score. health_insurance holds it by "
-    "a hair: 30.8 s vs 18.9 s (1.63x) with 0.0002 AUC above RandomizedSearchCV's score (37.0 s, 1.81x, 0.0001 below "
-    "at 50d5e70): without the ensemble the job's end takes about 2 s instead of 9. Median wall 2.02x -> 2.01x; "
-    "digits 4.52x -> 5.02x (0.9888 -> 0.9860).",
-    "- **Time to RandomizedSearchCV's test score:** median 0.11 of its wall time (0.16 before); over 0.6 only on "
-    "benefits (0.83).",
-    "- Among the four contenders Zygarde is best on 9 of 11 (tied with Optuna on default), median 1.00. AutoGluon "
-    "(a stacked ensemble, given RandomizedSearchCV's time) was the best of all five on 4 of 11 (6 before) and remains "
-    "the bar to reach next.",
+    "- **Machine:** nothing but the benchmark ran (load average 1.3 before, at most 2.3 at a tool's start).",
+    "- **What changed since the run at 878c5d4:** when greedy ensemble selection finds no gain worth its fits, the "
+    "selector's candidate is the plain mean of the best trial and its tied peers (same algorithm, CV mean within one "
+    "standard error of the best's; `services/selector/tied.py`), judged on the out-of-fold and holdout gains like a "
+    "greedy ensemble. On health_insurance the top LightGBM by CV had been the worst of its six tied peers on the test "
+    "part: health_insurance 0.8881 -> **0.8887**, now the best of the four (Optuna 0.8883, RandomizedSearchCV 0.8879, "
+    "FLAML 0.8869), wall 30.8 -> 34.9 s (1.92x, with a better score). default: the mean of its tied logistic "
+    "regressions gained nothing, the best trial is announced as before; the nine others announce greedy ensembles as "
+    "before.",
+    "- **Below 0.95 of the four:** caravan 0.78 (Zygarde 0.7823 as in the run before; Optuna 0.7857 here, 0.7662 in "
+    "the run before) and benefits 0.92 (Zygarde 0.6719, 0.6745 before; FLAML 0.6729 here, 0.6636 before). Zygarde's "
+    "own scores move little run to run (same seed); Optuna's (two threads on one study) and FLAML's (a time budget) "
+    "move by more than the gaps between the tools: on caravan's test part (1,165 rows, 70 positives) the standard "
+    "error of an AUC is some 0.03, ten times the gap.",
+    "- **Wall time:** no dataset above 1.5x RandomizedSearchCV's without a better score; median 1.99x.",
+    "- **Time to RandomizedSearchCV's test score:** median 0.10 of its wall time.",
+    "- Among the four Zygarde is best on 8 of 11, median 1.00. AutoGluon (a stacked ensemble, given "
+    "RandomizedSearchCV's time) was the best of all five on 3 of 11 and remains the bar to reach next.",
 ]
 
 
