@@ -17,7 +17,9 @@ none of them saw (by the same scoring code, from each tool's own predictions):
 - **AutoGluon-Tabular** (``medium_quality``) given RandomizedSearchCV's wall time, 2 CPUs, in its own
   virtualenv (``make bench-env``).
 
-``python -m bench automl [--quick] [--datasets a,b] [--strategy NAME] [--tools a,b] [--report]``.
+``python -m bench automl [--quick] [--datasets a,b] [--strategy NAME] [--tools a,b] [--repeats N [--append]]
+[--report]``: with ``--repeats`` every tool runs N times on every dataset, round r with its seeds ``SEED + r``,
+and the report shows the median round per tool and dataset (``--append`` adds rounds to the last run's).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +142,7 @@ class ToolRun:
     error: str = ""
     # Zygarde: (seconds since submit, test score of the best-so-far configuration refitted on the 80 %)
     curve: list[tuple[float, float]] = field(default_factory=list)
+    repeat: int = 0  # the round of ``--repeats`` (its seeds are ``SEED + repeat``)
 
 
 @dataclass
@@ -291,13 +294,14 @@ class Config:
     trials: int = MAX_TRIALS
     folds: int = FOLDS
     strategy: str = "tpe"
+    seed: int = SEED  # every tool's seed (a round of ``--repeats`` adds its number)
 
 
 def _folds(problem: Problem, config: Config) -> Any:
     from sklearn.model_selection import KFold, StratifiedKFold
 
     cls = KFold if problem.data.task == "regression" else StratifiedKFold
-    return cls(n_splits=config.folds, shuffle=True, random_state=SEED)
+    return cls(n_splits=config.folds, shuffle=True, random_state=config.seed)
 
 
 def _sklearn_scoring(metric: str) -> str:
@@ -305,7 +309,7 @@ def _sklearn_scoring(metric: str) -> str:
             "rmse": "neg_root_mean_squared_error"}[metric]
 
 
-def user_pipelines(problem: Problem) -> dict[str, Any]:
+def user_pipelines(problem: Problem, seed: int = SEED) -> dict[str, Any]:
     """The two model families a user would write: gradient boosting on ordinal-coded categories, and a
     linear model on scaled numbers and one-hot categories (missing values imputed for it)."""
     from sklearn.compose import ColumnTransformer
@@ -322,7 +326,7 @@ def user_pipelines(problem: Problem) -> dict[str, Any]:
     trees = ColumnTransformer([("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
                                                       encoded_missing_value=-1), cat), ("num", "passthrough", num)])
     hgb_cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
-    hgb = hgb_cls(categorical_features=list(range(len(cat))) or None, random_state=SEED)
+    hgb = hgb_cls(categorical_features=list(range(len(cat))) or None, random_state=seed)
     linear = ColumnTransformer([
         ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cat),
         ("num", make_pipeline(SimpleImputer(), StandardScaler()), num)])
@@ -330,11 +334,11 @@ def user_pipelines(problem: Problem) -> dict[str, Any]:
     return {"hgb": Pipeline([("prep", trees), ("model", hgb)]), "linear": Pipeline([("prep", linear), ("model", lin)])}
 
 
-def user_space(problem: Problem) -> list[dict[str, Any]]:
+def user_space(problem: Problem, seed: int = SEED) -> list[dict[str, Any]]:
     """``param_distributions``: one dict per family (RandomizedSearchCV picks a dict uniformly)."""
     from scipy import stats
 
-    pipes = user_pipelines(problem)
+    pipes = user_pipelines(problem, seed)
     linear_param = "model__alpha" if problem.data.task == "regression" else "model__C"
     return [
         {"prep": [pipes["hgb"].named_steps["prep"]], "model": [pipes["hgb"].named_steps["model"]],
@@ -358,9 +362,10 @@ def run_randomized(problem: Problem, config: Config) -> ToolRun:
     from sklearn.model_selection import RandomizedSearchCV
 
     def fit() -> tuple[Output, str]:
-        search = RandomizedSearchCV(user_pipelines(problem)["hgb"], user_space(problem), n_iter=config.trials,
+        search = RandomizedSearchCV(user_pipelines(problem, config.seed)["hgb"], user_space(problem, config.seed),
+                                    n_iter=config.trials,
                                     cv=_folds(problem, config), scoring=_sklearn_scoring(problem.data.metric),
-                                    n_jobs=WORKERS, random_state=SEED, error_score=np.nan)
+                                    n_jobs=WORKERS, random_state=config.seed, error_score=np.nan)
         search.fit(problem.X, problem.y)
         family = type(search.best_estimator_.named_steps["model"]).__name__
         return output_of(search.best_estimator_, problem.X_test, problem.data.task), f"winner {family}"
@@ -378,7 +383,7 @@ def run_optuna(problem: Problem, config: Config) -> ToolRun:
     regression = problem.data.task == "regression"
 
     def build(trial: optuna.trial.BaseTrial) -> Any:
-        pipes = user_pipelines(problem)
+        pipes = user_pipelines(problem, config.seed)
         if trial.suggest_categorical("family", ["hgb", "linear"]) == "hgb":
             return clone(pipes["hgb"]).set_params(
                 model__learning_rate=trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
@@ -394,7 +399,7 @@ def run_optuna(problem: Problem, config: Config) -> ToolRun:
                                                  scoring=_sklearn_scoring(problem.data.metric))))
 
     def fit() -> tuple[Output, str]:
-        sampler = optuna.samplers.TPESampler(seed=SEED, multivariate=True, group=True, constant_liar=True)
+        sampler = optuna.samplers.TPESampler(seed=config.seed, multivariate=True, group=True, constant_liar=True)
         study = optuna.create_study(direction="maximize", sampler=sampler)
         study.optimize(objective, n_trials=config.trials, n_jobs=WORKERS, catch=(Exception,))
         model = build(optuna.trial.FixedTrial(study.best_params)).fit(problem.X, problem.y)
@@ -419,7 +424,7 @@ def run_flaml(problem: Problem, config: Config, budget_s: float) -> ToolRun:
         metric: Any = {"roc_auc": "roc_auc", "rmse": "rmse"}.get(problem.data.metric, _flaml_balanced_accuracy)
         automl.fit(problem.X, problem.y, task="regression" if problem.data.task == "regression" else "classification",
                    metric=metric, time_budget=budget_s, eval_method="cv", n_splits=config.folds, n_jobs=WORKERS,
-                   seed=SEED, verbose=0)
+                   seed=config.seed, verbose=0)
         return output_of(automl, problem.X_test, problem.data.task), f"winner {automl.best_estimator}"
 
     run = _timed(fit, problem, FLAML)
@@ -456,7 +461,7 @@ def zygarde_spec(problem: Problem, config: Config) -> dict[str, Any]:
             "dataset": {"uri": problem.files.train_uri, "target": problem.data.target},
             "cv": {"folds": config.folds},
             "search": {"strategy": config.strategy, "max_trials": config.trials, "max_parallel": WORKERS,
-                       "seed": SEED}}
+                       "seed": config.seed}}
 
 
 def run_zygarde(stack: Any, problem: Problem, config: Config) -> ToolRun:
@@ -565,7 +570,7 @@ def _refit_score(problem: Problem, spec: Any, key: str) -> float:
     algorithm, params = q.config_of(key)
     with threadpool_limits(limits=WORKERS), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = cv.fit_final(spec, problem.data.task, algorithm, params, problem.train, SEED)
+        model = cv.fit_final(spec, problem.data.task, algorithm, params, problem.train, spec.search.seed)
     return problem.score(output_of(model, problem.X_test, problem.data.task))
 
 
@@ -596,15 +601,20 @@ def _warm_up(problem: Problem, config: Config) -> None:
 
 
 def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[str],
-            command: str = "python -m bench automl", by_size: bool = True) -> dict[str, Any]:
+            command: str = "python -m bench automl", by_size: bool = True, rounds: Sequence[int] = (0,),
+            before: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every tool on every dataset, once per round of ``rounds`` (seeds ``SEED + round``); ``before``: an
+    earlier run's raw figures (``--append``) whose runs and rounds are kept ahead of these."""
     from bench._stack import bench_stack
 
     started = time.time()
     meta: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
                             "commit": _commit(), "strategy": config.strategy, "trials": config.trials,
                             "folds": config.folds, "command": command,
-                            "load_before": _load(), "load_during": [], "machine": machine(), "tools": list(tools)}
-    runs: list[ToolRun] = []
+                            "load_before": _load(), "load_during": [], "machine": machine(), "tools": list(tools),
+                            "rounds": list(rounds_of(before)) if before else []}
+    runs: list[ToolRun] = [ToolRun(**{**d, "curve": [tuple(p) for p in d.get("curve", [])]})
+                           for d in (before or {}).get("runs", [])]
     problems = [problem_of(d) for d in datasets]
     if by_size:  # smallest first: a run cut short (results are saved after every dataset) still covers most
         problems.sort(key=lambda p: len(p.train))
@@ -613,39 +623,64 @@ def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[s
         warm = zygarde_spec(problems[0], config) | {"algorithms": ["noop"]}
         warm["search"] = {"strategy": "random", "max_trials": 2, "max_parallel": 2}
         stack.wait(stack.submit(warm), timeout=300)
-        for problem in problems:
-            done: dict[str, ToolRun] = {}
-            for tool in TOOLS:
-                if tool not in tools:
-                    continue
-                meta["load_during"].append(_load()[0])
-                base = done.get(BASELINE)
-                zyg = done.get(ZYGARDE)
-                try:
-                    if tool == BASELINE:
-                        run = run_randomized(problem, config)
-                    elif tool == ZYGARDE:
-                        run = run_zygarde(stack, problem, config)
-                    elif tool == OPTUNA:
-                        run = run_optuna(problem, config)
-                    elif tool == FLAML:
-                        if zyg is None or zyg.score is None:
-                            raise RuntimeError("no Zygarde wall time to give FLAML")
-                        run = run_flaml(problem, config, zyg.wall_s)
-                    else:
-                        if base is None:
-                            raise RuntimeError("no RandomizedSearchCV wall time to give AutoGluon")
-                        run = run_autogluon(problem, base.wall_s, Path(tmp))
-                except Exception as exc:  # noqa: BLE001 - one tool failing must not lose the others' results
-                    run = ToolRun(problem.data.name, tool, None, 0.0, error=f"{type(exc).__name__}: {exc}")
-                done[tool] = run
-                runs.append(run)
-                print(f"  {problem.data.name:18s} {tool:18s} score {_fmt(run.score, 4):>9s}  wall {run.wall_s:7.1f} s  "
-                      f"{run.error or run.detail}", flush=True)
-            _save(meta | {"elapsed_s": time.time() - started, "partial": True}, runs)
+        for repeat in rounds:
+            config = replace(config, seed=SEED + repeat)
+            meta["rounds"].append({"repeat": repeat, "seed": config.seed, "commit": meta["commit"],
+                                   "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+                                   "load_before": _load()[0]})
+            round_started, loads_before = time.time(), len(meta["load_during"])
+            for problem in problems:
+                _measure_dataset(stack, problem, config, tools, Path(tmp), repeat, runs, meta)
+                meta["rounds"][-1].update(elapsed_s=time.time() - round_started,
+                                          load_max=max(meta["load_during"][loads_before:]))
+                _save(meta | {"elapsed_s": time.time() - started, "partial": True}, runs)
     meta["load_after"] = _load()
     meta["elapsed_s"] = time.time() - started
     return {**meta, "runs": [asdict(r) for r in runs]}
+
+
+def rounds_of(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rounds an earlier run recorded; a run from before ``--repeats`` was one round, seed ``SEED``."""
+    if raw.get("rounds"):
+        return [dict(r) for r in raw["rounds"]]
+    return [{"repeat": 0, "seed": SEED, "commit": raw.get("commit", "?"), "started": raw.get("started", "?"),
+             "load_before": (raw.get("load_before") or [math.nan])[0], "elapsed_s": raw.get("elapsed_s", 0.0),
+             "load_max": max(raw.get("load_during") or [math.nan])}]
+
+
+def _measure_dataset(stack: Any, problem: Problem, config: Config, tools: Sequence[str], tmp: Path, repeat: int,
+                     runs: list[ToolRun], meta: dict[str, Any]) -> None:
+    """Every tool of ``tools`` on one dataset, in ``TOOLS`` order (FLAML and AutoGluon need the budgets
+    the tools before them set); each run appended to ``runs``."""
+    done: dict[str, ToolRun] = {}
+    for tool in TOOLS:
+        if tool not in tools:
+            continue
+        meta["load_during"].append(_load()[0])
+        base = done.get(BASELINE)
+        zyg = done.get(ZYGARDE)
+        try:
+            if tool == BASELINE:
+                run = run_randomized(problem, config)
+            elif tool == ZYGARDE:
+                run = run_zygarde(stack, problem, config)
+            elif tool == OPTUNA:
+                run = run_optuna(problem, config)
+            elif tool == FLAML:
+                if zyg is None or zyg.score is None:
+                    raise RuntimeError("no Zygarde wall time to give FLAML")
+                run = run_flaml(problem, config, zyg.wall_s)
+            else:
+                if base is None:
+                    raise RuntimeError("no RandomizedSearchCV wall time to give AutoGluon")
+                run = run_autogluon(problem, base.wall_s, tmp)
+        except Exception as exc:  # noqa: BLE001 - one tool failing must not lose the others' results
+            run = ToolRun(problem.data.name, tool, None, 0.0, error=f"{type(exc).__name__}: {exc}")
+        run.repeat = repeat
+        done[tool] = run
+        runs.append(run)
+        print(f"  {problem.data.name:18s} {tool:18s} score {_fmt(run.score, 4):>9s}  wall {run.wall_s:7.1f} s  "
+              f"{run.error or run.detail}", flush=True)
 
 
 def _save(meta: Mapping[str, Any], runs: Sequence[ToolRun]) -> None:
@@ -653,14 +688,38 @@ def _save(meta: Mapping[str, Any], runs: Sequence[ToolRun]) -> None:
     (RESULTS / "automl.json").write_text(json.dumps({**meta, "runs": [asdict(r) for r in runs]}, indent=1) + "\n")
 
 
-def load_raw(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], ToolRun]]:
+def load_raw(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], list[ToolRun]]]:
+    """The run's meta and every tool's runs per (dataset, tool), one a round."""
     raw = json.loads(path.read_text())
-    runs = {}
+    runs: dict[tuple[str, str], list[ToolRun]] = {}
     for doc in raw.pop("runs"):
         doc["curve"] = [tuple(p) for p in doc.get("curve", [])]
         run = ToolRun(**doc)
-        runs[(run.dataset, run.tool)] = run
+        runs.setdefault((run.dataset, run.tool), []).append(run)
     return raw, runs
+
+
+def median_run(runs: Sequence[ToolRun], greater: bool) -> ToolRun:
+    """One tool's rounds on one dataset as one: the round whose score is the median (the lower-ranked of the
+    middle two for an even count; a failed round ranks last), with the median wall time of the rounds and
+    the range of their scores in its notes. One round is itself."""
+    if len(runs) == 1:
+        return runs[0]
+    scored = sorted([r for r in runs if r.score is not None], key=lambda r: float(r.score or 0.0), reverse=greater)
+    ranked = scored + [r for r in runs if r.score is None]
+    chosen = ranked[(len(ranked) - 1) // 2] if len(ranked) % 2 else ranked[len(ranked) // 2]
+    values = [float(r.score) for r in scored if r.score is not None]
+    digits = 4 if greater else 3
+    spread = (f"median of {len(runs)} rounds, scores {min(values):.{digits}f}-{max(values):.{digits}f}" if values
+              else f"{len(runs)} rounds, none scored")
+    if len(values) < len(runs):
+        spread += f", {len(runs) - len(values)} failed"
+    return replace(chosen, wall_s=float(statistics.median(r.wall_s for r in runs)),
+                   detail=f"{spread}; its run: {chosen.detail}" if chosen.detail else spread)
+
+
+def medians(runs: Mapping[tuple[str, str], Sequence[ToolRun]]) -> dict[tuple[str, str], ToolRun]:
+    return {key: median_run(rs, greater_is_better(public_data.get(key[0]).metric)) for key, rs in runs.items()}
 
 
 # --- the report
@@ -691,15 +750,47 @@ NOTES: list[str] = [
 ]
 
 
-def report(meta: Mapping[str, Any], runs: Mapping[tuple[str, str], ToolRun]) -> list[list[str]]:
+def round_rows(datasets: Sequence[PublicDataset], grouped: Mapping[tuple[str, str], Sequence[ToolRun]],
+               rounds: Sequence[int]) -> list[list[str]]:
+    """Per dataset, Zygarde's normalised score among the four contenders in each round, then a last row:
+    in how many rounds it was ≥ ``GOAL_NORMALISED`` on every dataset."""
+    rows, every = [], dict.fromkeys(rounds, True)
+    for data in datasets:
+        cells = []
+        for r in rounds:
+            same = {t: run for (d, t), rs in grouped.items() if d == data.name for run in rs if run.repeat == r}
+            norm = summarise_dataset(data, same).normalised_contenders.get(ZYGARDE)
+            every[r] = every[r] and norm is not None and norm >= GOAL_NORMALISED
+            cells.append(_fmt(norm))
+        rows.append([data.name, *cells])
+    rows.append([f"≥ {GOAL_NORMALISED} on every dataset", *(_met(every[r]) for r in rounds)])
+    return rows
+
+
+def report(meta: Mapping[str, Any], grouped: Mapping[tuple[str, str], Sequence[ToolRun]]) -> list[list[str]]:
+    runs = medians(grouped)
     names = list(dict.fromkeys(d for d, _ in runs))
     datasets = [public_data.get(n) for n in names]
     summaries = {d.name: summarise_dataset(d, {t: r for (dn, t), r in runs.items() if dn == d.name})
                  for d in datasets}
     ordered = [summaries[d.name] for d in datasets]
     gl = goals(ordered)
-    load_during = meta.get("load_during") or [math.nan]
+    rounds = meta.get("rounds") or rounds_of(meta)
+    numbers = sorted({r.repeat for rs in grouped.values() for r in rs})
+    load_during = [*(meta.get("load_during") or [math.nan]), *(r.get("load_max", math.nan) for r in rounds)]
     shared = max([*meta.get("load_before", [0])[:1], *load_during, *meta.get("load_after", [0])[:1]]) > 2.5
+    by_round = [] if len(numbers) < 2 else [
+        "## Zygarde's normalised score among the four, round by round", "",
+        f"Each tool ran {len(numbers)} times on each dataset, round r with every tool's seed {SEED} + r (Zygarde's "
+        "search seed, so its holdout and folds too; RandomizedSearchCV's, Optuna's and FLAML's seeds; the same "
+        "80/20 split). The tables above show, per tool and dataset, the round whose score is the median (the worse "
+        "of the middle two for an even count) with the median wall time of the rounds; the normalised scores and "
+        "the acceptance figures are computed from those medians. Rounds: "
+        + "; ".join(f"{r['repeat']}: {r.get('started', '?')}, code at {r.get('commit', '?')}, "
+                    f"{float(r.get('elapsed_s') or 0) / 60:.1f} min, load {r.get('load_before', '?')} before, "
+                    f"{r.get('load_max', math.nan):.2f} at most" for r in rounds) + ".", "",
+        "| dataset | " + " | ".join(f"round {r}" for r in numbers) + " |", "|---|" + "---|" * len(numbers),
+        *["| " + " | ".join(row) + " |" for row in round_rows(datasets, grouped, numbers)], ""]
     rs = public_data.TEST_SIZE
     missing = [d.name for d in public_data.BENCHMARK if d.name not in summaries]
     notes = [
@@ -709,7 +800,7 @@ def report(meta: Mapping[str, Any], runs: Mapping[tuple[str, str], ToolRun]) -> 
         "| tool | median normalised test score | median wall ÷ RandomizedSearchCV's | best on | ≥ 0.95 on |",
         "|---|---|---|---|---|", *["| " + " | ".join(r) + " |" for r in median_rows(ordered)], "",
         "## Acceptance (issue 19)", "", "| figure | measured | goal | |", "|---|---|---|---|",
-        *["| " + " | ".join(g) + " |" for g in gl], "",
+        *["| " + " | ".join(g) + " |" for g in gl], "", *by_round,
         "Time for Zygarde to reach RandomizedSearchCV's test score ÷ RandomizedSearchCV's wall time, per dataset: "
         + ", ".join(f"{s.dataset} {'not reached' if s.reach_ratio is None else f'{s.reach_ratio:.2f}'}"
                     for s in ordered) + ".", "",
@@ -808,6 +899,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--strategy", default=None, help="Zygarde's search strategy (default: auto, else tpe)")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated tools to run")
     parser.add_argument("--report", action="store_true", help="rewrite the page and plot from automl.json")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds over every dataset and tool, round r with seeds SEED + r (the report: medians)")
+    parser.add_argument("--append", action="store_true",
+                        help="keep automl.json's runs and add the new rounds after its last one")
     return parser.parse_args(list(argv))
 
 
@@ -815,8 +910,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [] if argv is None else list(argv)  # `python -m bench automl` calls main() with no options
     args = parse(argv)
     if args.report:
-        meta, runs = load_raw(RESULTS / "automl.json")
-        for g in report(meta, runs):
+        meta, grouped = load_raw(RESULTS / "automl.json")
+        for g in report(meta, grouped):
             print(" · ".join(g))
         return 0
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -828,11 +923,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.strategy or default_strategy())
     # SIGTERM unwinds like an exception, so the bench stack's processes, topics and database go too
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    before = json.loads((RESULTS / "automl.json").read_text()) if args.append else None
+    first = 1 + max([r["repeat"] for r in rounds_of(before)]) if before else 0
     raw = measure(public_data.select(args.datasets), config, tools, " ".join(["python -m bench automl", *argv]),
-                  by_size=not args.datasets)  # a list given is run in its order
+                  by_size=not args.datasets, rounds=range(first, first + args.repeats), before=before)
     (RESULTS / "automl.json").write_text(json.dumps(raw, indent=1) + "\n")
-    meta, runs = load_raw(RESULTS / "automl.json")
-    for g in report(meta, runs):
+    meta, grouped = load_raw(RESULTS / "automl.json")
+    for g in report(meta, grouped):
         print(" · ".join(g))
     print(f"wrote {RESULTS / 'automl.md'}, .png and .json ({float(meta['elapsed_s']) / 60:.1f} min)")
     return 0

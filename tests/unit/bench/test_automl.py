@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -119,3 +120,35 @@ def test_the_same_score_a_float_s_last_bit_apart_is_not_better() -> None:
     data = public_data.get("oj")  # roc_auc
     runs = _runs({a.ZYGARDE: 0.8958888991078819, a.BASELINE: 0.8958888991078818}, {a.ZYGARDE: 7.6, a.BASELINE: 3.2})
     assert a.summarise_dataset(data, runs).zygarde_beats_baseline is False
+
+
+def _rounds(tool: str, scores: Sequence[float | None], walls: Sequence[float], dataset: str = "oj") -> list[a.ToolRun]:
+    return [a.ToolRun(dataset, tool, s, w, detail=f"run {i}", repeat=i)
+            for i, (s, w) in enumerate(zip(scores, walls, strict=True))]
+
+
+def test_the_median_round_is_a_real_run_with_the_median_wall_time() -> None:
+    runs = _rounds(a.OPTUNA, [0.80, 0.90, 0.85], [10.0, 30.0, 11.0])
+    chosen = a.median_run(runs, greater=True)
+    assert chosen.score == 0.85 and chosen.repeat == 2 and chosen.wall_s == 11.0
+    assert chosen.detail == "median of 3 rounds, scores 0.8000-0.9000; its run: run 2"
+    # an even count takes the worse of the middle two, in the metric's direction; a failed round ranks last
+    assert a.median_run(_rounds(a.FLAML, [0.80, 0.90], [1.0, 3.0]), greater=True).score == 0.80
+    assert a.median_run(_rounds(a.FLAML, [29.0, 31.0], [1.0, 3.0]), greater=False).score == 31.0
+    failed = a.median_run(_rounds(a.FLAML, [0.70, None, 0.75], [1.0, 0.0, 2.0]), greater=True)
+    assert failed.score == 0.70 and failed.detail.startswith("median of 3 rounds, scores 0.7000-0.7500, 1 failed")
+    assert a.median_run(runs[:1], greater=True) is runs[0]
+
+
+def test_rounds_are_normalised_one_by_one_and_an_old_run_is_round_zero() -> None:
+    oj, grouped = public_data.get("oj"), dict[tuple[str, str], list[a.ToolRun]]()
+    for tool, scores in {a.ZYGARDE: [0.90, 0.90], a.BASELINE: [0.80, 0.80], a.OPTUNA: [0.85, 0.95],
+                         a.FLAML: [0.70, 0.70]}.items():
+        grouped[("oj", tool)] = _rounds(tool, scores, [1.0, 1.0])
+    rows = a.round_rows([oj], grouped, [0, 1])
+    assert rows == [["oj", "1.00", "0.80"], ["≥ 0.95 on every dataset", "met", "**missed**"]]
+    old = a.rounds_of({"commit": "abc", "started": "then", "load_before": [1.2], "load_during": [1.5, 2.0],
+                       "elapsed_s": 60.0})
+    assert old == [{"repeat": 0, "seed": a.SEED, "commit": "abc", "started": "then", "load_before": 1.2,
+                    "elapsed_s": 60.0, "load_max": 2.0}]
+    assert a.parse(["--repeats", "2", "--append"]).repeats == 2
