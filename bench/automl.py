@@ -613,8 +613,7 @@ def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[s
                             "folds": config.folds, "command": command,
                             "load_before": _load(), "load_during": [], "machine": machine(), "tools": list(tools),
                             "rounds": list(rounds_of(before)) if before else []}
-    runs: list[ToolRun] = [ToolRun(**{**d, "curve": [tuple(p) for p in d.get("curve", [])]})
-                           for d in (before or {}).get("runs", [])]
+    runs = [tool_run(doc) for doc in (before or {}).get("runs", [])]
     problems = [problem_of(d) for d in datasets]
     if by_size:  # smallest first: a run cut short (results are saved after every dataset) still covers most
         problems.sort(key=lambda p: len(p.train))
@@ -693,10 +692,14 @@ def load_raw(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], list[Too
     raw = json.loads(path.read_text())
     runs: dict[tuple[str, str], list[ToolRun]] = {}
     for doc in raw.pop("runs"):
-        doc["curve"] = [tuple(p) for p in doc.get("curve", [])]
-        run = ToolRun(**doc)
+        run = tool_run(doc)
         runs.setdefault((run.dataset, run.tool), []).append(run)
     return raw, runs
+
+
+def tool_run(doc: Mapping[str, Any]) -> ToolRun:
+    """A run as ``automl.json`` keeps it (its curve's points are JSON lists)."""
+    return ToolRun(**{**doc, "curve": [tuple(p) for p in doc.get("curve", [])]})
 
 
 def median_run(runs: Sequence[ToolRun], greater: bool) -> ToolRun:
@@ -783,7 +786,7 @@ def report(meta: Mapping[str, Any], grouped: Mapping[tuple[str, str], Sequence[T
                  for d in datasets}
     ordered = [summaries[d.name] for d in datasets]
     gl = goals(ordered)
-    rounds = meta.get("rounds") or rounds_of(meta)
+    rounds = rounds_of(meta)
     numbers = sorted({r.repeat for rs in grouped.values() for r in rs})
     load_during = [*(meta.get("load_during") or [math.nan]), *(r.get("load_max", math.nan) for r in rounds)]
     shared = max([*meta.get("load_before", [0])[:1], *load_during, *meta.get("load_after", [0])[:1]]) > 2.5
