@@ -26,6 +26,7 @@
    holdout, and that is the artifact the registry serves. The holdout score stays the one measured on
    the model fitted on the training part, whose artifact is kept beside it. Every fit here is a final one
    (``build_pipeline(final=True)``): an early-stopped booster fits again on all its rows at the kept tree count.
+   A member whose fit depends on its seed is fitted with several seeds and they are averaged (:mod:`.seed_bag`).
 
 Fits run on two threads (scikit-learn's and CatBoost's fits release the GIL for most of their work):
 the best trial's fits on the training part and on every row start first and run while the selection
@@ -45,7 +46,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from services.selector import tied
+from services.selector import seed_bag, tied
 from services.selector.verdict import judge as judge  # named here: bench ensemble_gate swaps it for build
 from zygarde import events as ev
 from zygarde.errors import ZygardeError
@@ -224,13 +225,17 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
     everything = frame[frame[spec.dataset.target].notna()]
     refit_all = spec.final_refit == "all"
     seconds: dict[str, float] = {}
+    took: dict[tuple[str, int, int], float] = {}  # (trial id, rows, seed) -> seconds its fit took
 
-    def fit(trial: dict[str, Any], rows: pd.DataFrame) -> Any:
+    def fit(trial: dict[str, Any], rows: pd.DataFrame, fit_seed: int = seed) -> Any:
         """``cv.fit_final`` without its own ``cv.quiet`` (the caller holds one for every thread)."""
+        began = time.perf_counter()
         X, y = cv.features(rows, spec.dataset), rows[spec.dataset.target]
-        pipeline, _ = build_pipeline(trial["algorithm"], trial["params"], task, X, spec.imbalance.strategy, seed, y=y,
-                                     final=True)
-        return pipeline.fit(X, y)
+        pipeline, _ = build_pipeline(trial["algorithm"], trial["params"], task, X, spec.imbalance.strategy, fit_seed,
+                                     y=y, final=True)
+        fitted_pipeline = pipeline.fit(X, y)
+        took[(trial["_id"], len(rows), fit_seed)] = time.perf_counter() - began
+        return fitted_pipeline
 
     notes: list[str] = []
     with cv.quiet(notes), ThreadPoolExecutor(FIT_THREADS, thread_name_prefix="selector-fit") as pool:
@@ -276,13 +281,12 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
         if not refit_all:
             final, final_rows = pipeline, len(train)
         else:
+            assert early_final is not None  # submitted above whenever refit_all
             trials_by_id = {t["_id"]: t for t in [best, *others]}
-            refits = {m["trial_id"]: pool.submit(fit, trials_by_id[m["trial_id"]], everything)
-                      for m in members if m["trial_id"] != best["_id"]}
-            if early_final is not None:
-                refits[best["_id"]] = early_final
-            final = refits[best["_id"]].result() if kind == "single" else ensemble.WeightedEnsemble(
-                [refits[m["trial_id"]].result() for m in members], [m["weight"] for m in members], task)
+            spent = sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
+            final, info["final_fits"] = seed_bag.served(
+                members, trials_by_id, {best["_id"]: early_final}, lambda t, s: pool.submit(fit, t, everything, s),
+                lambda t: took.get((t, len(everything), seed), 0.0), seed, spent, task)
             final_rows = len(everything)
         seconds["final_refit_wait"] = time.monotonic() - started
     return Announced(kind, pipeline, score, members, final, final_rows, fitted, info, seconds)

@@ -70,10 +70,14 @@ def test_a_complementary_ensemble_is_announced_and_refitted_on_every_row(tmp_pat
 
     # what was measured was fitted on the training part; what is served, on every row
     assert isinstance(built.final, ensemble.WeightedEnsemble) and built.final_rows == len(frame)
-    assert [m["weight"] for m in built.members] == built.final.weights
+    fits = [f["fits"] for f in built.ensemble["final_fits"]]  # a seed-dependent member: fits with several seeds
+    assert [f["trial_id"] for f in built.ensemble["final_fits"]] == [m["trial_id"] for m in built.members]
+    assert built.final.weights == pytest.approx([m["weight"] / n for m, n in zip(built.members, fits, strict=True)
+                                                 for _ in range(n)])
     x_all, x_train = frame.drop(columns="y").to_numpy(), train.drop(columns="y").to_numpy()
-    for measured, served in zip(built.pipeline.members, built.final.members, strict=True):
+    for measured in built.pipeline.members:
         assert np.allclose(medians(measured), np.median(x_train, axis=0))
+    for served in built.final.members:
         assert np.allclose(medians(served), np.median(x_all, axis=0))
     assert not np.allclose(np.median(x_all, axis=0), np.median(x_train, axis=0))
 
@@ -252,6 +256,8 @@ def test_every_fit_of_the_selector_and_of_fit_final_is_a_final_one(tmp_path: Pat
     monkeypatch.setattr(final_model, "build_pipeline", recording)
     monkeypatch.setattr(cv, "build_pipeline", recording)
     built = final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, board.trials[0])
-    assert built.kind == "ensemble" and len(seen) == 2 * len(built.members), seen  # each member: train, every row
+    # each member: on the training part, and on every row once per seed
+    fits = len(built.members) + sum(f["fits"] for f in built.ensemble["final_fits"])
+    assert built.kind == "ensemble" and len(seen) == fits, seen
     cv.fit_final(spec, "regression", "ridge", {}, train, 0)
-    assert len(seen) == 2 * len(built.members) + 1 and all(seen), seen
+    assert len(seen) == fits + 1 and all(seen), seen

@@ -41,6 +41,9 @@ class Algorithm:
     # levels each, rarer ones pooled) instead of one-hot or target coded, named in ``categorical_features``
     # where the model takes that parameter
     ordinal_categoricals: bool = False
+    # a fit depends on its seed (rows or columns sampled, the inner split early stopping holds out, random
+    # initial weights): the model a job serves averages fits with several seeds (services/selector/seed_bag.py)
+    seed_varies: bool = False
 
 
 def pick(p: Mapping[str, Any], **defaults: Any) -> dict[str, Any]:

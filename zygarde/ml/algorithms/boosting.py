@@ -99,7 +99,7 @@ ALGORITHMS = [
         "max_depth": IntDim(2, 6),
         "subsample": FloatDim(0.5, 1.0),
         "max_features": CategoricalDim(("sqrt", None)),
-    }, _gb, description="sklearn gradient boosting (exact splits; slow on many rows)"),
+    }, _gb, seed_varies=True, description="sklearn gradient boosting (exact splits; slow on many rows)"),
     Algorithm("hist_gradient_boosting", ALL, {
         "learning_rate": FloatDim(0.01, 0.3, log=True),
         "max_leaf_nodes": IntDim(8, 128, log=True),
@@ -107,13 +107,13 @@ ALGORITHMS = [
         "l2_regularization": FloatDim(1e-6, 10.0, log=True),
         "max_iter": IntDim(50, 1000, log=True),  # a cap: early stopping ends most fits sooner
         "max_features": FloatDim(0.5, 1.0),
-    }, _hgb, supports_class_weight=True, ordinal_categoricals=True,
+    }, _hgb, supports_class_weight=True, ordinal_categoricals=True, seed_varies=True,
         description="histogram gradient boosting (LightGBM-style), native categorical splits"),
     Algorithm("catboost", ALL, {
         "iterations": IntDim(200, 2000, log=True),  # a cap: early stopping ends most fits sooner
         "depth": IntDim(4, 8),
         "learning_rate": FloatDim(0.02, 0.3, log=True),
         "l2_leaf_reg": FloatDim(1.0, 10.0, log=True),
-    }, _catboost, native_categoricals=True, supports_class_weight=True,
+    }, _catboost, native_categoricals=True, supports_class_weight=True, seed_varies=True,
         description="CatBoost ordered boosting with native categorical features (thread_count=1)"),
 ]

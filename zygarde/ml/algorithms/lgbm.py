@@ -103,6 +103,6 @@ ALGORITHMS = [
         "subsample": FloatDim(0.5, 1.0),
         "reg_alpha": FloatDim(1e-4, 10.0, log=True),
         "reg_lambda": FloatDim(1e-4, 10.0, log=True),
-    }, _lightgbm, supports_class_weight=True, ordinal_categoricals=True,
+    }, _lightgbm, supports_class_weight=True, ordinal_categoricals=True, seed_varies=True,
         description="LightGBM leaf-wise boosting, column/row sampling, L1/L2 (one thread, early stopping)"),
 ]

@@ -30,6 +30,6 @@ ALGORITHMS = [
         "hidden2": IntDim(8, 64, log=True, when={"layers": (2,)}),
         "alpha": FloatDim(1e-6, 1e-1, log=True),
         "learning_rate_init": FloatDim(1e-4, 1e-2, log=True),
-    }, _mlp, needs_scaling=True, scale_target=True,
+    }, _mlp, needs_scaling=True, scale_target=True, seed_varies=True,
         description="one- or two-hidden-layer perceptron (early stopping for regression)"),
 ]

@@ -46,8 +46,8 @@ ALGORITHMS = [
     }, _tree, supports_class_weight=True, description="one CART tree"),
     Algorithm("random_forest", ALL, dict(FOREST_SPACE),
               _forest(ensemble.RandomForestRegressor, ensemble.RandomForestClassifier, True),
-              supports_class_weight=True, description="bagged CART trees with feature subsampling"),
+              supports_class_weight=True, seed_varies=True, description="bagged CART trees with feature subsampling"),
     Algorithm("extra_trees", ALL, dict(FOREST_SPACE),
               _forest(ensemble.ExtraTreesRegressor, ensemble.ExtraTreesClassifier, False),
-              supports_class_weight=True, description="extremely randomised trees"),
+              supports_class_weight=True, seed_varies=True, description="extremely randomised trees"),
 ]

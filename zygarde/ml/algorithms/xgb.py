@@ -104,6 +104,6 @@ ALGORITHMS = [
         "subsample": FloatDim(0.5, 1.0),
         "reg_alpha": FloatDim(1e-4, 10.0, log=True),
         "reg_lambda": FloatDim(1e-3, 10.0, log=True),
-    }, _xgboost, ordinal_categoricals=True,
+    }, _xgboost, ordinal_categoricals=True, seed_varies=True,
         description="XGBoost depth-limited level-wise boosting, row/column sampling, L1/L2 (one thread, early stop)"),
 ]
