@@ -5,8 +5,8 @@ A boosted model early-stopped on an inner split, a forest, a booster sampling ro
 is one draw of its seed (which rows early stopping held out, so how many trees are kept; which rows and
 columns each tree saw). On a few thousand rows one configuration's test score moves with the seed by more
 than the gaps between a job's best trials, and the served model was a single draw. The mean of fits with
-several seeds keeps the configuration and takes out much of that spread (seed bagging, as AutoGluon and
-FLAML's ensembles average several fits of one configuration).
+several seeds keeps the configuration and takes out much of that spread (seed bagging; AutoGluon's bagged
+models likewise average several fits of one configuration, each on other rows).
 
 Only the final refit on every row (``final_refit=all``) is bagged: the holdout score stays the one of the
 single fit on the training part that the selection compared. A member whose fit does not depend on its
