@@ -240,16 +240,29 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    sections = []
+    sections = kept_sections(REPORT.read_text() if REPORT.exists() else "")
     for task in args.tasks.split(","):
         started = time.perf_counter()
         built = build(task, args.workers)
         (OUT / f"{task}.json").write_text(json.dumps(built["portfolio"], indent=1, sort_keys=True) + "\n")
-        sections.append(report_section(task, built["report"], time.perf_counter() - started))
-        print(sections[-1], flush=True)
+        sections[task] = report_section(task, built["report"], time.perf_counter() - started)
+        print(sections[task], flush=True)
     REPORT.write_text("# Warm-start portfolios\n\nBuilt by `python -m bench.build_portfolio` (see its docstring) "
                       "on the PORTFOLIO datasets of `bench/public_data.py`, disjoint from the BENCHMARK ones.\n\n"
-                      + "\n".join(sections))
+                      + "\n".join(sections[t] for t in TASKS if t in sections))
+
+
+TASKS = ("binary", "multiclass", "regression")
+
+
+def kept_sections(page: str) -> dict[str, str]:
+    """The report's section per task, so a rebuild of some tasks keeps the others' sections as they were."""
+    out: dict[str, str] = {}
+    for chunk in page.split("\n## ")[1:]:
+        task = chunk.split("\n", 1)[0].strip()
+        if task in TASKS:
+            out[task] = "## " + chunk.rstrip("\n") + "\n"
+    return out
 
 
 if __name__ == "__main__":

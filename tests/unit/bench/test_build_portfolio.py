@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import public_data
-from bench.build_portfolio import candidates, greedy, regrets
+from bench.build_portfolio import candidates, greedy, kept_sections, regrets
 from zygarde.ml import algorithms, portfolio
 from zygarde.ml import space as sp
 
@@ -46,3 +46,12 @@ def test_the_shipped_portfolio_fits_the_catalog(task: str) -> None:
 def test_portfolio_datasets_are_disjoint_from_the_benchmark() -> None:
     assert not {d.name for d in public_data.PORTFOLIO} & {d.name for d in public_data.BENCHMARK}
     assert not {d.source for d in public_data.PORTFOLIO} & {d.source for d in public_data.BENCHMARK}
+
+
+def test_a_rebuild_of_one_task_keeps_the_other_sections_of_the_report() -> None:
+    page = ("# Warm-start portfolios\n\nintro\n\n## binary\n\nDatasets: a\n\n| b |\n\n"
+            "## multiclass\n\nDatasets: m\n\n## regression\n\nDatasets: r\n")
+    kept = kept_sections(page)
+    assert kept == {"binary": "## binary\n\nDatasets: a\n\n| b |\n", "multiclass": "## multiclass\n\nDatasets: m\n",
+                    "regression": "## regression\n\nDatasets: r\n"}
+    assert kept_sections("") == {}

@@ -27,7 +27,10 @@ def test_each_list_covers_every_kind(datasets: tuple[pd_.PublicDataset, ...]) ->
 
 def test_list_sizes() -> None:
     assert len(pd_.BENCHMARK) >= 10
-    assert 6 <= len(pd_.PORTFOLIO) <= 10
+    assert 9 <= len(pd_.PORTFOLIO) <= 16
+    tasks = [d.task for d in pd_.PORTFOLIO]
+    assert min(tasks.count(t) for t in ("binary", "multiclass", "regression")) >= 3
+    assert tasks.count("binary") >= 6  # what the binary portfolio is learned from (caravan-like data included)
 
 
 def _frame(n: int = 500) -> pd.DataFrame:
