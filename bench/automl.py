@@ -602,9 +602,10 @@ def _warm_up(problem: Problem, config: Config) -> None:
 
 def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[str],
             command: str = "python -m bench automl", by_size: bool = True, rounds: Sequence[int] = (0,),
-            before: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            before: Mapping[str, Any] | None = None, kept: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every tool on every dataset, once per round of ``rounds`` (seeds ``SEED + round``); ``before``: an
-    earlier run's raw figures (``--append``) whose runs and rounds are kept ahead of these."""
+    earlier run's raw figures (``--append``) whose runs and rounds are kept ahead of these; ``kept``: other
+    datasets' runs from an earlier run (``--replace``, :func:`kept_from`), merged in that run's dataset order."""
     from bench._stack import bench_stack
 
     started = time.time()
@@ -614,6 +615,8 @@ def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[s
                             "load_before": _load(), "load_during": [], "machine": machine(), "tools": list(tools),
                             "rounds": list(rounds_of(before)) if before else []}
     runs = [tool_run(doc) for doc in (before or {}).get("runs", [])]
+    if kept:
+        meta["kept"] = {k: v for k, v in kept.items() if k != "runs"}
     problems = [problem_of(d) for d in datasets]
     if by_size:  # smallest first: a run cut short (results are saved after every dataset) still covers most
         problems.sort(key=lambda p: len(p.train))
@@ -635,7 +638,26 @@ def measure(datasets: Sequence[PublicDataset], config: Config, tools: Sequence[s
                 _save(meta | {"elapsed_s": time.time() - started, "partial": True}, runs)
     meta["load_after"] = _load()
     meta["elapsed_s"] = time.time() - started
-    return {**meta, "runs": [asdict(r) for r in runs]}
+    return {**meta, "runs": merged(kept["runs"], runs, kept["order"]) if kept else [asdict(r) for r in runs]}
+
+
+def kept_from(earlier: Mapping[str, Any], rerun: set[str]) -> dict[str, Any]:
+    """What ``--replace`` keeps of an earlier run: the runs of every dataset not in ``rerun``, that run's
+    dataset order, and where they came from (its start, commit and rounds, or its own ``kept`` note)."""
+    docs = list(earlier.get("runs", []))
+    order = list(dict.fromkeys(str(d["dataset"]) for d in docs))
+    datasets = [n for n in order if n not in rerun]
+    previous = earlier.get("kept")
+    source: dict[str, Any] = dict(previous) if previous and set(datasets) <= set(previous["datasets"]) else {
+        "started": earlier.get("started", "?"), "commit": earlier.get("commit", "?"), "rounds": rounds_of(earlier)}
+    return {**source, "datasets": datasets, "order": order, "runs": [d for d in docs if d["dataset"] not in rerun]}
+
+
+def merged(kept: Sequence[Mapping[str, Any]], new: Sequence[ToolRun], order: Sequence[str]) -> list[dict[str, Any]]:
+    """Kept runs and new ones, by dataset in the earlier run's order (new datasets last), then round, then tool."""
+    rank = {name: i for i, name in enumerate(order)}
+    docs = [dict(d) for d in kept] + [asdict(r) for r in new]
+    return sorted(docs, key=lambda d: (rank.get(d["dataset"], len(rank)), d.get("repeat", 0), TOOLS.index(d["tool"])))
 
 
 def rounds_of(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -761,6 +783,18 @@ NOTES: list[str] = [
 ]
 
 
+def kept_note(meta: Mapping[str, Any]) -> str:
+    """For a ``--replace`` run: which datasets' rows come from the earlier run, and from which code."""
+    kept = meta.get("kept")
+    if not kept:
+        return ""
+    rounds = "; ".join(f"{r['repeat']}: {r.get('started', '?')}, code at {r.get('commit', '?')}"
+                       for r in kept.get("rounds", []))
+    return (f"**Rows of {', '.join(kept['datasets'])} are kept from an earlier run** (started {kept['started']}, code "
+            f"at {kept['commit']}; rounds {rounds}): this run (`--replace`) measured only the other datasets, after a "
+            "change that could not touch the kept ones; every tool on a dataset still ran in the same round. ")
+
+
 def round_rows(datasets: Sequence[PublicDataset], grouped: Mapping[tuple[str, str], Sequence[ToolRun]],
                rounds: Sequence[int]) -> list[list[str]]:
     """Per dataset, Zygarde's normalised score among the four contenders in each round, then a last row:
@@ -818,6 +852,7 @@ def report(meta: Mapping[str, Any], grouped: Mapping[tuple[str, str], Sequence[T
         "## How it was measured", "",
         f"Run of {meta.get('started', '?')}, code at commit {meta.get('commit', '?')}, "
         f"`{meta.get('command', 'python -m bench automl')}`: {float(meta.get('elapsed_s', 0)) / 60:.1f} min in all. "
+        + kept_note(meta) +
         f"Zygarde strategy `{meta.get('strategy')}`, `max_trials` {meta.get('trials')}, "
         f"{meta.get('folds')}-fold CV; RandomizedSearchCV `n_iter` {meta.get('trials')} and Optuna "
         f"{meta.get('trials')} trials on the same {meta.get('folds')} folds; everything on 2 workers "
@@ -914,6 +949,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
                         help="rounds over every dataset and tool, round r with seeds SEED + r (the report: medians)")
     parser.add_argument("--append", action="store_true",
                         help="keep automl.json's runs and add the new rounds after its last one")
+    parser.add_argument("--replace", action="store_true",
+                        help="rerun only --datasets (rounds 0 to REPEATS - 1) and keep automl.json's runs of "
+                             "every other dataset, for a change that cannot touch those (the page says which "
+                             "rows come from which run)")
     return parser.parse_args(list(argv))
 
 
@@ -934,10 +973,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.strategy or default_strategy())
     # SIGTERM unwinds like an exception, so the bench stack's processes, topics and database go too
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    before = json.loads((RESULTS / "automl.json").read_text()) if args.append else None
+    if args.replace and (args.append or not args.datasets):
+        print("--replace needs --datasets and cannot go with --append", file=sys.stderr)
+        return 2
+    earlier = json.loads((RESULTS / "automl.json").read_text()) if args.append or args.replace else None
+    before = earlier if args.append else None
     first = 1 + max([r["repeat"] for r in rounds_of(before)]) if before else 0
-    raw = measure(public_data.select(args.datasets), config, tools, " ".join(["python -m bench automl", *argv]),
-                  by_size=not args.datasets, rounds=range(first, first + args.repeats), before=before)
+    chosen = public_data.select(args.datasets)
+    raw = measure(chosen, config, tools, " ".join(["python -m bench automl", *argv]),
+                  by_size=not args.datasets, rounds=range(first, first + args.repeats), before=before,
+                  kept=kept_from(earlier, {d.name for d in chosen}) if args.replace and earlier else None)
     (RESULTS / "automl.json").write_text(json.dumps(raw, indent=1) + "\n")
     meta, grouped = load_raw(RESULTS / "automl.json")
     for g in report(meta, grouped):

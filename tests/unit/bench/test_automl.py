@@ -152,3 +152,28 @@ def test_rounds_are_normalised_one_by_one_and_an_old_run_is_round_zero() -> None
     assert old == [{"repeat": 0, "seed": a.SEED, "commit": "abc", "started": "then", "load_before": 1.2,
                     "elapsed_s": 60.0, "load_max": 2.0}]
     assert a.parse(["--repeats", "2", "--append"]).repeats == 2
+
+
+def test_replace_keeps_the_other_datasets_runs_in_the_earlier_order_and_says_where_they_came_from() -> None:
+    from dataclasses import asdict
+
+    earlier = {"started": "then", "commit": "abc", "rounds": [{"repeat": 0, "commit": "abc", "started": "then"}],
+               "runs": [asdict(r) for r in [*_rounds(a.ZYGARDE, [0.9], [1.0], "oj"),
+                                            *_rounds(a.BASELINE, [0.8], [1.0], "oj"),
+                                            *_rounds(a.ZYGARDE, [30.0], [2.0], "wage"),
+                                            *_rounds(a.ZYGARDE, [0.7], [3.0], "caravan")]]}
+    kept = a.kept_from(earlier, {"oj"})
+    assert kept["datasets"] == ["wage", "caravan"] and kept["order"] == ["oj", "wage", "caravan"]
+    assert [(d["dataset"], d["score"]) for d in kept["runs"]] == [("wage", 30.0), ("caravan", 0.7)]
+    new = [*_rounds(a.BASELINE, [0.85], [1.0], "oj"), *_rounds(a.ZYGARDE, [0.95], [1.0], "oj")]
+    docs = a.merged(kept["runs"], new, kept["order"])
+    assert [(d["dataset"], d["tool"], d["score"]) for d in docs] == [
+        ("oj", a.ZYGARDE, 0.95), ("oj", a.BASELINE, 0.85), ("wage", a.ZYGARDE, 30.0), ("caravan", a.ZYGARDE, 0.7)]
+    note = a.kept_note({"kept": {k: v for k, v in kept.items() if k != "runs"}})
+    assert note.startswith("**Rows of wage, caravan are kept from an earlier run** (started then, code at abc;")
+    assert a.kept_note({}) == ""
+    # a second --replace of the same dataset keeps the first note's source, not the merged run's own commit
+    again = a.kept_from({"started": "now", "commit": "def", "kept": {k: v for k, v in kept.items() if k != "runs"},
+                         "runs": docs}, {"oj"})
+    assert again["commit"] == "abc" and again["datasets"] == ["wage", "caravan"]
+    assert a.main(["--replace"]) == 2 and a.main(["--replace", "--append", "--datasets", "oj"]) == 2
