@@ -115,10 +115,15 @@ def target_for_oof(y: pd.Series, task: str) -> tuple[np.ndarray, np.ndarray | No
     return values.astype(float), None
 
 
+def search_seconds(results: Leaderboard, job_id: str) -> float:
+    """Instance-seconds the job's trials spent fitting: what the ensemble's and seed bags' fits are weighed against."""
+    return sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
+
+
 def candidate(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpec, task: str,
               train: pd.DataFrame, best: dict[str, Any], top_k: int = ensemble.TOP_K,
-              rounds: int = ensemble.ROUNDS) -> tuple[Candidate | None, str]:
-    """The ensemble worth fitting, or None and why not."""
+              rounds: int = ensemble.ROUNDS, spent: float | None = None) -> tuple[Candidate | None, str]:
+    """The ensemble worth fitting, or None and why not; ``spent``: :func:`search_seconds` when the caller has it."""
     if not best.get("oof"):
         return None, "the best trial kept no out-of-fold predictions"
     y, classes = target_for_oof(cv.prepare(train, spec).y, task)
@@ -162,7 +167,7 @@ def candidate(settings_root: str, results: Leaderboard, job_id: str, spec: ev.Jo
                       len(picked) if why else chosen.size, len(leaders), method="tied mean" if why else "greedy")
     found.fold_gain = fold_gain(spec, task, train, metric, y, classes, blend, best_pred)
     extra = sum(refit_estimate(t, spec) for t in found.trials if t["_id"] != best["_id"])
-    spent = sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
+    spent = search_seconds(results, job_id) if spent is None else spent
     if extra > max(COST_SHARE * spent, FREE_SECONDS):
         return None, (f"out-of-fold {spec.metric} {found.oof_score:.6g} against the best trial's {best_oof:.6g}, but "
                       f"fitting its members (~{extra:.1f} s) would cost over {COST_SHARE:.0%} of the search's "
@@ -244,7 +249,8 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
         # unless an ensemble wins): they run while this thread selects
         best_fit = pool.submit(fit, best, train)
         early_final: Future[Any] | None = pool.submit(fit, best, everything) if refit_all else None
-        found, why = candidate(settings_root, results, job_id, spec, task, train, best)
+        spent = search_seconds(results, job_id)
+        found, why = candidate(settings_root, results, job_id, spec, task, train, best, spent=spent)
         seconds["ensemble_selection"] = time.monotonic() - started
         others = [t for t in (found.trials if found else []) if t["_id"] != best["_id"]]
         train_fits = [best_fit, *(pool.submit(fit, t, train) for t in others)]
@@ -283,7 +289,6 @@ def build(settings_root: str, results: Leaderboard, job_id: str, spec: ev.JobSpe
         else:
             assert early_final is not None  # submitted above whenever refit_all
             trials_by_id = {t["_id"]: t for t in [best, *others]}
-            spent = sum(float(t.get("fit_seconds") or 0.0) for t in results.leaderboard(job_id))
             final, info["final_fits"] = seed_bag.served(
                 members, trials_by_id, {best["_id"]: early_final}, lambda t, s: pool.submit(fit, t, everything, s),
                 lambda t: took.get((t, len(everything), seed), 0.0), seed, spent, task)

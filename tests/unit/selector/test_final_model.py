@@ -261,3 +261,18 @@ def test_every_fit_of_the_selector_and_of_fit_final_is_a_final_one(tmp_path: Pat
     assert built.kind == "ensemble" and len(seen) == fits, seen
     cv.fit_final(spec, "regression", "ridge", {}, train, 0)
     assert len(seen) == fits + 1 and all(seen), seen
+
+
+def test_the_job_end_sums_the_search_seconds_from_one_read_of_the_whole_leaderboard(tmp_path: Path) -> None:
+    spec, frame, train, holdout, board = job(tmp_path)
+    limits: list[int] = []
+    read = board.leaderboard
+
+    def counted(job_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+        limits.append(limit)
+        return read(job_id, limit)
+
+    board.leaderboard = counted  # type: ignore[method-assign]
+    final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, board.trials[0])
+    assert limits.count(1000) == 1 and limits.count(ensemble.TOP_K) == 1, limits
+    assert final_model.search_seconds(board, "j") == pytest.approx(sum(t["fit_seconds"] for t in board.trials))
