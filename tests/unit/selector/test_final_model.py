@@ -270,9 +270,9 @@ def test_the_job_end_sums_the_search_seconds_from_one_read_of_the_whole_leaderbo
 
     def counted(job_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         limits.append(limit)
-        return read(job_id, limit)
+        return list(read(job_id, limit))
 
-    board.leaderboard = counted  # type: ignore[method-assign]
+    board.leaderboard = counted
     final_model.build(tmp_path.as_uri(), board, "j", spec, "regression", frame, train, holdout, board.trials[0])
     assert limits.count(1000) == 1 and limits.count(ensemble.TOP_K) == 1, limits
     assert final_model.search_seconds(board, "j") == pytest.approx(sum(t["fit_seconds"] for t in board.trials))
