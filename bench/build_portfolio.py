@@ -38,6 +38,7 @@ FOLDS = 3
 MAX_ROWS = 5000
 RANDOM_DRAWS = 3
 MAX_MEMBERS = 8
+TASKS = ("binary", "multiclass", "regression")
 MIN_GAIN = 1e-3  # summed normalised regret a new member must remove
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "zygarde" / "ml" / "portfolio"
@@ -236,7 +237,7 @@ def report_section(task: str, rep: dict[str, Any], wall: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tasks", default="binary,multiclass,regression")
+    parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -250,9 +251,6 @@ def main() -> None:
     REPORT.write_text("# Warm-start portfolios\n\nBuilt by `python -m bench.build_portfolio` (see its docstring) "
                       "on the PORTFOLIO datasets of `bench/public_data.py`, disjoint from the BENCHMARK ones.\n\n"
                       + "\n".join(sections[t] for t in TASKS if t in sections))
-
-
-TASKS = ("binary", "multiclass", "regression")
 
 
 def kept_sections(page: str) -> dict[str, str]:
