@@ -5,7 +5,8 @@ auto-sklearn's successive halving on rows, and a learned warm-start portfolio).
    planner passes ``zygarde/ml/portfolio/<task>.json``; without one the algorithms' defaults) of cheap
    families (prior cost at most :data:`CHEAP`) are asked in order. A dear family's members wait until ECI
    picks that family: they are its first proposals then; on a training part of at most :data:`SMALL_ROWS`
-   rows each dear family's first member is asked in order with the cheap ones.
+   rows each dear family's first member is asked in order with the cheap ones. When ECI picks a family, its
+   members not asked yet come first, then its defaults (option ``initial``) when no member is them.
 2. **Which algorithm next: estimated cost for improvement** (ECI, :mod:`._eci`). An untried algorithm
    with the smallest estimate runs, otherwise one is drawn with probability ``1 / ECI``: cheap families
    go first, dear ones (CatBoost, forests) enter once the cheap ones stall. A trial costs at least one
@@ -82,6 +83,12 @@ class AutoStrategy(MedianPruning):
         self.warm = [(a, p) for a, p in self.portfolio
                      if _eci.COST.get(a, 5.0) <= CHEAP or (small and firsts[a] is p)]
         self._members = {key(a, p) for a, p in self.portfolio}
+        # where each family's own search starts once ECI picks it: its portfolio members, then its defaults
+        # (FLAML's init point) when no member is them. A portfolio learned elsewhere can leave one family only
+        # members from one corner of its space (every LightGBM member at 30 % of the columns), and a local
+        # search started there stays in that corner for the few trials a job has
+        own = [(a, self._project(a, p, p)) for a, p in self.initial]
+        self.starts = [*self.portfolio, *((a, p) for a, p in own if key(a, p) not in seen)]
         self.rungs = rungs(train_rows)
         budget = self.options.get("time_budget_s")
         self.time_budget_s = float(budget) if budget else None
@@ -247,7 +254,7 @@ class AutoStrategy(MedianPruning):
         if (self._converged(finished) and not untried) or budget == "spent" or (budget == "plateau" and not untried):
             return None  # converged once every algorithm had its chance; or the default budget is spent
         algorithm = self._choose(algos) if budget == "open" else self._choose({a: algos[a] for a in untried})
-        for member, params in self.portfolio:  # a dear family starts from its portfolio members
+        for member, params in self.starts:  # a family starts from its portfolio members, then its defaults
             if member == algorithm and key(member, params) not in asked:
                 return TrialSpec(self.next_index, algorithm, dict(params), first_rows)
         rng = random.Random(f"{self.seed}:auto:{self.next_index}")

@@ -280,3 +280,19 @@ def test_a_rebuild_re_derives_every_stop() -> None:
     after.rebuild(list(strategy.asked.values()), told, reports)
     assert after.pruned == strategy.pruned and set(after.pruned) == {3}
     assert after.ask(3) == strategy.ask(3)
+
+
+def test_once_its_members_are_asked_a_family_s_own_search_starts_from_its_defaults() -> None:
+    # the portfolio's one linear member sits in a corner of the space; when ECI picks the family again, its
+    # defaults come next (not a step from the corner); the dear family's member comes before its defaults
+    corner, dear = ("logistic_regression", {"c": 1e-3, "k": "l1"}), ("catboost", {"lr": 0.3, "depth": 8.0})
+    initial = [("logistic_regression", {"c": 1.0, "k": "l2"}), ("catboost", {"lr": 0.1, "depth": 6.0})]
+    asked = run(make(portfolio=[corner, dear], initial=initial, max_trials=12), lambda t: 0.5, lambda t: 1.0,
+                parallel=1)
+    linear = [t.params for t in asked if t.algorithm == "logistic_regression"]
+    assert linear[:2] == [corner[1], initial[0][1]], linear
+    boosting = [t.params for t in asked if t.algorithm == "catboost"]
+    assert boosting[:2] == [dear[1], initial[1][1]], boosting
+    # a default that is a member is not asked twice
+    again = run(make(portfolio=[initial[0]], initial=initial, max_trials=12), lambda t: 0.5, lambda t: 1.0, parallel=1)
+    assert [t.params for t in again if t.algorithm == "logistic_regression"].count(initial[0][1]) == 1
