@@ -752,30 +752,27 @@ def medians(runs: Mapping[tuple[str, str], Sequence[ToolRun]]) -> dict[tuple[str
 
 # Written after reading the results of the run in bench/results (re-read them after a new run).
 NOTES: list[str] = [
-    "## What the run says (binary datasets: three rounds, 2026-12-07 16:51-17:29 UTC, code at cd88d62; the other "
-    "five datasets' rows kept from the 13:18-15:19 run at 416c358)",
+    "## What the run says (all eleven datasets, three rounds, 2026-12-07 20:23-22:32 UTC, code at a312b9c)",
     "",
-    "- **What changed in Zygarde since 416c358:** the binary warm-start portfolio "
-    "(`zygarde/ml/portfolio/binary.json`) is learned from seven PORTFOLIO datasets instead of three (enrolled, "
-    "medicaid, insured and flc_death added; none of them a benchmark dataset), by the same script and rule. Nothing "
-    "else in `zygarde/` or `services/` changed (a docstring), so only the six binary datasets were rerun "
-    "(`--replace`); multiclass and regression jobs ask the same portfolios and code as in the kept rows.",
-    "- **Machine:** nothing but the benchmark ran; load average 0.8 before round 0, 2.0-2.1 before rounds 1 and 2, at "
-    "most 2.8 at a tool's start. RandomizedSearchCV's walls were those of the 416c358 run (oj 6.6 vs 7.8 s, caravan "
-    "32.5 vs 34.6 s), so kept and new rows compare.",
-    "- **On the medians:** Zygarde is the best of the four on 10 of 11 datasets, median 1.00 (met). caravan, the miss "
-    "of the last run (0.82), is 1.00: Zygarde 0.7895 (0.7863-0.7934; 0.7858 at 416c358) against Optuna 0.7684 "
-    "(0.7605-0.7709; 0.7897 in the last run, whose seeds were the same: Optuna's two threads make its search "
-    "differ run to run at one seed). Below 0.95: health_insurance, 0.94 (missed): Zygarde 0.88732 (0.8870-0.8881; "
-    "0.8890 at 416c358) against FLAML's 0.88738, a gap of 0.00007 AUC, with all four within 0.001 of each other.",
-    "- **health_insurance's wall doubled:** 52.9 -> 106.3 s (3.6x RandomizedSearchCV's, with a better score: met). "
-    "With the new portfolio its search kept improving and ran its 30 trials (20-22 finished, 6-10 stopped after two "
-    "folds) where it used to stop near 18; FLAML, given Zygarde's wall, got 111 s.",
-    "- **Round by round** (table above) round 1 is the first round with Zygarde ≥ 0.95 on every dataset; round 0 "
-    "misses on hdma (0.77: 0.7972 vs 0.8053) and health_insurance (0.00), round 2 on health_insurance (0.67).",
-    "- **Wall time:** no dataset above 1.5x RandomizedSearchCV's without a better score (met); median 1.51x (1.86x in "
-    "the last run).",
-    "- **Time to RandomizedSearchCV's test score:** median 0.19 of its wall time (met; 0.07 in the last run).",
+    "- **What changed in Zygarde since the last run:** once ECI picks a family whose portfolio members have all run, "
+    "its own search starts from the family's defaults (FLAML's init point) before stepping around its incumbent "
+    "(a312b9c). Every dataset was rerun, so no row is kept from an earlier run.",
+    "- **Machine:** load 1.3 before round 0, 2.2 and 2.1 before rounds 1 and 2. During round 0 (oj to caravan, "
+    "20:24-20:46) the unit tests and three end-to-end test files ran at nice 19 beside it: load up to 5.8 at a "
+    "tool's start. Rounds 1 and 2 had nothing else running (load at most 2.6).",
+    "- **On the medians:** Zygarde is the best of the four on 10 of 11 datasets, median 1.00 (met); worst "
+    "health_insurance 0.95 (met, at the goal line): Zygarde 0.8879 (0.8859-0.8883) against Optuna's 0.8879 "
+    "and FLAML's 0.8874, all four within 0.0012. In the last run it was 0.94 (0.88732 vs 0.88738).",
+    "- Against the last run's Zygarde medians (code before a312b9c): hdma 0.8047 -> 0.8138, bikeshare rmse 27.53 "
+    "-> 27.01, health_insurance 0.8873 -> 0.8879, caravan 0.7895 -> 0.7899; oj 0.9014 -> 0.8989, verbal_aggression "
+    "0.6384 -> 0.6359, wage 29.27 -> 29.31, computers 140.87 -> 140.95; digits, benefits, default equal. Both "
+    "ways by amounts that three rounds do not separate from the rounds' spread.",
+    "- **Round by round** (table above) no round has Zygarde ≥ 0.95 everywhere: round 0 misses on oj (0.42), hdma "
+    "(0.18) and health_insurance (0.00), round 1 on default (0.41: 0.9443 vs 0.9459), round 2 on wage "
+    "(0.949, shown as 0.95: rmse 29.40 vs FLAML's 29.35).",
+    "- **Wall time:** no dataset above 1.5x RandomizedSearchCV's without a better score (met); health_insurance "
+    "3.7x (131 s), bikeshare 4.7x, both with a better score.",
+    "- **Time to RandomizedSearchCV's test score:** median 0.14 of its wall time (met; 0.19 in the last run).",
     "- AutoGluon (a stacked ensemble, given RandomizedSearchCV's time) remains the bar to reach next (see its rows).",
 ]
 
