@@ -765,9 +765,8 @@ NOTES: list[str] = [
     "- **On the medians:** Zygarde is the best of the four on 10 of 11 datasets, median 1.00 (met); worst dataset "
     "1.00 (met). The one dataset where it is not the best is digits: FLAML's median balanced accuracy is higher by "
     "0.000004 (0.986111 vs 0.986107), which the page shows as 1.00. Health_insurance: Zygarde 0.8882 "
-    "(0.8869-0.8884) against "
-    "FLAML's 0.8874, RandomizedSearchCV's and Optuna's 0.8867; in the run before 0.8879 against Optuna's 0.8879 "
-    "(0.95).",
+    "(0.8869-0.8884) against FLAML's 0.8874, RandomizedSearchCV's and Optuna's 0.8867; in the run before 0.8879 "
+    "against Optuna's 0.8879 (0.95).",
     "- Zygarde's medians against the run before (same code): oj 0.8989 -> 0.8984, hdma 0.8138 -> 0.8138, wage "
     "29.31 -> 29.31, benefits 0.6748 -> 0.6748, caravan 0.7899 -> 0.7880, computers 140.95 -> 141.06, "
     "verbal_aggression 0.6359 -> 0.6383, bikeshare 27.01 -> 27.28, default 0.9462 -> 0.9462, health_insurance "
@@ -779,10 +778,10 @@ NOTES: list[str] = [
     "misses in at most one round of three. One tool beats Zygarde in two rounds of three on one dataset: FLAML on "
     "wage, by 0.035 rmse in round 1 (0.93) and by 0.005 in round 2 (still ≥ 0.95); Zygarde's round 0 (29.17) "
     "gives it the better median.",
-    "- **Wall time:** median 1.32x RandomizedSearchCV's (1.59x in the run before, whose round 0 was not "
-    "quiet); no dataset above 1.5x without a better score (met). Above "
-    "1.5x, all with a better score than RandomizedSearchCV's: health_insurance 4.05x (123 s), bikeshare 2.78x, "
-    "digits 2.57x, verbal_aggression 2.32x, computers 1.85x.",
+    "- **Wall time:** median 1.32x RandomizedSearchCV's (1.59x in the run before, whose round 0 was not quiet); "
+    "no dataset above 1.5x without a better score (met). Above 1.5x, all with a better score than "
+    "RandomizedSearchCV's: health_insurance 4.05x (123 s), bikeshare 2.78x, digits 2.57x, verbal_aggression 2.32x, "
+    "computers 1.85x.",
     "- **Time to RandomizedSearchCV's test score:** median 0.13 of its wall time (met; 0.14 in the run before).",
     "- AutoGluon (a stacked ensemble, given RandomizedSearchCV's time) remains the bar to reach next: best of all "
     "five on oj, digits, health_insurance and computers (140.82 vs Zygarde's 141.06).",
@@ -829,7 +828,7 @@ def report(meta: Mapping[str, Any], grouped: Mapping[tuple[str, str], Sequence[T
     rounds = rounds_of(meta)
     numbers = sorted({r.repeat for rs in grouped.values() for r in rs})
     load_during = [*(meta.get("load_during") or [math.nan]), *(r.get("load_max", math.nan) for r in rounds)]
-    shared = max([*meta.get("load_before", [0])[:1], *load_during, *meta.get("load_after", [0])[:1]]) > 2.5
+    over_cores = max([*meta.get("load_before", [0])[:1], *load_during, *meta.get("load_after", [0])[:1]]) > 2.5
     by_round = [] if len(numbers) < 2 else [
         "## Zygarde's normalised score among the four, round by round", "",
         f"Each tool ran {len(numbers)} times on each dataset, round r with every tool's seed {SEED} + r (Zygarde's "
@@ -885,8 +884,8 @@ def report(meta: Mapping[str, Any], grouped: Mapping[tuple[str, str], Sequence[T
         f"{max(load_during):.2f}, after {meta.get('load_after', ['?'])[0]}: "
         + ("**load rose above 2.5 on 2 cores**: more runnable processes than cores, from the bench's own "
            "stack (broker, store, Zygarde's services) or from other work (the notes below say which), which "
-           "stretches wall times and the budgets derived from them unevenly; compare within a dataset." if shared else
-           "nothing else ran to speak of."),
+           "stretches wall times and the budgets derived from them unevenly; compare within a dataset."
+           if over_cores else "nothing else ran to speak of."),
         "",
         *NOTES,
         "",
